@@ -1,0 +1,90 @@
+//! A small shop: order → payment → inventory → notification, one payment declined.
+//!
+//! Run with
+//!
+//! ```text
+//! cargo run --example quickstart
+//! ```
+//!
+//! With no collector configured it prints each trace as a tree on stderr (the
+//! `console` exporter). To send to a Collector, Jaeger or Tempo instead:
+//!
+//! ```text
+//! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 cargo run --example quickstart
+//! ```
+
+use std::time::Duration;
+
+use tracing::{error, info, info_span, instrument, warn, Instrument};
+
+#[instrument(err, fields(order.id = order_id, otel.kind = "server"))]
+async fn place_order(order_id: u64, amount_cents: u64) -> Result<(), String> {
+    info!(amount_cents, "order received");
+    charge(order_id, amount_cents).await?;
+    reserve_stock(order_id).await;
+    notify(order_id).await;
+    info!("order complete");
+    Ok(())
+}
+
+#[instrument(fields(otel.kind = "client", payment.provider = "acme-pay"))]
+async fn charge(order_id: u64, amount_cents: u64) -> Result<(), String> {
+    tokio::time::sleep(Duration::from_millis(15)).await;
+    if amount_cents > 10_000 {
+        // An ERROR event inside a span marks the span as failed.
+        error!(reason = "insufficient funds", "payment declined");
+        return Err("payment declined".into());
+    }
+    info!("payment captured");
+    Ok(())
+}
+
+#[instrument]
+async fn reserve_stock(order_id: u64) {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    info!(sku = "sku-123", "stock reserved");
+}
+
+async fn notify(order_id: u64) {
+    async {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        info!("confirmation sent");
+    }
+    .instrument(info_span!(
+        "notify",
+        otel.kind = "producer",
+        order.id = order_id
+    ))
+    .await
+}
+
+#[tokio::main]
+async fn main() -> Result<(), tracelink::Error> {
+    // With nothing configured, print spans instead of sending them to a
+    // collector that is not there.
+    let configured = [
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+    let mut builder = tracelink::builder()
+        .with_service_name("shop")
+        .with_service_version(env!("CARGO_PKG_VERSION"));
+    if !configured {
+        builder = builder.with_traces_exporters([tracelink::TracesExporter::Console]);
+    }
+    let guard = builder.init()?;
+
+    for (order_id, amount) in [(1, 2_500), (2, 25_000), (3, 900)] {
+        if let Err(reason) = place_order(order_id, amount).await {
+            warn!(order.id = order_id, %reason, "order failed");
+        }
+    }
+
+    guard.flush()?;
+    let stats = guard.stats();
+    eprintln!("exported {} spans, lost {}", stats.exported(), stats.lost());
+    guard.shutdown()
+}

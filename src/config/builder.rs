@@ -1,0 +1,288 @@
+//! [`Builder`]: settings from code, which beat the environment.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use opentelemetry::{KeyValue, Value};
+
+use super::env::EnvSource;
+use super::{BatchConfig, Compression, Config, Propagator, Protocol, TracesExporter};
+use crate::diag::DiagLevel;
+use crate::trace::exporter::DynExporter;
+use crate::trace::Sampler;
+use crate::Error;
+
+/// Configures tracelink from code; anything left unset comes from the `OTEL_*`
+/// environment variables, then from the specification's defaults.
+///
+/// Finish with [`init`](Builder::init) to install everything globally, or with
+/// [`build`](Builder::build) to get the parts and compose your own subscriber.
+///
+/// ```no_run
+/// # fn main() -> Result<(), tracelink::Error> {
+/// let _guard = tracelink::builder()
+///     .with_service_name("checkout")
+///     .with_service_version(env!("CARGO_PKG_VERSION"))
+///     .with_sampler(tracelink::Sampler::parent_based(tracelink::Sampler::trace_id_ratio(0.25)))
+///     .init()?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+#[derive(Debug, Default)]
+pub struct Builder {
+    pub(crate) env: EnvSource,
+    pub(crate) strict: Option<bool>,
+    pub(crate) disabled: Option<bool>,
+    pub(crate) service_name: Option<String>,
+    pub(crate) resource: Vec<KeyValue>,
+    pub(crate) exporters: Option<Vec<TracesExporter>>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) traces_endpoint: Option<String>,
+    pub(crate) protocol: Option<Protocol>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) compression: Option<Compression>,
+    pub(crate) sampler: Option<Sampler>,
+    pub(crate) propagators: Option<Vec<Propagator>>,
+    pub(crate) batch: Option<BatchConfig>,
+    pub(crate) log_level: Option<DiagLevel>,
+    pub(crate) filter: Option<String>,
+    pub(crate) shutdown_timeout: Option<Duration>,
+    pub(crate) custom_exporters: Vec<Box<dyn DynExporter>>,
+}
+
+impl Builder {
+    /// A builder with nothing set: everything comes from the environment.
+    ///
+    /// Same as [`tracelink::builder()`](crate::builder).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads settings from these variables instead of the process environment.
+    ///
+    /// For tests, and for programs that keep their configuration elsewhere.
+    /// Defaults to the process environment.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder()
+    ///     .with_env([("OTEL_TRACES_SAMPLER", "always_off")])
+    ///     .config()?;
+    /// assert_eq!(config.sampler(), &tracelink::Sampler::always_off());
+    /// # Ok(()) }
+    /// ```
+    pub fn with_env<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars: HashMap<String, String> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self.env = EnvSource::Vars(vars);
+        self
+    }
+
+    /// Turns every invalid setting into an [`Error`] instead of a warning.
+    ///
+    /// Defaults to `false`. Corresponding environment variable:
+    /// `TRACELINK_STRICT_CONFIG`; this overrides it.
+    pub fn with_strict_config(mut self, strict: bool) -> Self {
+        self.strict = Some(strict);
+        self
+    }
+
+    /// Turns span export off (logs still work).
+    ///
+    /// Defaults to `false`. Corresponding environment variable:
+    /// `OTEL_SDK_DISABLED`; this overrides it.
+    pub fn with_sdk_disabled(mut self, disabled: bool) -> Self {
+        self.disabled = Some(disabled);
+        self
+    }
+
+    /// Sets `service.name`.
+    ///
+    /// Defaults to `unknown_service:<executable name>`. Corresponding environment
+    /// variable: `OTEL_SERVICE_NAME`; this overrides it.
+    pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Sets `service.version`; pass `env!("CARGO_PKG_VERSION")`.
+    ///
+    /// Defaults to none.
+    pub fn with_service_version(self, version: impl Into<String>) -> Self {
+        self.with_resource_attribute("service.version", version.into())
+    }
+
+    /// Sets `deployment.environment.name` (`production`, `staging`, ...).
+    ///
+    /// Defaults to none.
+    pub fn with_deployment_environment(self, environment: impl Into<String>) -> Self {
+        self.with_resource_attribute("deployment.environment.name", environment.into())
+    }
+
+    /// Adds a resource attribute, overriding detected and environment values.
+    ///
+    /// Defaults to none. Corresponding environment variable:
+    /// `OTEL_RESOURCE_ATTRIBUTES`; this overrides the same key there.
+    pub fn with_resource_attribute(
+        mut self,
+        key: impl Into<opentelemetry::Key>,
+        value: impl Into<Value>,
+    ) -> Self {
+        self.resource.push(KeyValue::new(key, value));
+        self
+    }
+
+    /// Chooses where spans go; an empty list means `none`.
+    ///
+    /// Defaults to `otlp`. Corresponding environment variable:
+    /// `OTEL_TRACES_EXPORTER`; this overrides it.
+    pub fn with_traces_exporters(
+        mut self,
+        exporters: impl IntoIterator<Item = TracesExporter>,
+    ) -> Self {
+        self.exporters = Some(exporters.into_iter().collect());
+        self
+    }
+
+    /// Sends spans to any [`SpanExporter`](opentelemetry_sdk::trace::SpanExporter)
+    /// as well, for example an in-memory one in tests.
+    ///
+    /// Defaults to none.
+    pub fn with_span_exporter<E>(mut self, exporter: E) -> Self
+    where
+        E: opentelemetry_sdk::trace::SpanExporter + 'static,
+    {
+        self.custom_exporters.push(Box::new(exporter));
+        self
+    }
+
+    /// Sets the OTLP base endpoint; for HTTP, `v1/traces` is appended.
+    ///
+    /// Defaults to `http://localhost:4317` (gRPC) or `http://localhost:4318`
+    /// (HTTP). Corresponding environment variable: `OTEL_EXPORTER_OTLP_ENDPOINT`;
+    /// this overrides it.
+    pub fn with_otlp_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Sets the OTLP traces URL, used as is.
+    ///
+    /// Defaults to the base endpoint plus `v1/traces` for HTTP. Corresponding
+    /// environment variable: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`; this overrides it.
+    pub fn with_otlp_traces_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.traces_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Chooses the OTLP transport.
+    ///
+    /// Defaults to [`Protocol::HttpProtobuf`]. Corresponding environment
+    /// variables: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`;
+    /// this overrides them.
+    pub fn with_protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// Adds a header (gRPC metadata) to every OTLP export, such as an API key.
+    ///
+    /// Defaults to none. Corresponding environment variables:
+    /// `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`; this
+    /// overrides the same key there.
+    pub fn with_otlp_header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((key.into(), value.into()));
+        self
+    }
+
+    /// How long one OTLP request may take.
+    ///
+    /// Defaults to 10 s. Corresponding environment variables:
+    /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT`; this
+    /// overrides them.
+    pub fn with_otlp_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Compresses OTLP requests.
+    ///
+    /// Defaults to [`Compression::None`]. Corresponding environment variables:
+    /// `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION`;
+    /// this overrides them.
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.compression = Some(compression);
+        self
+    }
+
+    /// Chooses the head sampler.
+    ///
+    /// Defaults to `parentbased_always_on`. Corresponding environment variables:
+    /// `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`; this overrides them.
+    pub fn with_sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = Some(sampler);
+        self
+    }
+
+    /// Chooses the globally installed propagators; an empty list means `none`.
+    ///
+    /// Defaults to `tracecontext,baggage`. Corresponding environment variable:
+    /// `OTEL_PROPAGATORS`; this overrides it.
+    pub fn with_propagators(mut self, propagators: impl IntoIterator<Item = Propagator>) -> Self {
+        self.propagators = Some(propagators.into_iter().collect());
+        self
+    }
+
+    /// Configures batching of finished spans.
+    ///
+    /// Defaults to [`BatchConfig::default`]. Corresponding environment variables:
+    /// `OTEL_BSP_*`; this overrides them all.
+    pub fn with_batch_config(mut self, batch: BatchConfig) -> Self {
+        self.batch = Some(batch);
+        self
+    }
+
+    /// Sets how much tracelink prints about itself on stderr.
+    ///
+    /// Defaults to [`DiagLevel::Warn`]. Corresponding environment variable:
+    /// `OTEL_LOG_LEVEL`; this overrides it.
+    pub fn with_log_level(mut self, level: DiagLevel) -> Self {
+        self.log_level = Some(level);
+        self
+    }
+
+    /// Sets the `tracing` filter, in `EnvFilter` syntax (`info,my_crate=debug`).
+    ///
+    /// Defaults to `info`. Corresponding environment variable: `RUST_LOG`;
+    /// this overrides it.
+    pub fn with_filter(mut self, directives: impl Into<String>) -> Self {
+        self.filter = Some(directives.into());
+        self
+    }
+
+    /// Bounds everything the guard does at shutdown, however slow the collector.
+    ///
+    /// Defaults to 5 s. Corresponding environment variable:
+    /// `TRACELINK_SHUTDOWN_TIMEOUT`; this overrides it.
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
+        self
+    }
+
+    /// The effective settings, without installing anything.
+    ///
+    /// # Errors
+    ///
+    /// In strict mode, [`Error::InvalidConfig`] for the first invalid value.
+    pub fn config(&self) -> Result<Config, Error> {
+        super::resolve::resolve(self)
+    }
+}

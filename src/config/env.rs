@@ -1,0 +1,227 @@
+//! Reading `OTEL_*` variables by the specification's rules.
+//!
+//! * An empty (or all-blank) value is the same as an unset one.
+//! * An invalid value is skipped with one warning that names the variable, the
+//!   value, the reason and the fallback; in strict mode it is an [`Error`] instead.
+//! * Code beats env: the builder only asks for a variable it has no value for.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::Error;
+
+/// Where variables come from: the process environment, or a fixed set given to
+/// [`Builder::with_env`](crate::Builder::with_env).
+#[derive(Clone, Debug, Default)]
+pub(crate) enum EnvSource {
+    #[default]
+    Process,
+    Vars(HashMap<String, String>),
+}
+
+impl EnvSource {
+    /// The variable's value, or `None` when it is unset, empty or blank.
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
+        let value = match self {
+            EnvSource::Process => std::env::var(name).ok()?,
+            EnvSource::Vars(vars) => vars.get(name)?.clone(),
+        };
+        (!value.trim().is_empty()).then_some(value)
+    }
+}
+
+/// One rejected value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Issue {
+    pub(crate) name: &'static str,
+    pub(crate) value: String,
+    pub(crate) reason: String,
+    pub(crate) fallback: String,
+}
+
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ignoring {}={:?}: {}; using {}",
+            self.name, self.value, self.reason, self.fallback
+        )
+    }
+}
+
+/// Reads variables and collects what was wrong with them.
+#[derive(Debug)]
+pub(crate) struct EnvReader<'a> {
+    source: &'a EnvSource,
+    pub(crate) issues: Vec<Issue>,
+}
+
+impl<'a> EnvReader<'a> {
+    pub(crate) fn new(source: &'a EnvSource) -> Self {
+        Self {
+            source,
+            issues: Vec::new(),
+        }
+    }
+
+    pub(crate) fn raw(&self, name: &str) -> Option<String> {
+        self.source.get(name)
+    }
+
+    pub(crate) fn reject(
+        &mut self,
+        name: &'static str,
+        value: &str,
+        reason: impl Into<String>,
+        fallback: impl Into<String>,
+    ) {
+        self.issues.push(Issue {
+            name,
+            value: value.to_owned(),
+            reason: reason.into(),
+            fallback: fallback.into(),
+        });
+    }
+
+    /// Parses `name` with `parse`; on failure records the issue and returns `None`.
+    pub(crate) fn parse<T>(
+        &mut self,
+        name: &'static str,
+        fallback: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let value = self.raw(name)?;
+        match parse(value.trim()) {
+            Ok(parsed) => Some(parsed),
+            Err(reason) => {
+                self.reject(name, &value, reason, fallback);
+                None
+            }
+        }
+    }
+
+    /// A boolean: `true` or `false`, in any case.
+    pub(crate) fn bool(&mut self, name: &'static str, default: bool) -> bool {
+        self.parse(name, &default.to_string(), |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err("expected true or false".into()),
+            }
+        })
+        .unwrap_or(default)
+    }
+
+    /// A duration in whole milliseconds.
+    pub(crate) fn millis(&mut self, name: &'static str) -> Option<Duration> {
+        self.parse(name, "the default", parse_millis)
+    }
+
+    /// A whole number of at least one.
+    pub(crate) fn count(&mut self, name: &'static str) -> Option<usize> {
+        self.parse(name, "the default", |v| match v.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err("expected a whole number greater than 0".into()),
+        })
+    }
+
+    /// In strict mode, the first issue as an error.
+    pub(crate) fn strict_error(&self) -> Option<Error> {
+        self.issues.first().map(|issue| Error::InvalidConfig {
+            name: issue.name,
+            value: issue.value.clone(),
+            reason: issue.reason.clone(),
+        })
+    }
+}
+
+pub(crate) fn parse_millis(value: &str) -> Result<Duration, String> {
+    value
+        .parse::<u64>()
+        .map(Duration::from_millis)
+        .map_err(|_| "expected a whole number of milliseconds".into())
+}
+
+/// Parses a `key1=value1,key2=value2` list with percent-decoded values, as
+/// `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_EXPORTER_OTLP_HEADERS` use.
+///
+/// Any error rejects the whole list: a partial list would be silently wrong.
+pub(crate) fn parse_key_values(value: &str) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    for member in value.split(',') {
+        if member.trim().is_empty() {
+            continue;
+        }
+        let Some((key, raw)) = member.split_once('=') else {
+            return Err(format!("member {:?} has no '='", member.trim()));
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(format!("member {:?} has an empty key", member.trim()));
+        }
+        let decoded =
+            percent_decode(raw.trim()).map_err(|reason| format!("value of {key:?} {reason}"))?;
+        pairs.push((key.to_owned(), decoded));
+    }
+    Ok(pairs)
+}
+
+/// Strict percent-decoding: a `%` must be followed by two hex digits, and the
+/// result must be UTF-8.
+pub(crate) fn percent_decode(value: &str) -> Result<String, String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).and_then(|pair| {
+                let s = std::str::from_utf8(pair).ok()?;
+                u8::from_str_radix(s, 16).ok()
+            });
+            match hex {
+                Some(byte) => out.push(byte),
+                None => return Err(format!("has a bad percent-escape at byte {i}")),
+            }
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "is not UTF-8 once percent-decoded".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_values_are_trimmed_and_decoded() {
+        let pairs = parse_key_values(" a = x%20y , b=%E2%9C%93,,c=").unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".into(), "x y".into()),
+                ("b".into(), "\u{2713}".into()),
+                ("c".into(), String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn any_bad_member_rejects_the_list() {
+        assert!(parse_key_values("a=1,b").unwrap_err().contains("no '='"));
+        assert!(parse_key_values("a=1,=2")
+            .unwrap_err()
+            .contains("empty key"));
+        assert!(parse_key_values("a=%zz").unwrap_err().contains("percent"));
+        assert!(parse_key_values("a=%4").unwrap_err().contains("percent"));
+        assert!(parse_key_values("a=%ff").unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn blank_is_unset() {
+        let env = EnvSource::Vars(HashMap::from([("X".into(), "  ".into())]));
+        assert_eq!(env.get("X"), None);
+    }
+}

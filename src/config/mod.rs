@@ -1,0 +1,360 @@
+//! Settings: the builder, the `OTEL_*` environment variables, and the effective
+//! [`Config`] that comes out of both (code beats env).
+
+mod builder;
+pub(crate) mod env;
+mod resolve;
+
+use std::time::Duration;
+
+pub use builder::Builder;
+
+use crate::diag::DiagLevel;
+use crate::trace::Sampler;
+
+/// `OTEL_SDK_DISABLED`: `true` turns tracing export off; logs still work.
+pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+/// `OTEL_SERVICE_NAME`: the `service.name` resource attribute.
+pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+/// `OTEL_RESOURCE_ATTRIBUTES`: `key=value,...`, values percent-encoded.
+pub const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+/// `OTEL_TRACES_EXPORTER`: `otlp`, `console` or `none` (a comma-separated list).
+pub const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
+/// Default for [`OTEL_TRACES_EXPORTER`].
+pub const OTEL_TRACES_EXPORTER_DEFAULT: &str = "otlp";
+/// `OTEL_EXPORTER_OTLP_ENDPOINT`: base URL; `v1/traces` is appended for HTTP.
+pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`: the traces URL, used as is.
+pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+/// Default OTLP/gRPC endpoint.
+pub const OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT: &str = "http://localhost:4317";
+/// Default OTLP/HTTP base endpoint.
+pub const OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT: &str = "http://localhost:4318";
+/// `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` or `http/protobuf`.
+pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+/// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`: overrides [`OTEL_EXPORTER_OTLP_PROTOCOL`] for traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+/// `OTEL_EXPORTER_OTLP_HEADERS`: `key=value,...` sent with every export.
+pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+/// `OTEL_EXPORTER_OTLP_TRACES_HEADERS`: added to (and overriding) [`OTEL_EXPORTER_OTLP_HEADERS`].
+pub const OTEL_EXPORTER_OTLP_TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_HEADERS";
+/// `OTEL_EXPORTER_OTLP_TIMEOUT`: milliseconds one export may take.
+pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+/// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`: overrides [`OTEL_EXPORTER_OTLP_TIMEOUT`] for traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT";
+/// Default for [`OTEL_EXPORTER_OTLP_TIMEOUT`].
+pub const OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
+/// `OTEL_EXPORTER_OTLP_COMPRESSION`: `gzip` or `none`.
+pub const OTEL_EXPORTER_OTLP_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION";
+/// `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`: overrides [`OTEL_EXPORTER_OTLP_COMPRESSION`].
+pub const OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION";
+/// `OTEL_TRACES_SAMPLER`: `always_on`, `always_off`, `traceidratio`, `parentbased_*`.
+pub const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+/// Default for [`OTEL_TRACES_SAMPLER`].
+pub const OTEL_TRACES_SAMPLER_DEFAULT: &str = "parentbased_always_on";
+/// `OTEL_TRACES_SAMPLER_ARG`: the ratio for the `*traceidratio` samplers.
+pub const OTEL_TRACES_SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+/// `OTEL_PROPAGATORS`: `tracecontext`, `baggage`, `none` (a comma-separated list).
+pub const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
+/// Default for [`OTEL_PROPAGATORS`].
+pub const OTEL_PROPAGATORS_DEFAULT: &str = "tracecontext,baggage";
+/// `OTEL_BSP_SCHEDULE_DELAY`: milliseconds between two exports.
+pub const OTEL_BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
+/// Default for [`OTEL_BSP_SCHEDULE_DELAY`].
+pub const OTEL_BSP_SCHEDULE_DELAY_DEFAULT: Duration = Duration::from_millis(5000);
+/// `OTEL_BSP_EXPORT_TIMEOUT`: milliseconds one batch may take, retries included.
+pub const OTEL_BSP_EXPORT_TIMEOUT: &str = "OTEL_BSP_EXPORT_TIMEOUT";
+/// Default for [`OTEL_BSP_EXPORT_TIMEOUT`].
+pub const OTEL_BSP_EXPORT_TIMEOUT_DEFAULT: Duration = Duration::from_millis(30000);
+/// `OTEL_BSP_MAX_QUEUE_SIZE`: spans waiting for export; more are dropped and counted.
+pub const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+/// Default for [`OTEL_BSP_MAX_QUEUE_SIZE`].
+pub const OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT: usize = 2048;
+/// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`: spans in one export; at most the queue size.
+pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+/// Default for [`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`].
+pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = 512;
+/// `OTEL_LOG_LEVEL`: how much tracelink prints about itself on stderr.
+pub const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
+/// `RUST_LOG`: the `tracing` filter, as `tracing_subscriber::EnvFilter` reads it.
+pub const RUST_LOG: &str = "RUST_LOG";
+/// Default for [`RUST_LOG`].
+pub const RUST_LOG_DEFAULT: &str = "info";
+/// `TRACELINK_SHUTDOWN_TIMEOUT`: milliseconds the guard may spend flushing at shutdown.
+pub const TRACELINK_SHUTDOWN_TIMEOUT: &str = "TRACELINK_SHUTDOWN_TIMEOUT";
+/// Default for [`TRACELINK_SHUTDOWN_TIMEOUT`].
+pub const TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
+/// `TRACELINK_STRICT_CONFIG`: `true` turns every invalid value into an error.
+pub const TRACELINK_STRICT_CONFIG: &str = "TRACELINK_STRICT_CONFIG";
+
+/// Where spans go (`OTEL_TRACES_EXPORTER`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TracesExporter {
+    /// OTLP to a Collector or backend, over [`Protocol`].
+    Otlp,
+    /// A readable line per span on stderr, for development.
+    Console,
+}
+
+impl TracesExporter {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TracesExporter::Otlp => "otlp",
+            TracesExporter::Console => "console",
+        }
+    }
+}
+
+/// The OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// OTLP/gRPC, default port 4317.
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies, default port 4318. The default, as the
+    /// specification recommends.
+    HttpProtobuf,
+}
+
+impl Protocol {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http/protobuf",
+        }
+    }
+}
+
+/// Compression of OTLP requests (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Compression {
+    /// No compression. The default.
+    #[default]
+    None,
+    /// gzip (needs the `gzip` feature, on by default).
+    Gzip,
+}
+
+/// A context propagator (`OTEL_PROPAGATORS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Propagator {
+    /// W3C Trace Context: `traceparent` and `tracestate`.
+    TraceContext,
+    /// W3C Baggage: `baggage`.
+    Baggage,
+}
+
+/// How spans are batched on their way out (`OTEL_BSP_*`).
+///
+/// ```
+/// use std::time::Duration;
+/// use tracelink::BatchConfig;
+///
+/// let batch = BatchConfig::default()
+///     .with_max_queue_size(8192)
+///     .with_scheduled_delay(Duration::from_millis(500));
+/// assert_eq!(batch.max_queue_size(), 8192);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchConfig {
+    pub(crate) scheduled_delay: Duration,
+    pub(crate) export_timeout: Duration,
+    pub(crate) max_queue_size: usize,
+    pub(crate) max_export_batch_size: usize,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            scheduled_delay: OTEL_BSP_SCHEDULE_DELAY_DEFAULT,
+            export_timeout: OTEL_BSP_EXPORT_TIMEOUT_DEFAULT,
+            max_queue_size: OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT,
+            max_export_batch_size: OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
+        }
+    }
+}
+
+impl BatchConfig {
+    /// The longest a finished span waits before it is exported.
+    ///
+    /// Defaults to 5 s. Corresponding environment variable:
+    /// `OTEL_BSP_SCHEDULE_DELAY`; this overrides it.
+    #[must_use]
+    pub fn with_scheduled_delay(mut self, delay: Duration) -> Self {
+        self.scheduled_delay = delay;
+        self
+    }
+
+    /// The longest one batch may take to export, retries included.
+    ///
+    /// Defaults to 30 s. Corresponding environment variable:
+    /// `OTEL_BSP_EXPORT_TIMEOUT`; this overrides it.
+    #[must_use]
+    pub fn with_export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = timeout;
+        self
+    }
+
+    /// How many finished spans may wait for export; more are dropped and counted.
+    ///
+    /// Defaults to 2048. Corresponding environment variable:
+    /// `OTEL_BSP_MAX_QUEUE_SIZE`; this overrides it.
+    #[must_use]
+    pub fn with_max_queue_size(mut self, size: usize) -> Self {
+        self.max_queue_size = size.max(1);
+        self
+    }
+
+    /// How many spans one export carries at most.
+    ///
+    /// Defaults to 512. Corresponding environment variable:
+    /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`; this overrides it.
+    #[must_use]
+    pub fn with_max_export_batch_size(mut self, size: usize) -> Self {
+        self.max_export_batch_size = size.max(1);
+        self
+    }
+
+    /// The longest a finished span waits before it is exported.
+    pub fn scheduled_delay(&self) -> Duration {
+        self.scheduled_delay
+    }
+
+    /// The longest one batch may take to export.
+    pub fn export_timeout(&self) -> Duration {
+        self.export_timeout
+    }
+
+    /// How many finished spans may wait for export.
+    pub fn max_queue_size(&self) -> usize {
+        self.max_queue_size
+    }
+
+    /// How many spans one export carries at most.
+    pub fn max_export_batch_size(&self) -> usize {
+        self.max_export_batch_size
+    }
+}
+
+/// The effective settings, after the builder and the environment are merged.
+///
+/// Get one from [`Builder::config`] to see what tracelink will do, and why:
+/// [`Config::warnings`] lists every value that was ignored.
+///
+/// ```
+/// # fn main() -> Result<(), tracelink::Error> {
+/// let config = tracelink::builder()
+///     .with_env([
+///         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+///         ("OTEL_SERVICE_NAME", "checkout"),
+///     ])
+///     .config()?;
+/// assert_eq!(config.traces_endpoint(), "http://collector:4318/v1/traces");
+/// assert_eq!(config.service_name(), "checkout");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) disabled: bool,
+    pub(crate) service_name: String,
+    pub(crate) resource: Vec<opentelemetry::KeyValue>,
+    pub(crate) exporters: Vec<TracesExporter>,
+    pub(crate) endpoint: String,
+    pub(crate) protocol: Protocol,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) timeout: Duration,
+    pub(crate) compression: Compression,
+    pub(crate) sampler: Sampler,
+    pub(crate) propagators: Vec<Propagator>,
+    pub(crate) batch: BatchConfig,
+    pub(crate) log_level: DiagLevel,
+    pub(crate) filter: String,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Config {
+    /// Whether the SDK is disabled (`OTEL_SDK_DISABLED=true`): no span is exported.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
+    }
+
+    /// The `service.name` resource attribute.
+    pub fn service_name(&self) -> &str {
+        &self.service_name
+    }
+
+    /// Every resource attribute, `service.name` included.
+    pub fn resource_attributes(&self) -> &[opentelemetry::KeyValue] {
+        &self.resource
+    }
+
+    /// The exporters spans go to; empty for `none`.
+    pub fn traces_exporters(&self) -> &[TracesExporter] {
+        &self.exporters
+    }
+
+    /// The full URL OTLP traces are sent to.
+    pub fn traces_endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The OTLP transport.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// Headers sent with every OTLP export.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// How long one OTLP request may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// OTLP request compression.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// The head sampler.
+    pub fn sampler(&self) -> &Sampler {
+        &self.sampler
+    }
+
+    /// The propagators installed globally; empty for `none`.
+    pub fn propagators(&self) -> &[Propagator] {
+        &self.propagators
+    }
+
+    /// Batching of finished spans.
+    pub fn batch(&self) -> &BatchConfig {
+        &self.batch
+    }
+
+    /// How much tracelink prints about itself.
+    pub fn log_level(&self) -> DiagLevel {
+        self.log_level
+    }
+
+    /// The `tracing` filter directives.
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    /// The one timeout for everything the guard does at shutdown.
+    pub fn shutdown_timeout(&self) -> Duration {
+        self.shutdown_timeout
+    }
+
+    /// One message for every ignored value: the variable, the value, the reason
+    /// and the fallback. tracelink prints them once at startup.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}

@@ -1,0 +1,556 @@
+//! Merging the builder with the environment into one [`Config`].
+
+use opentelemetry::KeyValue;
+use std::sync::OnceLock;
+
+use super::env::{parse_key_values, EnvReader};
+use super::*;
+use crate::Error;
+
+pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
+    let mut env = EnvReader::new(&b.env);
+    let strict = b
+        .strict
+        .unwrap_or_else(|| env.bool(TRACELINK_STRICT_CONFIG, false));
+    let disabled = b
+        .disabled
+        .unwrap_or_else(|| env.bool(OTEL_SDK_DISABLED, false));
+    let log_level = b
+        .log_level
+        .or_else(|| {
+            env.parse(OTEL_LOG_LEVEL, "warn", |v| {
+                DiagLevel::parse(v)
+                    .ok_or_else(|| "expected none, error, warn, info or debug".into())
+            })
+        })
+        .unwrap_or(DiagLevel::Warn);
+
+    let (service_name, resource) = resource(b, &mut env);
+    let exporters = match &b.exporters {
+        Some(exporters) => exporters.clone(),
+        None => exporters_from_env(&mut env),
+    };
+    let protocol = b
+        .protocol
+        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, "", parse_protocol))
+        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_PROTOCOL, "", parse_protocol))
+        .unwrap_or(Protocol::HttpProtobuf);
+    fill_fallback(
+        &mut env,
+        &[
+            OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+            OTEL_EXPORTER_OTLP_PROTOCOL,
+        ],
+        protocol.name(),
+    );
+    let endpoint = endpoint(b, &mut env, protocol);
+    let headers = headers(b, &mut env);
+    let timeout = b
+        .timeout
+        .or_else(|| env.millis(OTEL_EXPORTER_OTLP_TRACES_TIMEOUT))
+        .or_else(|| env.millis(OTEL_EXPORTER_OTLP_TIMEOUT))
+        .unwrap_or(OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT);
+    fill_fallback(
+        &mut env,
+        &[
+            OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+            OTEL_EXPORTER_OTLP_TIMEOUT,
+        ],
+        &format!("{} ms", timeout.as_millis()),
+    );
+    let compression = b
+        .compression
+        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, "", parse_compression))
+        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_COMPRESSION, "", parse_compression))
+        .unwrap_or_default();
+    fill_fallback(
+        &mut env,
+        &[
+            OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+            OTEL_EXPORTER_OTLP_COMPRESSION,
+        ],
+        match compression {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+        },
+    );
+    let sampler = match &b.sampler {
+        Some(sampler) => sampler.clone(),
+        None => sampler_from_env(&mut env),
+    };
+    let propagators = match &b.propagators {
+        Some(propagators) => propagators.clone(),
+        None => propagators_from_env(&mut env),
+    };
+    let batch = match &b.batch {
+        Some(batch) => batch.clone(),
+        None => batch_from_env(&mut env),
+    };
+    let filter = filter(b, &mut env);
+    let shutdown_timeout = b
+        .shutdown_timeout
+        .or_else(|| env.millis(TRACELINK_SHUTDOWN_TIMEOUT))
+        .unwrap_or(TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT);
+    fill_fallback(
+        &mut env,
+        &[TRACELINK_SHUTDOWN_TIMEOUT],
+        &format!("{} ms", shutdown_timeout.as_millis()),
+    );
+
+    if strict {
+        if let Some(error) = env.strict_error() {
+            return Err(error);
+        }
+    }
+    Ok(Config {
+        disabled,
+        service_name,
+        resource,
+        exporters,
+        endpoint,
+        protocol,
+        headers,
+        timeout,
+        compression,
+        sampler,
+        propagators,
+        batch,
+        log_level,
+        filter,
+        shutdown_timeout,
+        warnings: env.issues.iter().map(ToString::to_string).collect(),
+    })
+}
+
+/// Issues recorded with an empty fallback get the value finally chosen.
+fn fill_fallback(env: &mut EnvReader<'_>, names: &[&str], chosen: &str) {
+    for issue in &mut env.issues {
+        if issue.fallback.is_empty() && names.contains(&issue.name) {
+            issue.fallback = chosen.to_owned();
+        }
+    }
+}
+
+fn upsert(attributes: &mut Vec<KeyValue>, kv: KeyValue) {
+    match attributes
+        .iter_mut()
+        .find(|existing| existing.key == kv.key)
+    {
+        Some(existing) => *existing = kv,
+        None => attributes.push(kv),
+    }
+}
+
+/// A random UUID v4, the same for the whole process.
+fn instance_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let mut bytes: [u8; 16] = rand::random();
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    })
+}
+
+fn executable_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Detected attributes, then `OTEL_RESOURCE_ATTRIBUTES`, then `OTEL_SERVICE_NAME`,
+/// then code: each later one wins.
+fn resource(b: &Builder, env: &mut EnvReader<'_>) -> (String, Vec<KeyValue>) {
+    let mut attributes = vec![
+        KeyValue::new("service.instance.id", instance_id()),
+        KeyValue::new(
+            "host.name",
+            gethostname::gethostname().to_string_lossy().into_owned(),
+        ),
+        KeyValue::new("process.pid", i64::from(std::process::id())),
+        KeyValue::new("process.executable.name", executable_name()),
+        KeyValue::new("process.runtime.name", "rust"),
+        KeyValue::new("telemetry.sdk.name", "opentelemetry"),
+        KeyValue::new("telemetry.sdk.language", "rust"),
+        KeyValue::new("telemetry.sdk.version", OTEL_SDK_VERSION),
+        KeyValue::new("telemetry.distro.name", "tracelink"),
+        KeyValue::new("telemetry.distro.version", env!("CARGO_PKG_VERSION")),
+    ];
+    if let Some(pairs) = env.parse(OTEL_RESOURCE_ATTRIBUTES, "no attributes from it", |v| {
+        parse_key_values(v)
+    }) {
+        for (key, value) in pairs {
+            upsert(&mut attributes, KeyValue::new(key, value));
+        }
+    }
+    let env_service_name = env.raw(OTEL_SERVICE_NAME).map(|s| s.trim().to_owned());
+    let from_attributes = attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == "service.name")
+        .map(|kv| kv.value.to_string());
+    for kv in &b.resource {
+        upsert(&mut attributes, kv.clone());
+    }
+    let code_name = b
+        .resource
+        .iter()
+        .rev()
+        .find(|kv| kv.key.as_str() == "service.name");
+    let service_name = b
+        .service_name
+        .clone()
+        .or_else(|| code_name.map(|kv| kv.value.to_string()))
+        .or(env_service_name)
+        .or(from_attributes)
+        .unwrap_or_else(|| format!("unknown_service:{}", executable_name()));
+    upsert(
+        &mut attributes,
+        KeyValue::new("service.name", service_name.clone()),
+    );
+    (service_name, attributes)
+}
+
+/// The opentelemetry_sdk version tracelink is built against.
+const OTEL_SDK_VERSION: &str = "0.33";
+
+fn exporters_from_env(env: &mut EnvReader<'_>) -> Vec<TracesExporter> {
+    let Some(value) = env.raw(OTEL_TRACES_EXPORTER) else {
+        return vec![TracesExporter::Otlp];
+    };
+    let mut exporters = Vec::new();
+    let mut none = false;
+    let mut bad = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item.to_ascii_lowercase().as_str() {
+            "otlp" => exporters.push(TracesExporter::Otlp),
+            "console" => exporters.push(TracesExporter::Console),
+            "none" => none = true,
+            _ => bad.push(item.to_owned()),
+        }
+    }
+    exporters.dedup();
+    if none {
+        exporters.clear();
+    }
+    if !bad.is_empty() {
+        let result = if exporters.is_empty() && !none {
+            exporters.push(TracesExporter::Otlp);
+            "otlp".to_owned()
+        } else if exporters.is_empty() {
+            "none".to_owned()
+        } else {
+            exporters
+                .iter()
+                .map(|e| e.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        env.reject(
+            OTEL_TRACES_EXPORTER,
+            &value,
+            format!(
+                "unsupported exporter {}; expected otlp, console or none",
+                bad.join(", ")
+            ),
+            result,
+        );
+    }
+    exporters
+}
+
+fn parse_protocol(value: &str) -> Result<Protocol, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "grpc" if cfg!(feature = "grpc") => Ok(Protocol::Grpc),
+        "grpc" => Err("this build has no gRPC; enable tracelink's `grpc` feature".into()),
+        "http/protobuf" if cfg!(feature = "http") => Ok(Protocol::HttpProtobuf),
+        "http/protobuf" => Err("this build has no HTTP; enable tracelink's `http` feature".into()),
+        "http/json" => Err("http/json is not supported; use http/protobuf or grpc".into()),
+        _ => Err("expected grpc or http/protobuf".into()),
+    }
+}
+
+fn parse_compression(value: &str) -> Result<Compression, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "none" => Ok(Compression::None),
+        "gzip" if cfg!(feature = "gzip") => Ok(Compression::Gzip),
+        "gzip" => Err("this build has no gzip; enable tracelink's `gzip` feature".into()),
+        _ => Err("expected gzip or none".into()),
+    }
+}
+
+/// Checks that `url` is an `http://host[:port][/path]` URL.
+fn check_url(url: &str) -> Result<String, String> {
+    let url = url.trim();
+    let uri: http::Uri = url.parse().map_err(|e| format!("not a URL ({e})"))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(
+                "https needs TLS, which this build of tracelink does not include; \
+                        send to a local Collector over http://"
+                    .into(),
+            )
+        }
+        _ => return Err("expected a URL starting with http://".into()),
+    }
+    if uri.authority().is_none_or(|a| a.host().is_empty()) {
+        return Err("the URL has no host".into());
+    }
+    Ok(url.to_owned())
+}
+
+fn join_traces_path(base: &str) -> String {
+    if base.ends_with('/') {
+        format!("{base}v1/traces")
+    } else {
+        format!("{base}/v1/traces")
+    }
+}
+
+/// The traces URL. A per-signal URL is used as is; a base URL gets `v1/traces`
+/// appended for HTTP (gRPC has no path).
+fn endpoint(b: &Builder, env: &mut EnvReader<'_>, protocol: Protocol) -> String {
+    let from_base = |base: String| match protocol {
+        Protocol::HttpProtobuf => join_traces_path(&base),
+        Protocol::Grpc => base,
+    };
+    let default = match protocol {
+        Protocol::Grpc => OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT.to_owned(),
+        Protocol::HttpProtobuf => join_traces_path(OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT),
+    };
+    let code = |name: &'static str, value: &Option<String>, env: &mut EnvReader<'_>| {
+        let value = value.as_ref()?;
+        check_url(value)
+            .map_err(|reason| env.reject(name, value, reason, ""))
+            .ok()
+    };
+    let chosen = code(
+        "Builder::with_otlp_traces_endpoint",
+        &b.traces_endpoint,
+        env,
+    )
+    .or_else(|| code("Builder::with_otlp_endpoint", &b.endpoint, env).map(from_base))
+    .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, "", check_url))
+    .or_else(|| {
+        env.parse(OTEL_EXPORTER_OTLP_ENDPOINT, "", check_url)
+            .map(from_base)
+    })
+    .unwrap_or(default);
+    fill_fallback(
+        env,
+        &[
+            "Builder::with_otlp_traces_endpoint",
+            "Builder::with_otlp_endpoint",
+            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+            OTEL_EXPORTER_OTLP_ENDPOINT,
+        ],
+        &chosen,
+    );
+    chosen
+}
+
+fn check_headers(pairs: Vec<(String, String)>) -> Result<Vec<(String, String)>, String> {
+    for (key, value) in &pairs {
+        http::HeaderName::from_bytes(key.as_bytes())
+            .map_err(|_| format!("{key:?} is not a valid header name"))?;
+        http::HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of {key:?} is not a valid header value"))?;
+    }
+    Ok(pairs)
+}
+
+fn headers(b: &Builder, env: &mut EnvReader<'_>) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut merge = |pairs: Vec<(String, String)>| {
+        for (key, value) in pairs {
+            let key = key.to_ascii_lowercase();
+            match headers.iter_mut().find(|(k, _)| *k == key) {
+                Some(existing) => existing.1 = value,
+                None => headers.push((key, value)),
+            }
+        }
+    };
+    for name in [
+        OTEL_EXPORTER_OTLP_HEADERS,
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+    ] {
+        if let Some(pairs) = env.parse(name, "no headers from it", |v| {
+            parse_key_values(v).and_then(check_headers)
+        }) {
+            merge(pairs);
+        }
+    }
+    match check_headers(b.headers.clone()) {
+        Ok(pairs) => merge(pairs),
+        Err(reason) => env.reject(
+            "Builder::with_otlp_header",
+            "(code)",
+            reason,
+            "no headers from code",
+        ),
+    }
+    headers
+}
+
+fn sampler_from_env(env: &mut EnvReader<'_>) -> Sampler {
+    let Some(name) = env.raw(OTEL_TRACES_SAMPLER) else {
+        return Sampler::default();
+    };
+    let ratio = |env: &mut EnvReader<'_>| {
+        env.parse(OTEL_TRACES_SAMPLER_ARG, "1.0", |v| match v.parse::<f64>() {
+            Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+            _ => Err("expected a number from 0 to 1".into()),
+        })
+        .unwrap_or(1.0)
+    };
+    match name.trim().to_ascii_lowercase().as_str() {
+        "always_on" => Sampler::always_on(),
+        "always_off" => Sampler::always_off(),
+        "traceidratio" => Sampler::trace_id_ratio(ratio(env)),
+        "parentbased_always_on" => Sampler::parent_based(Sampler::always_on()),
+        "parentbased_always_off" => Sampler::parent_based(Sampler::always_off()),
+        "parentbased_traceidratio" => Sampler::parent_based(Sampler::trace_id_ratio(ratio(env))),
+        _ => {
+            env.reject(
+                OTEL_TRACES_SAMPLER,
+                &name,
+                "expected always_on, always_off, traceidratio, parentbased_always_on, \
+                 parentbased_always_off or parentbased_traceidratio",
+                OTEL_TRACES_SAMPLER_DEFAULT,
+            );
+            Sampler::default()
+        }
+    }
+}
+
+fn propagators_from_env(env: &mut EnvReader<'_>) -> Vec<Propagator> {
+    let default = vec![Propagator::TraceContext, Propagator::Baggage];
+    let Some(value) = env.raw(OTEL_PROPAGATORS) else {
+        return default;
+    };
+    let mut propagators = Vec::new();
+    let mut none = false;
+    let mut bad = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let propagator = match item.to_ascii_lowercase().as_str() {
+            "tracecontext" => Propagator::TraceContext,
+            "baggage" => Propagator::Baggage,
+            "none" => {
+                none = true;
+                continue;
+            }
+            _ => {
+                bad.push(item.to_owned());
+                continue;
+            }
+        };
+        if !propagators.contains(&propagator) {
+            propagators.push(propagator);
+        }
+    }
+    if none {
+        propagators.clear();
+    }
+    if !bad.is_empty() {
+        if propagators.is_empty() && !none {
+            propagators = default;
+        }
+        let result = if propagators.is_empty() {
+            "none".to_owned()
+        } else {
+            propagators
+                .iter()
+                .map(|p| match p {
+                    Propagator::TraceContext => "tracecontext",
+                    Propagator::Baggage => "baggage",
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        env.reject(
+            OTEL_PROPAGATORS,
+            &value,
+            format!(
+                "unsupported propagator {}; expected tracecontext, baggage or none",
+                bad.join(", ")
+            ),
+            result,
+        );
+    }
+    propagators
+}
+
+fn batch_from_env(env: &mut EnvReader<'_>) -> BatchConfig {
+    let mut batch = BatchConfig::default();
+    if let Some(delay) = env.millis(OTEL_BSP_SCHEDULE_DELAY) {
+        batch.scheduled_delay = delay;
+    }
+    if let Some(timeout) = env.millis(OTEL_BSP_EXPORT_TIMEOUT) {
+        batch.export_timeout = timeout;
+    }
+    if let Some(size) = env.count(OTEL_BSP_MAX_QUEUE_SIZE) {
+        batch.max_queue_size = size;
+    }
+    if let Some(size) = env.count(OTEL_BSP_MAX_EXPORT_BATCH_SIZE) {
+        batch.max_export_batch_size = size;
+    }
+    if batch.max_export_batch_size > batch.max_queue_size {
+        env.reject(
+            OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+            &batch.max_export_batch_size.to_string(),
+            format!("larger than the queue size {}", batch.max_queue_size),
+            batch.max_queue_size.to_string(),
+        );
+        batch.max_export_batch_size = batch.max_queue_size;
+    }
+    fill_fallback(
+        env,
+        &[OTEL_BSP_SCHEDULE_DELAY],
+        &format!("{} ms", batch.scheduled_delay.as_millis()),
+    );
+    fill_fallback(
+        env,
+        &[OTEL_BSP_EXPORT_TIMEOUT],
+        &format!("{} ms", batch.export_timeout.as_millis()),
+    );
+    fill_fallback(
+        env,
+        &[OTEL_BSP_MAX_QUEUE_SIZE],
+        &batch.max_queue_size.to_string(),
+    );
+    fill_fallback(
+        env,
+        &[OTEL_BSP_MAX_EXPORT_BATCH_SIZE],
+        &batch.max_export_batch_size.to_string(),
+    );
+    batch
+}
+
+/// The filter directives; invalid ones are reported, and the valid ones kept.
+fn filter(b: &Builder, env: &mut EnvReader<'_>) -> String {
+    let (name, value) = match &b.filter {
+        Some(value) => ("Builder::with_filter", value.clone()),
+        None => match env.raw(RUST_LOG) {
+            Some(value) => (RUST_LOG, value),
+            None => return RUST_LOG_DEFAULT.to_owned(),
+        },
+    };
+    if let Err(error) = tracing_subscriber::EnvFilter::builder().parse(&value) {
+        env.reject(
+            name,
+            &value,
+            error.to_string(),
+            "the valid directives in it",
+        );
+    }
+    value
+}

@@ -1,0 +1,70 @@
+//! The one error type of the crate.
+
+use std::time::Duration;
+
+/// Everything that can go wrong while tracelink sets up or shuts down.
+///
+/// Bad configuration only becomes an `Error` in strict mode (see
+/// [`Builder::with_strict_config`](crate::Builder::with_strict_config));
+/// otherwise tracelink warns once and falls back to the default.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let err = tracelink::builder()
+///     .with_env([("OTEL_TRACES_SAMPLER", "sometimes")])
+///     .with_strict_config(true)
+///     .config()
+///     .unwrap_err();
+/// assert!(err.to_string().contains("OTEL_TRACES_SAMPLER"));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An environment variable (or the builder value standing in for it) is invalid,
+    /// and strict mode turned the warning into an error.
+    #[error("invalid {name}={value:?}: {reason}; fix the value or unset it")]
+    InvalidConfig {
+        /// The variable, for example `OTEL_TRACES_SAMPLER`.
+        name: &'static str,
+        /// The value that was rejected.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// A global `tracing` subscriber was already installed.
+    #[error("a global tracing subscriber is already set; call tracelink::init() once, early in main, or use Builder::build() to compose your own subscriber")]
+    AlreadyInitialized(#[source] tracing_subscriber::util::TryInitError),
+
+    /// The OTLP exporter could not be built (for example an endpoint that is not a URL).
+    #[error("could not build the OTLP span exporter for {endpoint}; check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL")]
+    Exporter {
+        /// The endpoint the exporter was built for.
+        endpoint: String,
+        /// What the exporter builder said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
+    /// The background export thread could not be started.
+    #[error("could not start tracelink's export thread")]
+    Thread(#[source] std::io::Error),
+
+    /// Shutdown did not finish within its timeout; `unexported` spans were lost.
+    #[error("shutdown did not finish within {timeout:?}; {unexported} spans were not exported")]
+    ShutdownTimeout {
+        /// The timeout that ran out.
+        timeout: Duration,
+        /// Spans still queued or in flight when the timeout ran out.
+        unexported: u64,
+    },
+
+    /// An export during a flush or shutdown failed; the warning printed before
+    /// says why, and [`ExportStats::failed`](crate::ExportStats::failed) counts the spans.
+    #[error("the final export failed; {failed} spans in all were not exported (see the warning on stderr)")]
+    ExportFailed {
+        /// Spans lost to failed exports since startup.
+        failed: u64,
+    },
+}

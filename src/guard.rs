@@ -1,0 +1,107 @@
+//! [`Guard`]: flushes and shuts the export pipeline down, within one timeout.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::trace::pipeline::{Outcome, Pipeline};
+use crate::trace::ExportStats;
+use crate::Error;
+
+/// Keeps tracelink's exporters running; flushes them when dropped.
+///
+/// Hold it in `main` with `let _guard = ...` (not `let _ = ...`, which drops it at
+/// once). Dropping it, or calling [`shutdown`](Guard::shutdown), exports every
+/// queued span and stops the export thread, all within the shutdown timeout
+/// (`TRACELINK_SHUTDOWN_TIMEOUT`, 5 s by default), however slow or dead the
+/// collector is.
+///
+/// ```no_run
+/// fn main() -> Result<(), tracelink::Error> {
+///     let guard = tracelink::init()?;
+///     tracing::info!("working");
+///     guard.shutdown() // or let it drop at the end of main
+/// }
+/// ```
+#[must_use = "dropping the guard shuts tracelink's exporters down at once"]
+#[derive(Debug)]
+pub struct Guard {
+    pipeline: Arc<Pipeline>,
+    timeout: Duration,
+    done: bool,
+}
+
+impl Guard {
+    pub(crate) fn new(pipeline: Arc<Pipeline>, timeout: Duration) -> Self {
+        Self {
+            pipeline,
+            timeout,
+            done: false,
+        }
+    }
+
+    /// What happened to sampled spans so far: exported, dropped, failed.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// # let guard = tracelink::builder().with_env([("OTEL_TRACES_EXPORTER", "none")]).build()?.into_guard();
+    /// let stats = guard.stats();
+    /// if stats.lost() > 0 {
+    ///     eprintln!("{} spans never reached the collector", stats.lost());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stats(&self) -> ExportStats {
+        self.pipeline.stats()
+    }
+
+    /// Exports every span that has ended so far, waiting at most the shutdown
+    /// timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ExportFailed`] if an export failed, [`Error::ShutdownTimeout`] if
+    /// the exporter did not finish in time.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.result(self.pipeline.flush(self.timeout))
+    }
+
+    /// Exports every queued span and stops the export thread, within the
+    /// shutdown timeout. Spans that end afterwards are dropped and counted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ExportFailed`] if the last exports failed, [`Error::ShutdownTimeout`]
+    /// if the timeout ran out first (the spans still queued are lost and counted).
+    pub fn shutdown(mut self) -> Result<(), Error> {
+        self.shutdown_inner()
+    }
+
+    fn shutdown_inner(&mut self) -> Result<(), Error> {
+        if std::mem::replace(&mut self.done, true) {
+            return Ok(());
+        }
+        let outcome = self.pipeline.shutdown(Instant::now() + self.timeout);
+        self.result(outcome)
+    }
+
+    fn result(&self, outcome: Outcome) -> Result<(), Error> {
+        match outcome {
+            Outcome::Clean => Ok(()),
+            Outcome::Failed => Err(Error::ExportFailed {
+                failed: self.stats().failed(),
+            }),
+            Outcome::TimedOut => Err(Error::ShutdownTimeout {
+                timeout: self.timeout,
+                unexported: self.pipeline.queued() as u64,
+            }),
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Err(error) = self.shutdown_inner() {
+            crate::diag::diag!(Error, "{error}");
+        }
+    }
+}

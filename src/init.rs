@@ -1,0 +1,228 @@
+//! Assembling the parts: `Registry` + filter + `tracing-opentelemetry` layer on
+//! tracelink's tracer, the global propagator, and the guard.
+
+use opentelemetry::propagation::TextMapCompositePropagator;
+use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::Resource;
+use tracing_opentelemetry::OpenTelemetryLayer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Builder, Config, Propagator};
+use crate::diag::{self, diag};
+use crate::trace::pipeline::Pipeline;
+use crate::trace::{exporter, Tracer, TracerProvider};
+use crate::{Error, Guard};
+
+/// Sets everything up from the environment and installs it globally: the
+/// `tracing` subscriber, the OpenTelemetry tracer provider and propagator.
+///
+/// Same as `tracelink::builder().init()`.
+///
+/// ```no_run
+/// fn main() -> Result<(), tracelink::Error> {
+///     let _guard = tracelink::init()?;
+///     tracing::info_span!("startup").in_scope(|| tracing::info!("ready"));
+///     Ok(())
+/// }
+/// ```
+///
+/// # Errors
+///
+/// [`Error::AlreadyInitialized`] if a global subscriber is already set;
+/// [`Error::Exporter`] if the OTLP exporter cannot be built; in strict mode,
+/// [`Error::InvalidConfig`] for an invalid setting.
+pub fn init() -> Result<Guard, Error> {
+    builder().init()
+}
+
+/// A [`Builder`] to configure tracelink from code.
+///
+/// ```no_run
+/// # fn main() -> Result<(), tracelink::Error> {
+/// let _guard = tracelink::builder().with_service_name("checkout").init()?;
+/// # Ok(()) }
+/// ```
+pub fn builder() -> Builder {
+    Builder::new()
+}
+
+/// Everything [`Builder::build`] makes, installed nowhere: compose your own
+/// subscriber with it.
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// # fn main() -> Result<(), tracelink::Error> {
+/// let parts = tracelink::builder()
+///     .with_env([("OTEL_TRACES_EXPORTER", "none")])
+///     .build()?;
+/// let subscriber = tracing_subscriber::registry()
+///     .with(parts.filter())
+///     .with(parts.otel_layer());
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
+/// });
+/// parts.into_guard().shutdown()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Parts {
+    config: Config,
+    provider: TracerProvider,
+    tracer: Tracer,
+    guard: Guard,
+}
+
+impl Parts {
+    /// The effective configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The `tracing-opentelemetry` layer on tracelink's tracer, configured as
+    /// `init()` configures it: source locations on, busy/idle timings and thread
+    /// attributes off (they cost an allocation per span).
+    pub fn otel_layer<S>(&self) -> OpenTelemetryLayer<S, Tracer>
+    where
+        S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    {
+        tracing_opentelemetry::layer()
+            .with_tracer(self.tracer.clone())
+            .with_tracked_inactivity(false)
+            .with_threads(false)
+            .with_location(true)
+    }
+
+    /// The `tracing` filter: `RUST_LOG` or [`Builder::with_filter`], `info` by default.
+    pub fn filter(&self) -> EnvFilter {
+        EnvFilter::builder().parse_lossy(&self.config.filter)
+    }
+
+    /// The tracer `tracing-opentelemetry` uses.
+    pub fn tracer(&self) -> &Tracer {
+        &self.tracer
+    }
+
+    /// The tracer provider, for libraries that use the OpenTelemetry API directly.
+    pub fn tracer_provider(&self) -> &TracerProvider {
+        &self.provider
+    }
+
+    /// The propagators `OTEL_PROPAGATORS` asks for.
+    pub fn propagator(&self) -> TextMapCompositePropagator {
+        propagator(&self.config.propagators)
+    }
+
+    /// The guard that flushes the exporters.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// Keeps only the guard; the tracer and layers stay usable.
+    pub fn into_guard(self) -> Guard {
+        self.guard
+    }
+}
+
+fn propagator(kinds: &[Propagator]) -> TextMapCompositePropagator {
+    let propagators = kinds
+        .iter()
+        .map(
+            |kind| -> Box<dyn opentelemetry::propagation::TextMapPropagator + Send + Sync> {
+                match kind {
+                    Propagator::TraceContext => Box::new(TraceContextPropagator::new()),
+                    Propagator::Baggage => Box::new(BaggagePropagator::new()),
+                }
+            },
+        )
+        .collect();
+    TextMapCompositePropagator::new(propagators)
+}
+
+impl Builder {
+    /// Builds every part without installing anything global.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exporter`] if the OTLP exporter cannot be built, [`Error::Thread`]
+    /// if the export thread cannot start; in strict mode, [`Error::InvalidConfig`].
+    pub fn build(self) -> Result<Parts, Error> {
+        let config = self.config()?;
+        diag::set_level(config.log_level);
+        for warning in &config.warnings {
+            diag!(Warn, "{warning}");
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Thread)?;
+        let mut exporters = Vec::new();
+        if !config.disabled {
+            match exporter::build(&config, &runtime) {
+                Ok(built) => exporters = built,
+                Err(error) => {
+                    runtime.shutdown_background();
+                    return Err(error);
+                }
+            }
+            exporters.extend(self.custom_exporters);
+        }
+        let resource = Resource::builder_empty()
+            .with_attributes(config.resource.iter().cloned())
+            .build();
+        for exporter in &mut exporters {
+            exporter.set_resource(&resource);
+        }
+        diag!(
+            Info,
+            "service {:?}: spans to {}, sampler {}",
+            config.service_name,
+            if exporters.is_empty() {
+                "nowhere".to_owned()
+            } else {
+                exporters
+                    .iter()
+                    .map(|e| e.describe())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            config.sampler
+        );
+        let pipeline = Pipeline::start(&config.batch, exporters, runtime).map_err(Error::Thread)?;
+        let provider = TracerProvider::new(pipeline.clone(), config.sampler.clone());
+        let tracer = provider.scoped(
+            InstrumentationScope::builder("tracelink")
+                .with_version(env!("CARGO_PKG_VERSION"))
+                .build(),
+        );
+        Ok(Parts {
+            guard: Guard::new(pipeline, config.shutdown_timeout),
+            config,
+            provider,
+            tracer,
+        })
+    }
+
+    /// Builds everything and installs it globally: the `tracing` subscriber, the
+    /// OpenTelemetry tracer provider and the propagator.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyInitialized`] if a global subscriber is already set, and
+    /// the errors of [`build`](Builder::build).
+    pub fn init(self) -> Result<Guard, Error> {
+        let parts = self.build()?;
+        tracing_subscriber::registry()
+            .with(parts.filter())
+            .with(parts.otel_layer())
+            .try_init()
+            .map_err(Error::AlreadyInitialized)?;
+        opentelemetry::global::set_tracer_provider(parts.provider.clone());
+        opentelemetry::global::set_text_map_propagator(parts.propagator());
+        Ok(parts.into_guard())
+    }
+}

@@ -1,0 +1,78 @@
+//! # tracelink
+//!
+//! One call gives a Rust service its observability wiring: every `tracing` span
+//! exported over OTLP, configured by the standard `OTEL_*` variables, and a
+//! guard that flushes at shutdown without ever hanging.
+//!
+//! ```no_run
+//! fn main() -> Result<(), tracelink::Error> {
+//!     let _guard = tracelink::init()?;
+//!
+//!     let span = tracing::info_span!("checkout", order.id = 42);
+//!     let _entered = span.enter();
+//!     tracing::info!("order placed");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## How spans flow
+//!
+//! `config` (builder + env) → `init` (Registry + `tracing-opentelemetry` layer)
+//! → [`Tracer`] (samples first, records inline) → a bounded lock-free queue →
+//! one export thread (OTLP gRPC or HTTP/protobuf, console, or your exporter) →
+//! [`Guard`] (flush on drop, one timeout for everything).
+//!
+//! ## Status and span kinds
+//!
+//! A span gets status `Error` when it records `otel.status_code = "ERROR"`
+//! (with `otel.status_description`), when an `ERROR`-level event happens inside
+//! it, or when it records a field named `error`. `otel.kind` (`server`,
+//! `client`, `producer`, `consumer`, `internal`) and `otel.name` are honoured.
+//! Events inside a span become span events.
+//!
+//! ## When the collector is down
+//!
+//! Nothing waits for it. Ended spans go into a queue of `OTEL_BSP_MAX_QUEUE_SIZE`
+//! spans; when it is full, new spans are dropped and counted
+//! ([`Guard::stats`]), with a warning on stderr at most every 10 s and a total
+//! at shutdown. Each export is retried on transient errors and bounded by
+//! `OTEL_BSP_EXPORT_TIMEOUT`; shutdown is bounded by the guard's timeout.
+//!
+//! ## Feature flags
+//!
+//! - `grpc` (default): OTLP over gRPC, with tonic.
+//! - `http` (default): OTLP over HTTP/protobuf, with hyper.
+//! - `gzip` (default): gzip compression of OTLP requests.
+
+mod config;
+mod diag;
+mod error;
+mod guard;
+mod init;
+mod trace;
+
+pub use config::{BatchConfig, Builder, Compression, Config, Propagator, Protocol, TracesExporter};
+pub use diag::DiagLevel;
+pub use error::Error;
+pub use guard::Guard;
+pub use init::{builder, init, Parts};
+pub use trace::{ExportStats, Sampler, Span, Tracer, TracerProvider};
+
+/// The names of every environment variable tracelink reads, with their defaults.
+pub mod env {
+    pub use crate::config::{
+        OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_EXPORT_TIMEOUT_DEFAULT, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT, OTEL_BSP_MAX_QUEUE_SIZE,
+        OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT, OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_SCHEDULE_DELAY_DEFAULT,
+        OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_EXPORTER_OTLP_ENDPOINT,
+        OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT, OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT,
+        OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
+        OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, OTEL_LOG_LEVEL,
+        OTEL_PROPAGATORS, OTEL_PROPAGATORS_DEFAULT, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED,
+        OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER, OTEL_TRACES_EXPORTER_DEFAULT, OTEL_TRACES_SAMPLER,
+        OTEL_TRACES_SAMPLER_ARG, OTEL_TRACES_SAMPLER_DEFAULT, RUST_LOG, RUST_LOG_DEFAULT,
+        TRACELINK_SHUTDOWN_TIMEOUT, TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT, TRACELINK_STRICT_CONFIG,
+    };
+}

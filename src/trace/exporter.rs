@@ -1,0 +1,146 @@
+//! The exporters the export thread drives: OTLP, console, or any SDK
+//! [`SpanExporter`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::Resource;
+
+use crate::config::{Compression, Config, Protocol, TracesExporter};
+use crate::Error;
+
+type ExportFuture<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + Send + 'a>>;
+
+/// An object-safe [`SpanExporter`].
+pub(crate) trait DynExporter: Send + Sync + std::fmt::Debug {
+    fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_>;
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult;
+    fn set_resource(&mut self, resource: &Resource);
+    /// Names the exporter in diagnostics.
+    fn describe(&self) -> String;
+}
+
+impl<E: SpanExporter + 'static> DynExporter for E {
+    fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_> {
+        Box::pin(SpanExporter::export(self, batch))
+    }
+
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
+        SpanExporter::shutdown_with_timeout(self, timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(self, resource);
+    }
+
+    fn describe(&self) -> String {
+        let name = std::any::type_name::<E>();
+        name.rsplit("::").next().unwrap_or(name).to_owned()
+    }
+}
+
+/// The OTLP exporter and the endpoint it sends to, for diagnostics.
+#[derive(Debug)]
+struct Otlp {
+    inner: opentelemetry_otlp::SpanExporter,
+    endpoint: String,
+    protocol: Protocol,
+}
+
+impl DynExporter for Otlp {
+    fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_> {
+        Box::pin(SpanExporter::export(&self.inner, batch))
+    }
+
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
+        SpanExporter::shutdown_with_timeout(&self.inner, timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(&mut self.inner, resource);
+    }
+
+    fn describe(&self) -> String {
+        format!("OTLP/{} {}", self.protocol.name(), self.endpoint)
+    }
+}
+
+/// Builds the exporters `config` asks for, inside `runtime` (tonic's channel
+/// needs one to exist).
+pub(crate) fn build(
+    config: &Config,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Vec<Box<dyn DynExporter>>, Error> {
+    let mut exporters: Vec<Box<dyn DynExporter>> = Vec::new();
+    for kind in &config.exporters {
+        match kind {
+            TracesExporter::Otlp => {
+                let _enter = runtime.enter();
+                exporters.push(Box::new(otlp(config)?));
+            }
+            TracesExporter::Console => exporters.push(Box::new(super::console::Console::stderr())),
+        }
+    }
+    Ok(exporters)
+}
+
+fn otlp(config: &Config) -> Result<Otlp, Error> {
+    let error = |source: opentelemetry_otlp::ExporterBuildError| Error::Exporter {
+        endpoint: config.endpoint.clone(),
+        source: Box::new(source),
+    };
+    let inner = match config.protocol {
+        #[cfg(feature = "grpc")]
+        Protocol::Grpc => {
+            use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
+            let mut metadata = tonic::metadata::MetadataMap::new();
+            for (key, value) in &config.headers {
+                // Checked when the configuration was resolved.
+                if let (Ok(key), Ok(value)) = (
+                    tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+                    value.parse(),
+                ) {
+                    metadata.insert(key, value);
+                }
+            }
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(config.endpoint.clone())
+                .with_timeout(config.timeout)
+                .with_metadata(metadata);
+            if config.compression == Compression::Gzip {
+                builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+            }
+            builder.build().map_err(error)?
+        }
+        #[cfg(feature = "http")]
+        Protocol::HttpProtobuf => {
+            use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_endpoint(config.endpoint.clone())
+                .with_timeout(config.timeout)
+                .with_headers(config.headers.iter().cloned().collect());
+            if config.compression == Compression::Gzip {
+                builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+            }
+            builder.build().map_err(error)?
+        }
+        #[allow(unreachable_patterns)]
+        other => {
+            return Err(Error::Exporter {
+                endpoint: config.endpoint.clone(),
+                source: format!("protocol {} is not compiled in", other.name()).into(),
+            })
+        }
+    };
+    Ok(Otlp {
+        inner,
+        endpoint: config.endpoint.clone(),
+        protocol: config.protocol,
+    })
+}

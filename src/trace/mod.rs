@@ -1,0 +1,21 @@
+//! The span path: a fast OpenTelemetry [`Tracer`] behind `tracing-opentelemetry`,
+//! a bounded queue, and one export thread.
+//!
+//! `tracing-opentelemetry` turns each `tracing` span into a call to
+//! [`opentelemetry::trace::Tracer::build_with_context`] when the span is first
+//! entered, and ends it when the span closes. tracelink's [`Tracer`] decides
+//! sampling there, before anything is allocated, keeps a sampled span's data in
+//! one inline record, and on end moves it into a lock-free bounded queue. The
+//! export thread turns records into SDK `SpanData` and hands them to the OTLP
+//! (or console, or your own) exporter, off the request path.
+
+mod console;
+pub(crate) mod exporter;
+mod ids;
+pub(crate) mod pipeline;
+mod sampler;
+mod tracer;
+
+pub use pipeline::ExportStats;
+pub use sampler::Sampler;
+pub use tracer::{Span, Tracer, TracerProvider};

@@ -1,0 +1,242 @@
+//! [`Tracer`], [`Span`] and [`TracerProvider`]: the OpenTelemetry API, backed by
+//! tracelink's pipeline.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{
+    Event, Link, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
+    TraceState,
+};
+use opentelemetry::{Context, InstrumentationScope, KeyValue};
+
+use super::pipeline::{Pipeline, Record};
+use super::{ids, Sampler};
+
+/// Attributes, events and links a span keeps at most (the specification's
+/// defaults); the rest are counted as dropped.
+const LIMIT: usize = 128;
+
+/// Hands out [`Tracer`]s that share tracelink's sampler and export pipeline.
+///
+/// `tracelink::init()` installs it as the global OpenTelemetry provider, so
+/// libraries that call `opentelemetry::global::tracer("...")` export through
+/// tracelink as well.
+///
+/// ```
+/// use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+///
+/// # fn main() -> Result<(), tracelink::Error> {
+/// let parts = tracelink::builder()
+///     .with_env([("OTEL_TRACES_EXPORTER", "none")])
+///     .build()?;
+/// let tracer = parts.tracer_provider().tracer("my-library");
+/// tracer.in_span("work", |_cx| {});
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct TracerProvider {
+    pipeline: Arc<Pipeline>,
+    sampler: Arc<Sampler>,
+}
+
+impl TracerProvider {
+    pub(crate) fn new(pipeline: Arc<Pipeline>, sampler: Sampler) -> Self {
+        Self {
+            pipeline,
+            sampler: Arc::new(sampler),
+        }
+    }
+
+    pub(crate) fn scoped(&self, scope: InstrumentationScope) -> Tracer {
+        Tracer {
+            pipeline: self.pipeline.clone(),
+            sampler: self.sampler.clone(),
+            scope: Arc::new(scope),
+        }
+    }
+}
+
+impl opentelemetry::trace::TracerProvider for TracerProvider {
+    type Tracer = Tracer;
+
+    fn tracer_with_scope(&self, scope: InstrumentationScope) -> Tracer {
+        self.scoped(scope)
+    }
+}
+
+/// An OpenTelemetry tracer that samples first and allocates nothing for an
+/// unsampled span.
+///
+/// tracelink gives it to `tracing-opentelemetry`; you only meet it when you
+/// compose your own subscriber with [`Parts`](crate::Parts).
+#[derive(Clone, Debug)]
+pub struct Tracer {
+    pipeline: Arc<Pipeline>,
+    sampler: Arc<Sampler>,
+    scope: Arc<InstrumentationScope>,
+}
+
+impl opentelemetry::trace::Tracer for Tracer {
+    type Span = Span;
+
+    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> Span {
+        let parent = parent_cx
+            .has_active_span()
+            .then(|| parent_cx.span().span_context().clone())
+            .filter(SpanContext::is_valid);
+        let trace_id = parent
+            .as_ref()
+            .map_or_else(ids::trace_id, SpanContext::trace_id);
+        let sampled = self.sampler.should_sample(parent.as_ref(), trace_id);
+        // Keep the parent's other flag bits (the W3C random bit); set or clear sampled.
+        let inherited = parent.as_ref().map_or(0, |p| {
+            p.trace_flags().to_u8() & !TraceFlags::SAMPLED.to_u8()
+        });
+        let flags = TraceFlags::new(inherited | if sampled { 1 } else { 0 });
+        let trace_state = parent
+            .as_ref()
+            .map_or(TraceState::NONE, |p| p.trace_state().clone());
+        let context = SpanContext::new(trace_id, ids::span_id(), flags, false, trace_state);
+        if !sampled || !self.pipeline.is_running() {
+            return Span {
+                context,
+                record: None,
+            };
+        }
+        let mut attributes = builder.attributes.unwrap_or_default();
+        let dropped_attributes = attributes.len().saturating_sub(LIMIT) as u32;
+        attributes.truncate(LIMIT);
+        let mut events = builder.events.unwrap_or_default();
+        let dropped_events = events.len().saturating_sub(LIMIT) as u32;
+        events.truncate(LIMIT);
+        let mut links = builder.links.unwrap_or_default();
+        let dropped_links = links.len().saturating_sub(LIMIT) as u32;
+        links.truncate(LIMIT);
+        Span {
+            context,
+            record: Some(Record {
+                name: builder.name,
+                kind: builder.span_kind.unwrap_or(SpanKind::Internal),
+                parent_span_id: parent
+                    .as_ref()
+                    .map_or(SpanId::INVALID, SpanContext::span_id),
+                parent_is_remote: parent.as_ref().is_some_and(SpanContext::is_remote),
+                start_time: builder.start_time.unwrap_or_else(SystemTime::now),
+                end_time: SystemTime::UNIX_EPOCH,
+                attributes,
+                dropped_attributes,
+                events,
+                dropped_events,
+                links,
+                dropped_links,
+                status: Status::Unset,
+                scope: self.scope.clone(),
+                pipeline: self.pipeline.clone(),
+            }),
+        }
+    }
+}
+
+/// A span made by tracelink's [`Tracer`]: its context, and, when sampled, the
+/// data that will be exported when it ends.
+#[derive(Debug)]
+pub struct Span {
+    context: SpanContext,
+    record: Option<Record>,
+}
+
+impl opentelemetry::trace::Span for Span {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: SystemTime,
+        attributes: Vec<KeyValue>,
+    ) where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(record) = &mut self.record {
+            if record.events.len() < LIMIT {
+                let mut event = Event::new(name, timestamp, attributes, 0);
+                event.dropped_attributes_count =
+                    event.attributes.len().saturating_sub(LIMIT) as u32;
+                event.attributes.truncate(LIMIT);
+                record.events.push(event);
+            } else {
+                record.dropped_events += 1;
+            }
+        }
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        &self.context
+    }
+
+    fn is_recording(&self) -> bool {
+        self.record.is_some()
+    }
+
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        if let Some(record) = &mut self.record {
+            if let Some(existing) = record
+                .attributes
+                .iter_mut()
+                .find(|kv| kv.key == attribute.key)
+            {
+                *existing = attribute;
+            } else if record.attributes.len() < LIMIT {
+                record.attributes.push(attribute);
+            } else {
+                record.dropped_attributes += 1;
+            }
+        }
+    }
+
+    fn set_status(&mut self, status: Status) {
+        if let Some(record) = &mut self.record {
+            // Ok is final; Unset never overrides (the specification's order).
+            match (&record.status, &status) {
+                (Status::Ok, _) | (_, Status::Unset) => {}
+                _ => record.status = status,
+            }
+        }
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(record) = &mut self.record {
+            record.name = new_name.into();
+        }
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, attributes: Vec<KeyValue>) {
+        if let Some(record) = &mut self.record {
+            if !span_context.is_valid() {
+                return;
+            }
+            if record.links.len() < LIMIT {
+                record.links.push(Link::new(span_context, attributes, 0));
+            } else {
+                record.dropped_links += 1;
+            }
+        }
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
+        if let Some(mut record) = self.record.take() {
+            record.end_time = timestamp;
+            let pipeline = record.pipeline.clone();
+            pipeline.push(self.context.clone(), record);
+        }
+    }
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        // A span that is dropped without `end` still ends, as in the SDK.
+        opentelemetry::trace::Span::end(self);
+    }
+}
