@@ -114,12 +114,12 @@ impl<'a> EnvReader<'a> {
 
     /// A duration in whole milliseconds.
     pub(crate) fn millis(&mut self, name: &'static str) -> Option<Duration> {
-        self.parse(name, "the default", parse_millis)
+        self.parse(name, "", parse_millis)
     }
 
     /// A whole number of at least one.
     pub(crate) fn count(&mut self, name: &'static str) -> Option<usize> {
-        self.parse(name, "the default", |v| match v.parse::<usize>() {
+        self.parse(name, "", |v| match v.parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
             _ => Err("expected a whole number greater than 0".into()),
         })

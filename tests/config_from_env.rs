@@ -1,0 +1,413 @@
+//! Each configuration rule, asserted on the effective settings.
+//!
+//! `Builder::with_env` stands in for the process environment, so these tests
+//! run in parallel without touching it.
+
+use std::time::Duration;
+
+use tracelink::{Compression, Config, Error, Propagator, Protocol, Sampler, TracesExporter};
+
+fn config(vars: &[(&str, &str)]) -> Config {
+    tracelink::builder()
+        .with_env(vars.iter().copied())
+        .config()
+        .expect("lenient mode never fails")
+}
+
+fn attribute(config: &Config, key: &str) -> Option<String> {
+    config
+        .resource_attributes()
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.to_string())
+}
+
+fn warning_about<'a>(config: &'a Config, var: &str) -> &'a str {
+    config
+        .warnings()
+        .iter()
+        .find(|w| w.contains(var))
+        .unwrap_or_else(|| panic!("no warning about {var}: {:?}", config.warnings()))
+}
+
+#[test]
+fn defaults_follow_the_specification() {
+    let c = config(&[]);
+    assert_eq!(c.protocol(), Protocol::HttpProtobuf);
+    assert_eq!(c.traces_endpoint(), "http://localhost:4318/v1/traces");
+    assert_eq!(c.traces_exporters(), &[TracesExporter::Otlp]);
+    assert_eq!(c.sampler(), &Sampler::parent_based(Sampler::always_on()));
+    assert_eq!(c.propagators(), &[Propagator::TraceContext, Propagator::Baggage]);
+    assert_eq!(c.timeout(), Duration::from_secs(10));
+    assert_eq!(c.compression(), Compression::None);
+    assert_eq!(c.batch().max_queue_size(), 2048);
+    assert_eq!(c.batch().max_export_batch_size(), 512);
+    assert_eq!(c.batch().scheduled_delay(), Duration::from_millis(5000));
+    assert_eq!(c.batch().export_timeout(), Duration::from_millis(30000));
+    assert_eq!(c.filter(), "info");
+    assert_eq!(c.shutdown_timeout(), Duration::from_secs(5));
+    assert!(!c.is_disabled());
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+}
+
+#[test]
+fn grpc_default_endpoint_has_no_path() {
+    let c = config(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
+    assert_eq!(c.protocol(), Protocol::Grpc);
+    assert_eq!(c.traces_endpoint(), "http://localhost:4317");
+}
+
+#[test]
+fn generic_endpoint_is_a_base_for_http() {
+    let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")]);
+    assert_eq!(c.traces_endpoint(), "http://collector:4318/v1/traces");
+    let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/otlp/")]);
+    assert_eq!(c.traces_endpoint(), "http://collector:4318/otlp/v1/traces");
+}
+
+#[test]
+fn generic_endpoint_is_used_as_is_for_grpc() {
+    let c = config(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+    ]);
+    assert_eq!(c.traces_endpoint(), "http://collector:4317");
+}
+
+#[test]
+fn per_signal_endpoint_is_used_as_is() {
+    let c = config(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4318"),
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:9999/custom"),
+    ]);
+    assert_eq!(c.traces_endpoint(), "http://traces:9999/custom");
+    // No path is added, even when there is none.
+    let c = config(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4318")]);
+    assert_eq!(c.traces_endpoint(), "http://traces:4318");
+}
+
+#[test]
+fn per_signal_protocol_beats_the_generic_one() {
+    let c = config(&[
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+    ]);
+    assert_eq!(c.protocol(), Protocol::Grpc);
+}
+
+#[test]
+fn empty_values_are_unset() {
+    let c = config(&[
+        ("OTEL_SERVICE_NAME", ""),
+        ("OTEL_TRACES_SAMPLER", ""),
+        ("OTEL_TRACES_EXPORTER", " "),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", ""),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", ""),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", ""),
+        ("OTEL_PROPAGATORS", ""),
+        ("OTEL_SDK_DISABLED", ""),
+        ("RUST_LOG", ""),
+    ]);
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    assert!(c.service_name().starts_with("unknown_service:"));
+    assert_eq!(c.sampler(), &Sampler::default());
+    assert_eq!(c.traces_exporters(), &[TracesExporter::Otlp]);
+    assert_eq!(c.traces_endpoint(), "http://localhost:4318/v1/traces");
+    assert_eq!(c.timeout(), Duration::from_secs(10));
+    assert_eq!(c.batch().max_queue_size(), 2048);
+    assert_eq!(c.propagators().len(), 2);
+    assert_eq!(c.filter(), "info");
+}
+
+#[test]
+fn invalid_values_warn_once_with_variable_value_and_fallback() {
+    let c = config(&[
+        ("OTEL_TRACES_SAMPLER", "sometimes"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "-3"),
+        ("OTEL_LOG_LEVEL", "loud"),
+    ]);
+    assert_eq!(c.warnings().len(), 5, "{:?}", c.warnings());
+    let w = warning_about(&c, "OTEL_TRACES_SAMPLER");
+    assert!(w.contains("\"sometimes\"") && w.contains("using parentbased_always_on"), "{w}");
+    assert_eq!(c.sampler(), &Sampler::default());
+    let w = warning_about(&c, "OTEL_EXPORTER_OTLP_TIMEOUT");
+    assert!(w.contains("\"10s\"") && w.contains("using 10000 ms"), "{w}");
+    let w = warning_about(&c, "OTEL_EXPORTER_OTLP_PROTOCOL");
+    assert!(w.contains("http/json is not supported") && w.contains("using http/protobuf"), "{w}");
+    assert_eq!(c.protocol(), Protocol::HttpProtobuf);
+    let w = warning_about(&c, "OTEL_BSP_MAX_QUEUE_SIZE");
+    assert!(w.contains("using 2048"), "{w}");
+    assert_eq!(c.batch().max_queue_size(), 2048);
+}
+
+#[test]
+fn an_invalid_per_signal_value_falls_back_to_the_generic_one() {
+    let c = config(&[
+        ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "soon"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+    ]);
+    assert_eq!(c.timeout(), Duration::from_millis(2500));
+    let w = warning_about(&c, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT");
+    assert!(w.contains("using 2500 ms"), "{w}");
+}
+
+#[test]
+fn invalid_endpoints_fall_back_to_the_default() {
+    for bad in ["collector:4318", "ftp://collector", "http://", "https://collector:4318"] {
+        let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", bad)]);
+        assert_eq!(c.traces_endpoint(), "http://localhost:4318/v1/traces", "{bad}");
+        let w = warning_about(&c, "OTEL_EXPORTER_OTLP_ENDPOINT");
+        assert!(w.contains("using http://localhost:4318/v1/traces"), "{w}");
+    }
+    let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318")]);
+    assert!(warning_about(&c, "OTEL_EXPORTER_OTLP_ENDPOINT").contains("TLS"));
+}
+
+#[test]
+fn resource_attributes_are_percent_decoded() {
+    let c = config(&[(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "deployment.environment.name=prod, team = pay%20ments ,region=eu%2Cwest",
+    )]);
+    assert_eq!(attribute(&c, "deployment.environment.name").as_deref(), Some("prod"));
+    assert_eq!(attribute(&c, "team").as_deref(), Some("pay ments"));
+    assert_eq!(attribute(&c, "region").as_deref(), Some("eu,west"));
+}
+
+#[test]
+fn a_decoding_error_discards_all_resource_attributes() {
+    let c = config(&[("OTEL_RESOURCE_ATTRIBUTES", "team=payments,bad=%E2%28")]);
+    assert_eq!(attribute(&c, "team"), None);
+    let w = warning_about(&c, "OTEL_RESOURCE_ATTRIBUTES");
+    assert!(w.contains("UTF-8") && w.contains("using no attributes from it"), "{w}");
+    let c = config(&[("OTEL_RESOURCE_ATTRIBUTES", "team=payments,noequals")]);
+    assert_eq!(attribute(&c, "team"), None);
+}
+
+#[test]
+fn detected_resource_attributes_are_present() {
+    let c = config(&[]);
+    for key in [
+        "service.instance.id",
+        "host.name",
+        "process.pid",
+        "telemetry.sdk.name",
+        "telemetry.sdk.language",
+        "telemetry.sdk.version",
+    ] {
+        assert!(attribute(&c, key).is_some(), "{key}");
+    }
+    assert_eq!(attribute(&c, "process.pid"), Some(std::process::id().to_string()));
+    let id = attribute(&c, "service.instance.id").unwrap();
+    assert_eq!(id.len(), 36);
+    assert_eq!(&id[14..15], "4", "a UUID v4: {id}");
+    // The same id for the whole process.
+    assert_eq!(attribute(&config(&[]), "service.instance.id"), Some(id));
+}
+
+#[test]
+fn service_name_precedence() {
+    let exe = config(&[]);
+    assert!(exe.service_name().starts_with("unknown_service:config_from_env"), "{}", exe.service_name());
+    let attrs = config(&[("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs")]);
+    assert_eq!(attrs.service_name(), "from-attrs");
+    let env = config(&[
+        ("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs"),
+        ("OTEL_SERVICE_NAME", "from-env"),
+    ]);
+    assert_eq!(env.service_name(), "from-env");
+    assert_eq!(attribute(&env, "service.name").as_deref(), Some("from-env"));
+    let code = tracelink::builder()
+        .with_env([("OTEL_SERVICE_NAME", "from-env")])
+        .with_service_name("from-code")
+        .config()
+        .unwrap();
+    assert_eq!(code.service_name(), "from-code");
+    assert_eq!(attribute(&code, "service.name").as_deref(), Some("from-code"));
+}
+
+#[test]
+fn code_beats_env() {
+    let c = tracelink::builder()
+        .with_env([
+            ("OTEL_TRACES_SAMPLER", "always_on"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://env:4317"),
+            ("OTEL_TRACES_EXPORTER", "console"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=from-env,x-team=a"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=env"),
+            ("RUST_LOG", "debug"),
+            ("TRACELINK_SHUTDOWN_TIMEOUT", "9000"),
+        ])
+        .with_sampler(Sampler::always_off())
+        .with_protocol(Protocol::HttpProtobuf)
+        .with_otlp_endpoint("http://code:4318")
+        .with_traces_exporters([TracesExporter::Otlp])
+        .with_otlp_header("api-key", "from-code")
+        .with_deployment_environment("code")
+        .with_filter("warn")
+        .with_shutdown_timeout(Duration::from_millis(250))
+        .config()
+        .unwrap();
+    assert_eq!(c.sampler(), &Sampler::always_off());
+    assert_eq!(c.protocol(), Protocol::HttpProtobuf);
+    assert_eq!(c.traces_endpoint(), "http://code:4318/v1/traces");
+    assert_eq!(c.traces_exporters(), &[TracesExporter::Otlp]);
+    assert_eq!(
+        c.headers(),
+        &[("api-key".to_owned(), "from-code".to_owned()), ("x-team".to_owned(), "a".to_owned())]
+    );
+    assert_eq!(attribute(&c, "deployment.environment.name").as_deref(), Some("code"));
+    assert_eq!(c.filter(), "warn");
+    assert_eq!(c.shutdown_timeout(), Duration::from_millis(250));
+}
+
+#[test]
+fn headers_merge_per_signal_over_generic() {
+    let c = config(&[
+        ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Basic%20abc,x-a=1"),
+        ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-a=2"),
+    ]);
+    assert_eq!(
+        c.headers(),
+        &[("authorization".to_owned(), "Basic abc".to_owned()), ("x-a".to_owned(), "2".to_owned())]
+    );
+    // A hostile header is refused whole, never sent half.
+    let c = config(&[("OTEL_EXPORTER_OTLP_HEADERS", "x-ok=1,bad header=2")]);
+    assert!(c.headers().is_empty());
+    warning_about(&c, "OTEL_EXPORTER_OTLP_HEADERS");
+    let c = config(&[("OTEL_EXPORTER_OTLP_HEADERS", "x-a=line%0Abreak")]);
+    assert!(c.headers().is_empty());
+}
+
+#[test]
+fn samplers_and_their_argument() {
+    let cases: &[(&str, Option<&str>, Sampler)] = &[
+        ("always_on", None, Sampler::always_on()),
+        ("always_off", None, Sampler::always_off()),
+        ("traceidratio", Some("0.25"), Sampler::trace_id_ratio(0.25)),
+        ("traceidratio", None, Sampler::trace_id_ratio(1.0)),
+        ("parentbased_always_on", None, Sampler::parent_based(Sampler::always_on())),
+        ("parentbased_always_off", None, Sampler::parent_based(Sampler::always_off())),
+        (
+            "parentbased_traceidratio",
+            Some("0.5"),
+            Sampler::parent_based(Sampler::trace_id_ratio(0.5)),
+        ),
+    ];
+    for (name, arg, expected) in cases {
+        let mut vars = vec![("OTEL_TRACES_SAMPLER", *name)];
+        vars.extend(arg.map(|a| ("OTEL_TRACES_SAMPLER_ARG", a)));
+        let c = config(&vars);
+        assert_eq!(c.sampler(), expected, "{name} {arg:?}");
+        assert!(c.warnings().is_empty());
+    }
+    let c = config(&[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "1.5")]);
+    assert_eq!(c.sampler(), &Sampler::trace_id_ratio(1.0));
+    assert!(warning_about(&c, "OTEL_TRACES_SAMPLER_ARG").contains("using 1.0"));
+    // The argument is ignored by samplers that take none.
+    let c = config(&[("OTEL_TRACES_SAMPLER", "always_on"), ("OTEL_TRACES_SAMPLER_ARG", "junk")]);
+    assert!(c.warnings().is_empty());
+}
+
+#[test]
+fn exporters_and_propagators_are_lists() {
+    let c = config(&[("OTEL_TRACES_EXPORTER", "otlp, console")]);
+    assert_eq!(c.traces_exporters(), &[TracesExporter::Otlp, TracesExporter::Console]);
+    let c = config(&[("OTEL_TRACES_EXPORTER", "none")]);
+    assert!(c.traces_exporters().is_empty());
+    let c = config(&[("OTEL_TRACES_EXPORTER", "zipkin")]);
+    assert_eq!(c.traces_exporters(), &[TracesExporter::Otlp]);
+    assert!(warning_about(&c, "OTEL_TRACES_EXPORTER").contains("zipkin"));
+
+    let c = config(&[("OTEL_PROPAGATORS", "baggage")]);
+    assert_eq!(c.propagators(), &[Propagator::Baggage]);
+    let c = config(&[("OTEL_PROPAGATORS", "none")]);
+    assert!(c.propagators().is_empty());
+    let c = config(&[("OTEL_PROPAGATORS", "tracecontext,xray")]);
+    assert_eq!(c.propagators(), &[Propagator::TraceContext]);
+    assert!(warning_about(&c, "OTEL_PROPAGATORS").contains("xray"));
+}
+
+#[test]
+fn batch_settings_and_their_bounds() {
+    let c = config(&[
+        ("OTEL_BSP_SCHEDULE_DELAY", "200"),
+        ("OTEL_BSP_EXPORT_TIMEOUT", "1000"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500"),
+    ]);
+    assert_eq!(c.batch().scheduled_delay(), Duration::from_millis(200));
+    assert_eq!(c.batch().export_timeout(), Duration::from_millis(1000));
+    assert_eq!(c.batch().max_queue_size(), 100);
+    assert_eq!(c.batch().max_export_batch_size(), 100);
+    assert!(warning_about(&c, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE").contains("using 100"));
+}
+
+#[test]
+fn compression_and_disabled_sdk() {
+    let c = config(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"), ("OTEL_SDK_DISABLED", "TRUE")]);
+    assert_eq!(c.compression(), Compression::Gzip);
+    assert!(c.is_disabled());
+    let c = config(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"), ("OTEL_SDK_DISABLED", "yes")]);
+    assert_eq!(c.compression(), Compression::None);
+    assert!(!c.is_disabled());
+    assert_eq!(c.warnings().len(), 2);
+}
+
+#[test]
+fn invalid_rust_log_keeps_the_valid_directives() {
+    let c = config(&[("RUST_LOG", "info,my_crate=verbose")]);
+    warning_about(&c, "RUST_LOG");
+    assert_eq!(c.filter(), "info,my_crate=verbose");
+}
+
+#[test]
+fn strict_mode_turns_the_first_invalid_value_into_an_error() {
+    let err = tracelink::builder()
+        .with_env([("OTEL_EXPORTER_OTLP_TIMEOUT", "forever")])
+        .with_strict_config(true)
+        .config()
+        .unwrap_err();
+    match &err {
+        Error::InvalidConfig { name, value, .. } => {
+            assert_eq!(*name, "OTEL_EXPORTER_OTLP_TIMEOUT");
+            assert_eq!(value, "forever");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(err.to_string().contains("OTEL_EXPORTER_OTLP_TIMEOUT"));
+
+    // From the environment too.
+    let err = tracelink::builder()
+        .with_env([("TRACELINK_STRICT_CONFIG", "true"), ("OTEL_TRACES_SAMPLER", "x")])
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig { name: "OTEL_TRACES_SAMPLER", .. }));
+
+    // Strict mode with valid values is fine.
+    tracelink::builder()
+        .with_env([("OTEL_TRACES_SAMPLER", "always_on")])
+        .with_strict_config(true)
+        .config()
+        .unwrap();
+}
+
+#[test]
+fn public_types_are_debug_send_sync() {
+    fn check<T: std::fmt::Debug + Send + Sync>() {}
+    check::<tracelink::Builder>();
+    check::<tracelink::Config>();
+    check::<tracelink::Guard>();
+    check::<tracelink::Parts>();
+    check::<tracelink::Error>();
+    check::<tracelink::Tracer>();
+    check::<tracelink::TracerProvider>();
+    check::<tracelink::Span>();
+    check::<tracelink::Sampler>();
+    check::<tracelink::ExportStats>();
+    check::<tracelink::BatchConfig>();
+}
