@@ -1,0 +1,662 @@
+//! Test support: a real OTLP receiver and a black-hole collector.
+//!
+//! [`Receiver`] is a small OTLP collector built on the official protobuf types
+//! (`opentelemetry-proto`). One instance listens on two ports of 127.0.0.1:
+//!
+//! * OTLP/gRPC: tonic's generated `TraceServiceServer`, gzip accepted;
+//! * OTLP/HTTP with protobuf bodies: a hyper 1 server answering `POST /v1/traces`.
+//!
+//! It runs on its own Tokio runtime in a background thread, so the tests stay
+//! synchronous, records every export request it accepts (decoded spans, their
+//! resource and the request headers or gRPC metadata), and can be told to fail
+//! the next requests. Dropping it stops both servers.
+//!
+//! [`BlackHole`] accepts TCP connections and never reads from them nor answers:
+//! a collector that hangs.
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code, unreachable_pub)]
+
+use std::convert::Infallible;
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{HeaderMap, Method, StatusCode};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::trace::v1::{span, status, Span};
+use prost::Message;
+use tokio::sync::watch;
+use tracing_subscriber::layer::SubscriberExt;
+
+/// How an export request reached the receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// OTLP/gRPC.
+    Grpc,
+    /// OTLP/HTTP with a protobuf body.
+    Http,
+}
+
+/// One export request the receiver accepted.
+#[derive(Clone, Debug)]
+pub struct ExportRequest {
+    pub transport: Transport,
+    /// HTTP headers, or gRPC metadata; names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// Whether the body came gzip-compressed (`content-encoding` or `grpc-encoding`).
+    pub gzip: bool,
+    pub body: ExportTraceServiceRequest,
+}
+
+impl ExportRequest {
+    /// The value of a header (gRPC metadata entry), if it was sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// How many spans the request carried.
+    pub fn span_count(&self) -> usize {
+        self.body
+            .resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .map(|ss| ss.spans.len())
+            .sum()
+    }
+}
+
+/// A received span with the resource and scope it was sent under.
+#[derive(Clone, Debug)]
+pub struct ReceivedSpan {
+    pub transport: Transport,
+    pub resource: Vec<KeyValue>,
+    pub scope: String,
+    pub span: Span,
+}
+
+impl ReceivedSpan {
+    pub fn name(&self) -> &str {
+        &self.span.name
+    }
+
+    /// The trace id in lower-case hex (32 digits).
+    pub fn trace_id(&self) -> String {
+        hex(&self.span.trace_id)
+    }
+
+    /// The span id in lower-case hex (16 digits).
+    pub fn span_id(&self) -> String {
+        hex(&self.span.span_id)
+    }
+
+    /// The parent's span id in hex; `None` for a root span.
+    pub fn parent_span_id(&self) -> Option<String> {
+        (!self.span.parent_span_id.is_empty()).then(|| hex(&self.span.parent_span_id))
+    }
+
+    pub fn kind(&self) -> span::SpanKind {
+        self.span.kind()
+    }
+
+    /// The status code; `Unset` when the span carries no status at all.
+    pub fn status_code(&self) -> status::StatusCode {
+        self.span
+            .status
+            .as_ref()
+            .map_or(status::StatusCode::Unset, |s| s.code())
+    }
+
+    pub fn status_message(&self) -> &str {
+        self.span.status.as_ref().map_or("", |s| s.message.as_str())
+    }
+
+    /// A span attribute, as a string.
+    pub fn attr(&self, key: &str) -> Option<String> {
+        attr(&self.span.attributes, key)
+    }
+
+    /// A resource attribute, as a string.
+    pub fn resource_attr(&self, key: &str) -> Option<String> {
+        attr(&self.resource, key)
+    }
+
+    /// The span's events with that name.
+    pub fn events_named(&self, name: &str) -> Vec<&span::Event> {
+        self.span.events.iter().filter(|e| e.name == name).collect()
+    }
+}
+
+/// Lower-case hex of an id.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The value of `key` among OTLP attributes, as a string.
+pub fn attr(attributes: &[KeyValue], key: &str) -> Option<String> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .map(any_value_to_string)
+}
+
+/// An OTLP value as a string: strings as they are, numbers and booleans
+/// formatted, arrays and maps in a debug form.
+pub fn any_value_to_string(value: &AnyValue) -> String {
+    match &value.value {
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(any_value::Value::BoolValue(b)) => b.to_string(),
+        Some(any_value::Value::IntValue(i)) => i.to_string(),
+        Some(any_value::Value::DoubleValue(d)) => d.to_string(),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    }
+}
+
+/// What the receiver's servers share with the test.
+#[derive(Debug, Default)]
+struct State {
+    requests: Mutex<Vec<ExportRequest>>,
+    /// Signalled whenever a request is recorded.
+    arrived: Condvar,
+    /// How many of the next requests to fail.
+    fail_next: AtomicUsize,
+    /// How many requests were failed on purpose.
+    rejected: AtomicUsize,
+    /// Requests that were not valid OTLP, with the reason.
+    problems: Mutex<Vec<String>>,
+}
+
+impl State {
+    fn requests(&self) -> MutexGuard<'_, Vec<ExportRequest>> {
+        self.requests.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, request: ExportRequest) {
+        self.requests().push(request);
+        self.arrived.notify_all();
+    }
+
+    /// True if this request must fail (and counts it).
+    fn take_failure(&self) -> bool {
+        let take = self
+            .fail_next
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        if take {
+            self.rejected.fetch_add(1, Ordering::AcqRel);
+        }
+        take
+    }
+
+    fn problem(&self, problem: String) {
+        eprintln!("receiver: invalid request: {problem}");
+        self.problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(problem);
+    }
+}
+
+/// An OTLP trace receiver serving gRPC and HTTP/protobuf on 127.0.0.1.
+#[derive(Debug)]
+pub struct Receiver {
+    grpc_addr: SocketAddr,
+    http_addr: SocketAddr,
+    state: Arc<State>,
+    /// Dropping it tells the servers to stop.
+    stop: Option<watch::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Receiver {
+    /// Starts a receiver on two free ports.
+    pub fn start() -> Self {
+        Self::start_on(0, 0)
+    }
+
+    /// Starts a receiver on these ports of 127.0.0.1; 0 picks a free one.
+    ///
+    /// For "the collector comes up later": build tracelink against
+    /// [`free_port`], then start the receiver on that port.
+    pub fn start_on(grpc_port: u16, http_port: u16) -> Self {
+        // Bound here, synchronously: once this returns, connections are accepted
+        // (the kernel queues them until the server task takes them).
+        let grpc = bind(grpc_port);
+        let http = bind(http_port);
+        let grpc_addr = grpc.local_addr().expect("gRPC listener address");
+        let http_addr = http.local_addr().expect("HTTP listener address");
+        let state = Arc::new(State::default());
+        let (stop, stopped) = watch::channel(());
+        let thread = std::thread::Builder::new()
+            .name("otlp-receiver".into())
+            .spawn({
+                let state = state.clone();
+                move || serve(grpc, http, state, stopped)
+            })
+            .expect("receiver thread starts");
+        Self {
+            grpc_addr,
+            http_addr,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// The OTLP/gRPC endpoint, `http://127.0.0.1:PORT`.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    /// The OTLP/HTTP base URL, `http://127.0.0.1:PORT` (spans go to `/v1/traces`).
+    pub fn http_endpoint(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// Fails the next `n` export requests: gRPC answers `UNAVAILABLE`, HTTP `503`.
+    pub fn fail_next(&self, n: usize) {
+        self.state.fail_next.store(n, Ordering::Release);
+    }
+
+    /// How many requests were failed on purpose by [`fail_next`](Self::fail_next).
+    pub fn rejected(&self) -> usize {
+        self.state.rejected.load(Ordering::Acquire)
+    }
+
+    /// Requests that were not valid OTLP (wrong path, content type, body...).
+    pub fn problems(&self) -> Vec<String> {
+        self.state
+            .problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Every export request accepted so far.
+    pub fn requests(&self) -> Vec<ExportRequest> {
+        self.state.requests().clone()
+    }
+
+    /// Every span accepted so far, with its resource.
+    pub fn spans(&self) -> Vec<ReceivedSpan> {
+        flatten(&self.state.requests())
+    }
+
+    /// Waits until at least `n` spans have arrived, or `timeout` passes; returns
+    /// what arrived either way (assert on its length).
+    pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<ReceivedSpan> {
+        let deadline = Instant::now() + timeout;
+        let mut requests = self.state.requests();
+        loop {
+            let count: usize = requests.iter().map(ExportRequest::span_count).sum();
+            let now = Instant::now();
+            if count >= n || now >= deadline {
+                return flatten(&requests);
+            }
+            requests = self
+                .state
+                .arrived
+                .wait_timeout(requests, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn bind(port: u16) -> TcpListener {
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
+    listener
+        .set_nonblocking(true)
+        .expect("listener can be non-blocking");
+    listener
+}
+
+fn flatten(requests: &[ExportRequest]) -> Vec<ReceivedSpan> {
+    let mut spans = Vec::new();
+    for request in requests {
+        for resource_spans in &request.body.resource_spans {
+            let resource = resource_spans
+                .resource
+                .as_ref()
+                .map(|r| r.attributes.clone())
+                .unwrap_or_default();
+            for scope_spans in &resource_spans.scope_spans {
+                let scope = scope_spans
+                    .scope
+                    .as_ref()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                for span in &scope_spans.spans {
+                    spans.push(ReceivedSpan {
+                        transport: request.transport,
+                        resource: resource.clone(),
+                        scope: scope.clone(),
+                        span: span.clone(),
+                    });
+                }
+            }
+        }
+    }
+    spans
+}
+
+/// The receiver thread: both servers on one current-thread runtime, until the
+/// stop sender is dropped. Dropping the runtime then closes every connection
+/// still open.
+fn serve(grpc: TcpListener, http: TcpListener, state: Arc<State>, stopped: watch::Receiver<()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("receiver runtime");
+    runtime.block_on(async move {
+        let grpc = tokio::net::TcpListener::from_std(grpc).expect("gRPC listener");
+        let http = tokio::net::TcpListener::from_std(http).expect("HTTP listener");
+        let grpc = tokio::spawn(serve_grpc(grpc, state.clone(), stopped.clone()));
+        let http = tokio::spawn(serve_http(http, state, stopped.clone()));
+        wait_for_stop(stopped).await;
+        // Both servers stop accepting at once; give in-flight requests a moment.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            let _ = grpc.await;
+            let _ = http.await;
+        })
+        .await;
+    });
+}
+
+/// Resolves when the stop sender is dropped.
+async fn wait_for_stop(mut stopped: watch::Receiver<()>) {
+    while stopped.changed().await.is_ok() {}
+}
+
+async fn serve_grpc(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    stopped: watch::Receiver<()>,
+) {
+    let service = TraceServiceServer::new(GrpcTraceService { state })
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let result = tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener),
+            wait_for_stop(stopped),
+        )
+        .await;
+    if let Err(error) = result {
+        eprintln!("receiver: gRPC server failed: {error}");
+    }
+}
+
+struct GrpcTraceService {
+    state: Arc<State>,
+}
+
+#[tonic::async_trait]
+impl TraceService for GrpcTraceService {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        if self.state.take_failure() {
+            return Err(tonic::Status::unavailable(
+                "the test receiver was told to fail",
+            ));
+        }
+        let headers = header_pairs(request.metadata().clone().into_headers());
+        let gzip = headers
+            .iter()
+            .any(|(k, v)| k == "grpc-encoding" && v == "gzip");
+        self.state.record(ExportRequest {
+            transport: Transport::Grpc,
+            headers,
+            gzip,
+            body: request.into_inner(),
+        });
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    mut stopped: watch::Receiver<()>,
+) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    eprintln!("receiver: HTTP accept failed: {error}");
+                    continue;
+                }
+            },
+            _ = stopped.changed() => return,
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(handle_http(&state, request).await) }
+            });
+            // Errors here are the client going away; nothing to record.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// `POST /v1/traces` with an `application/x-protobuf` body, gzip or not.
+async fn handle_http(
+    state: &State,
+    request: hyper::Request<Incoming>,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => return reject(state, StatusCode::BAD_REQUEST, format!("body: {error}")),
+    };
+    if parts.uri.path() != "/v1/traces" {
+        return reject(
+            state,
+            StatusCode::NOT_FOUND,
+            format!("path {}", parts.uri.path()),
+        );
+    }
+    if parts.method != Method::POST {
+        return reject(
+            state,
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("method {}", parts.method),
+        );
+    }
+    let headers = header_pairs(parts.headers);
+    let value = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if value("content-type") != Some("application/x-protobuf") {
+        let problem = format!("content-type {:?}", value("content-type"));
+        return reject(state, StatusCode::UNSUPPORTED_MEDIA_TYPE, problem);
+    }
+    let gzip = match value("content-encoding") {
+        None | Some("identity") => false,
+        Some("gzip") => true,
+        Some(other) => {
+            let problem = format!("content-encoding {other:?}");
+            return reject(state, StatusCode::UNSUPPORTED_MEDIA_TYPE, problem);
+        }
+    };
+    if state.take_failure() {
+        return response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            Bytes::from_static(b"the test receiver was told to fail"),
+        );
+    }
+    let decoded = if gzip {
+        let mut bytes = Vec::new();
+        match flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut bytes) {
+            Ok(_) => ExportTraceServiceRequest::decode(&bytes[..]),
+            Err(error) => return reject(state, StatusCode::BAD_REQUEST, format!("gzip: {error}")),
+        }
+    } else {
+        ExportTraceServiceRequest::decode(&body[..])
+    };
+    let body = match decoded {
+        Ok(body) => body,
+        Err(error) => return reject(state, StatusCode::BAD_REQUEST, format!("protobuf: {error}")),
+    };
+    state.record(ExportRequest {
+        transport: Transport::Http,
+        headers,
+        gzip,
+        body,
+    });
+    let answer = ExportTraceServiceResponse::default().encode_to_vec();
+    response(StatusCode::OK, "application/x-protobuf", answer.into())
+}
+
+fn reject(state: &State, status: StatusCode, problem: String) -> hyper::Response<Full<Bytes>> {
+    state.problem(problem.clone());
+    response(status, "text/plain", problem.into())
+}
+
+fn response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+) -> hyper::Response<Full<Bytes>> {
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Full::new(body))
+        .expect("a valid response")
+}
+
+fn header_pairs(headers: HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A port of 127.0.0.1 that was free a moment ago (bound, read, released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A collector that accepts connections and then never reads nor answers.
+#[derive(Debug)]
+pub struct BlackHole {
+    addr: SocketAddr,
+    /// Kept open, unread, until the black hole is dropped.
+    connections: Arc<Mutex<Vec<TcpStream>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BlackHole {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("black hole listens");
+        let addr = listener.local_addr().expect("black hole address");
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = std::thread::Builder::new()
+            .name("black-hole".into())
+            .spawn({
+                let connections = connections.clone();
+                let stop = stop.clone();
+                move || {
+                    for stream in listener.incoming() {
+                        if stop.load(Ordering::Acquire) {
+                            return;
+                        }
+                        if let Ok(stream) = stream {
+                            connections
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push(stream);
+                        }
+                    }
+                }
+            })
+            .expect("black hole thread starts");
+        Self {
+            addr,
+            connections,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for either protocol.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many connections it has swallowed.
+    pub fn connections(&self) -> usize {
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+}
+
+impl Drop for BlackHole {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        // Wake the blocking accept with one last connection.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The subscriber tracelink's parts make, as a `Dispatch` to use with
+/// `tracing::dispatcher::with_default` or `WithSubscriber::with_subscriber`.
+pub fn dispatch(parts: &tracelink::Parts) -> tracing::Dispatch {
+    tracing::Dispatch::new(
+        tracing_subscriber::registry()
+            .with(parts.filter())
+            .with(parts.otel_layer()),
+    )
+}
