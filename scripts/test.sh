@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: what CI runs, and what a newcomer runs.
+#
+#   ./scripts/test.sh
+#
+# Installs what the tests need and runs every test target, the doc tests,
+# and each bench once in test mode (so they keep compiling and running).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== building"
+cargo build --all-targets --locked 2>&1 | tail -n 3
+
+echo "== tests"
+cargo test --all-targets --locked
+
+echo "== doc tests"
+cargo test --doc --locked
