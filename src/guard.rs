@@ -92,7 +92,7 @@ impl Guard {
             }),
             Outcome::TimedOut => Err(Error::ShutdownTimeout {
                 timeout: self.timeout,
-                unexported: self.pipeline.queued() as u64,
+                unexported: self.pipeline.unexported(),
             }),
         }
     }

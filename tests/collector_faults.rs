@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::{free_port, BlackHole, Receiver};
-use tracelink::Error;
+use tracelink::{Error, ExportStats};
 use tracing::{info, info_span};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -130,8 +130,8 @@ fn collector_unavailable_for_a_while(protocol: &str) {
     assert_eq!(stats.exported() + stats.failed(), MADE as u64, "{stats:?}");
     assert_eq!(stats.dropped(), 0, "{stats:?}");
     assert!(receiver.problems().is_empty(), "{:?}", receiver.problems());
-    // Retried or failed, nothing is left behind.
-    let _ = parts.into_guard().shutdown();
+    // Nothing is queued any more: shutdown has nothing left to report.
+    parts.into_guard().shutdown().expect("clean shutdown");
 }
 
 #[test]
@@ -152,31 +152,52 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
 /// Generous: this checks that shutdown is bounded, not how fast it is.
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(4);
 
-fn build_against_black_hole(
-    black_hole: &BlackHole,
+/// Makes `made` spans against a black hole and shuts down with a 1 s timeout
+/// (export timeouts of 30 s: only the guard can bound shutdown). Asserts that
+/// shutdown returns within [`SHUTDOWN_BOUND`]; returns the stats taken just
+/// before shutdown and what shutdown returned.
+fn spans_into_black_hole(
     protocol: &str,
-    extra: &[(&str, &str)],
-) -> tracelink::Parts {
+    made: usize,
+    extra_env: &[(&str, &str)],
+) -> (ExportStats, Result<(), Error>) {
+    let black_hole = BlackHole::start();
     let endpoint = black_hole.endpoint();
     let mut env = vec![
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
-        // Far longer than the shutdown timeout: only the guard can bound shutdown.
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "30000"),
         ("OTEL_BSP_EXPORT_TIMEOUT", "30000"),
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
     ];
-    env.extend_from_slice(extra);
-    tracelink::builder()
+    env.extend_from_slice(extra_env);
+    let parts = tracelink::builder()
         .with_env(env)
         .with_service_name("faults")
         .with_shutdown_timeout(SHUTDOWN_TIMEOUT)
         .build()
-        .expect("tracelink builds")
-}
+        .expect("tracelink builds");
 
-/// Shuts down, asserting that it returns within [`SHUTDOWN_BOUND`].
-fn shutdown_bounded(parts: tracelink::Parts, protocol: &str) -> Result<(), Error> {
+    // Must finish even when the queue is full: the hot path never waits.
+    let started = Instant::now();
+    make_spans(&support::dispatch(&parts), made, "black hole");
+    let making = started.elapsed();
+    // Let the scheduled export start and hang on the black hole.
+    std::thread::sleep(Duration::from_millis(300));
+    let before = parts.guard().stats();
+    println!(
+        "{protocol}: {made} spans made in {making:?}; {} connections swallowed; \
+         stats before shutdown {before:?}",
+        black_hole.connections()
+    );
+    assert_eq!(before.exported(), 0, "{before:?}");
+    assert_eq!(
+        before.failed(),
+        0,
+        "the export hangs, it has not failed: {before:?}"
+    );
+    assert!(black_hole.connections() >= 1, "the exporter did connect");
+
     let started = Instant::now();
     let result = parts.into_guard().shutdown();
     let took = started.elapsed();
@@ -185,94 +206,70 @@ fn shutdown_bounded(parts: tracelink::Parts, protocol: &str) -> Result<(), Error
         took < SHUTDOWN_BOUND,
         "shutdown took {took:?} with a {SHUTDOWN_TIMEOUT:?} timeout"
     );
-    result
+    (before, result)
 }
 
-fn black_hole_shutdown_is_bounded(protocol: &str) {
-    const MADE: usize = 10;
-    let black_hole = BlackHole::start();
-    let parts = build_against_black_hole(&black_hole, protocol, &[]);
-    make_spans(&support::dispatch(&parts), MADE, "black hole");
-    // Let the scheduled export start and hang on the black hole.
-    std::thread::sleep(Duration::from_millis(300));
-    let before = parts.guard().stats();
-    println!(
-        "{protocol}: {} connections swallowed, stats before shutdown {before:?}",
-        black_hole.connections()
-    );
-    assert_eq!(before.exported(), 0, "{before:?}");
-
-    let result = shutdown_bounded(parts, protocol);
+/// Shutdown owns up to the spans it could not deliver: every span made is
+/// either counted as dropped before shutdown or reported by the error.
+fn assert_shutdown_reports_lost_spans(made: usize, before: ExportStats, result: Result<(), Error>) {
     match result {
         Err(Error::ExportFailed { failed }) => {
-            assert_eq!(failed, MADE as u64, "every span failed")
+            assert_eq!(before.dropped() + failed, made as u64, "{before:?}")
         }
         Err(Error::ShutdownTimeout { unexported, .. }) => {
-            assert!(
-                unexported > 0 || before.lost() > 0,
-                "the lost spans are reported"
-            )
+            // Documented as "still queued or in flight".
+            assert!(unexported > 0, "the lost spans are reported");
+            assert!(before.lost() + unexported <= made as u64, "{before:?}");
         }
-        other => panic!("a black hole cannot accept spans: {other:?}"),
+        other => panic!("a black hole cannot have taken the spans: {other:?}"),
     }
-    assert!(black_hole.connections() >= 1, "the exporter did connect");
 }
 
 #[test]
 fn grpc_black_hole_shutdown_is_bounded() {
-    black_hole_shutdown_is_bounded("grpc");
+    // What shutdown returns is checked in grpc_black_hole_shutdown_reports_lost_spans.
+    let (_, _result) = spans_into_black_hole("grpc", 10, &[]);
 }
 
 #[test]
 fn http_black_hole_shutdown_is_bounded() {
-    black_hole_shutdown_is_bounded("http/protobuf");
+    // What shutdown returns is checked in http_black_hole_shutdown_reports_lost_spans.
+    let (_, _result) = spans_into_black_hole("http/protobuf", 10, &[]);
+}
+
+#[test]
+fn grpc_black_hole_shutdown_reports_lost_spans() {
+    let (before, result) = spans_into_black_hole("grpc", 10, &[]);
+    assert_shutdown_reports_lost_spans(10, before, result);
+}
+
+#[test]
+fn http_black_hole_shutdown_reports_lost_spans() {
+    let (before, result) = spans_into_black_hole("http/protobuf", 10, &[]);
+    assert_shutdown_reports_lost_spans(10, before, result);
 }
 
 // ---------------------------------------------------------------------------
 // A full queue drops spans instead of blocking the service.
 // ---------------------------------------------------------------------------
 
-fn full_queue_drops_instead_of_blocking(protocol: &str) {
-    const MADE: usize = 1000;
-    const QUEUE: usize = 16;
-    const BATCH: usize = 8;
-    let black_hole = BlackHole::start();
-    let parts = build_against_black_hole(
-        &black_hole,
-        protocol,
-        &[
-            ("OTEL_BSP_MAX_QUEUE_SIZE", "16"),
-            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8"),
-        ],
-    );
-    let dispatch = support::dispatch(&parts);
+const FLOOD: usize = 1000;
+const QUEUE: usize = 16;
+const BATCH: usize = 8;
+const SMALL_QUEUE: [(&str, &str); 2] = [
+    ("OTEL_BSP_MAX_QUEUE_SIZE", "16"),
+    ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8"),
+];
 
-    // The first batch hangs on the black hole, the queue fills, the rest is
-    // dropped: the loop must finish all the same.
-    let started = Instant::now();
-    make_spans(&dispatch, MADE, "flood");
-    let took = started.elapsed();
-    let stats = parts.guard().stats();
-    println!("{protocol}: {MADE} spans made in {took:?} against a black hole; stats {stats:?}");
-    assert_eq!(stats.exported(), 0, "{stats:?}");
+/// The first batch hangs on the black hole, the queue fills, and the rest is
+/// dropped and counted; making the spans finishes all the same.
+fn full_queue_drops_instead_of_blocking(protocol: &str) {
+    let (before, _) = spans_into_black_hole(protocol, FLOOD, &SMALL_QUEUE);
     // At most a full queue and the batch in flight escape being dropped.
     assert!(
-        stats.dropped() >= (MADE - QUEUE - BATCH) as u64,
-        "{stats:?}"
+        before.dropped() >= (FLOOD - QUEUE - BATCH) as u64,
+        "{before:?}"
     );
-    assert!(stats.dropped() + stats.failed() <= MADE as u64, "{stats:?}");
-
-    let result = shutdown_bounded(parts, protocol);
-    match result {
-        // Whatever was queued or in flight failed at the deadline.
-        Err(Error::ExportFailed { failed }) => {
-            assert_eq!(stats.dropped() + failed, MADE as u64, "{stats:?}")
-        }
-        Err(Error::ShutdownTimeout { unexported, .. }) => {
-            assert!(stats.dropped() + unexported <= MADE as u64)
-        }
-        other => panic!("a black hole cannot accept spans: {other:?}"),
-    }
 }
 
 #[test]
@@ -283,4 +280,16 @@ fn grpc_full_queue_drops_instead_of_blocking() {
 #[test]
 fn http_full_queue_drops_instead_of_blocking() {
     full_queue_drops_instead_of_blocking("http/protobuf");
+}
+
+#[test]
+fn grpc_full_queue_shutdown_accounts_for_every_span() {
+    let (before, result) = spans_into_black_hole("grpc", FLOOD, &SMALL_QUEUE);
+    assert_shutdown_reports_lost_spans(FLOOD, before, result);
+}
+
+#[test]
+fn http_full_queue_shutdown_accounts_for_every_span() {
+    let (before, result) = spans_into_black_hole("http/protobuf", FLOOD, &SMALL_QUEUE);
+    assert_shutdown_reports_lost_spans(FLOOD, before, result);
 }

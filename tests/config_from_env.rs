@@ -37,7 +37,10 @@ fn defaults_follow_the_specification() {
     assert_eq!(c.traces_endpoint(), "http://localhost:4318/v1/traces");
     assert_eq!(c.traces_exporters(), &[TracesExporter::Otlp]);
     assert_eq!(c.sampler(), &Sampler::parent_based(Sampler::always_on()));
-    assert_eq!(c.propagators(), &[Propagator::TraceContext, Propagator::Baggage]);
+    assert_eq!(
+        c.propagators(),
+        &[Propagator::TraceContext, Propagator::Baggage]
+    );
     assert_eq!(c.timeout(), Duration::from_secs(10));
     assert_eq!(c.compression(), Compression::None);
     assert_eq!(c.batch().max_queue_size(), 2048);
@@ -78,7 +81,10 @@ fn generic_endpoint_is_used_as_is_for_grpc() {
 fn per_signal_endpoint_is_used_as_is() {
     let c = config(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4318"),
-        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:9999/custom"),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "http://traces:9999/custom",
+        ),
     ]);
     assert_eq!(c.traces_endpoint(), "http://traces:9999/custom");
     // No path is added, even when there is none.
@@ -131,12 +137,18 @@ fn invalid_values_warn_once_with_variable_value_and_fallback() {
     ]);
     assert_eq!(c.warnings().len(), 5, "{:?}", c.warnings());
     let w = warning_about(&c, "OTEL_TRACES_SAMPLER");
-    assert!(w.contains("\"sometimes\"") && w.contains("using parentbased_always_on"), "{w}");
+    assert!(
+        w.contains("\"sometimes\"") && w.contains("using parentbased_always_on"),
+        "{w}"
+    );
     assert_eq!(c.sampler(), &Sampler::default());
     let w = warning_about(&c, "OTEL_EXPORTER_OTLP_TIMEOUT");
     assert!(w.contains("\"10s\"") && w.contains("using 10000 ms"), "{w}");
     let w = warning_about(&c, "OTEL_EXPORTER_OTLP_PROTOCOL");
-    assert!(w.contains("http/json is not supported") && w.contains("using http/protobuf"), "{w}");
+    assert!(
+        w.contains("http/json is not supported") && w.contains("using http/protobuf"),
+        "{w}"
+    );
     assert_eq!(c.protocol(), Protocol::HttpProtobuf);
     let w = warning_about(&c, "OTEL_BSP_MAX_QUEUE_SIZE");
     assert!(w.contains("using 2048"), "{w}");
@@ -156,9 +168,18 @@ fn an_invalid_per_signal_value_falls_back_to_the_generic_one() {
 
 #[test]
 fn invalid_endpoints_fall_back_to_the_default() {
-    for bad in ["collector:4318", "ftp://collector", "http://", "https://collector:4318"] {
+    for bad in [
+        "collector:4318",
+        "ftp://collector",
+        "http://",
+        "https://collector:4318",
+    ] {
         let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", bad)]);
-        assert_eq!(c.traces_endpoint(), "http://localhost:4318/v1/traces", "{bad}");
+        assert_eq!(
+            c.traces_endpoint(),
+            "http://localhost:4318/v1/traces",
+            "{bad}"
+        );
         let w = warning_about(&c, "OTEL_EXPORTER_OTLP_ENDPOINT");
         assert!(w.contains("using http://localhost:4318/v1/traces"), "{w}");
     }
@@ -172,7 +193,10 @@ fn resource_attributes_are_percent_decoded() {
         "OTEL_RESOURCE_ATTRIBUTES",
         "deployment.environment.name=prod, team = pay%20ments ,region=eu%2Cwest",
     )]);
-    assert_eq!(attribute(&c, "deployment.environment.name").as_deref(), Some("prod"));
+    assert_eq!(
+        attribute(&c, "deployment.environment.name").as_deref(),
+        Some("prod")
+    );
     assert_eq!(attribute(&c, "team").as_deref(), Some("pay ments"));
     assert_eq!(attribute(&c, "region").as_deref(), Some("eu,west"));
 }
@@ -182,7 +206,10 @@ fn a_decoding_error_discards_all_resource_attributes() {
     let c = config(&[("OTEL_RESOURCE_ATTRIBUTES", "team=payments,bad=%E2%28")]);
     assert_eq!(attribute(&c, "team"), None);
     let w = warning_about(&c, "OTEL_RESOURCE_ATTRIBUTES");
-    assert!(w.contains("UTF-8") && w.contains("using no attributes from it"), "{w}");
+    assert!(
+        w.contains("UTF-8") && w.contains("using no attributes from it"),
+        "{w}"
+    );
     let c = config(&[("OTEL_RESOURCE_ATTRIBUTES", "team=payments,noequals")]);
     assert_eq!(attribute(&c, "team"), None);
 }
@@ -200,7 +227,10 @@ fn detected_resource_attributes_are_present() {
     ] {
         assert!(attribute(&c, key).is_some(), "{key}");
     }
-    assert_eq!(attribute(&c, "process.pid"), Some(std::process::id().to_string()));
+    assert_eq!(
+        attribute(&c, "process.pid"),
+        Some(std::process::id().to_string())
+    );
     let id = attribute(&c, "service.instance.id").unwrap();
     assert_eq!(id.len(), 36);
     assert_eq!(&id[14..15], "4", "a UUID v4: {id}");
@@ -211,7 +241,12 @@ fn detected_resource_attributes_are_present() {
 #[test]
 fn service_name_precedence() {
     let exe = config(&[]);
-    assert!(exe.service_name().starts_with("unknown_service:config_from_env"), "{}", exe.service_name());
+    assert!(
+        exe.service_name()
+            .starts_with("unknown_service:config_from_env"),
+        "{}",
+        exe.service_name()
+    );
     let attrs = config(&[("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs")]);
     assert_eq!(attrs.service_name(), "from-attrs");
     let env = config(&[
@@ -226,7 +261,10 @@ fn service_name_precedence() {
         .config()
         .unwrap();
     assert_eq!(code.service_name(), "from-code");
-    assert_eq!(attribute(&code, "service.name").as_deref(), Some("from-code"));
+    assert_eq!(
+        attribute(&code, "service.name").as_deref(),
+        Some("from-code")
+    );
 }
 
 #[test]
@@ -238,7 +276,10 @@ fn code_beats_env() {
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://env:4317"),
             ("OTEL_TRACES_EXPORTER", "console"),
             ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=from-env,x-team=a"),
-            ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=env"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment.name=env",
+            ),
             ("RUST_LOG", "debug"),
             ("TRACELINK_SHUTDOWN_TIMEOUT", "9000"),
         ])
@@ -258,9 +299,15 @@ fn code_beats_env() {
     assert_eq!(c.traces_exporters(), &[TracesExporter::Otlp]);
     assert_eq!(
         c.headers(),
-        &[("api-key".to_owned(), "from-code".to_owned()), ("x-team".to_owned(), "a".to_owned())]
+        &[
+            ("api-key".to_owned(), "from-code".to_owned()),
+            ("x-team".to_owned(), "a".to_owned())
+        ]
     );
-    assert_eq!(attribute(&c, "deployment.environment.name").as_deref(), Some("code"));
+    assert_eq!(
+        attribute(&c, "deployment.environment.name").as_deref(),
+        Some("code")
+    );
     assert_eq!(c.filter(), "warn");
     assert_eq!(c.shutdown_timeout(), Duration::from_millis(250));
 }
@@ -268,12 +315,18 @@ fn code_beats_env() {
 #[test]
 fn headers_merge_per_signal_over_generic() {
     let c = config(&[
-        ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Basic%20abc,x-a=1"),
+        (
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "Authorization=Basic%20abc,x-a=1",
+        ),
         ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-a=2"),
     ]);
     assert_eq!(
         c.headers(),
-        &[("authorization".to_owned(), "Basic abc".to_owned()), ("x-a".to_owned(), "2".to_owned())]
+        &[
+            ("authorization".to_owned(), "Basic abc".to_owned()),
+            ("x-a".to_owned(), "2".to_owned())
+        ]
     );
     // A hostile header is refused whole, never sent half.
     let c = config(&[("OTEL_EXPORTER_OTLP_HEADERS", "x-ok=1,bad header=2")]);
@@ -290,8 +343,16 @@ fn samplers_and_their_argument() {
         ("always_off", None, Sampler::always_off()),
         ("traceidratio", Some("0.25"), Sampler::trace_id_ratio(0.25)),
         ("traceidratio", None, Sampler::trace_id_ratio(1.0)),
-        ("parentbased_always_on", None, Sampler::parent_based(Sampler::always_on())),
-        ("parentbased_always_off", None, Sampler::parent_based(Sampler::always_off())),
+        (
+            "parentbased_always_on",
+            None,
+            Sampler::parent_based(Sampler::always_on()),
+        ),
+        (
+            "parentbased_always_off",
+            None,
+            Sampler::parent_based(Sampler::always_off()),
+        ),
         (
             "parentbased_traceidratio",
             Some("0.5"),
@@ -305,18 +366,27 @@ fn samplers_and_their_argument() {
         assert_eq!(c.sampler(), expected, "{name} {arg:?}");
         assert!(c.warnings().is_empty());
     }
-    let c = config(&[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "1.5")]);
+    let c = config(&[
+        ("OTEL_TRACES_SAMPLER", "traceidratio"),
+        ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+    ]);
     assert_eq!(c.sampler(), &Sampler::trace_id_ratio(1.0));
     assert!(warning_about(&c, "OTEL_TRACES_SAMPLER_ARG").contains("using 1.0"));
     // The argument is ignored by samplers that take none.
-    let c = config(&[("OTEL_TRACES_SAMPLER", "always_on"), ("OTEL_TRACES_SAMPLER_ARG", "junk")]);
+    let c = config(&[
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        ("OTEL_TRACES_SAMPLER_ARG", "junk"),
+    ]);
     assert!(c.warnings().is_empty());
 }
 
 #[test]
 fn exporters_and_propagators_are_lists() {
     let c = config(&[("OTEL_TRACES_EXPORTER", "otlp, console")]);
-    assert_eq!(c.traces_exporters(), &[TracesExporter::Otlp, TracesExporter::Console]);
+    assert_eq!(
+        c.traces_exporters(),
+        &[TracesExporter::Otlp, TracesExporter::Console]
+    );
     let c = config(&[("OTEL_TRACES_EXPORTER", "none")]);
     assert!(c.traces_exporters().is_empty());
     let c = config(&[("OTEL_TRACES_EXPORTER", "zipkin")]);
@@ -349,10 +419,16 @@ fn batch_settings_and_their_bounds() {
 
 #[test]
 fn compression_and_disabled_sdk() {
-    let c = config(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"), ("OTEL_SDK_DISABLED", "TRUE")]);
+    let c = config(&[
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ("OTEL_SDK_DISABLED", "TRUE"),
+    ]);
     assert_eq!(c.compression(), Compression::Gzip);
     assert!(c.is_disabled());
-    let c = config(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"), ("OTEL_SDK_DISABLED", "yes")]);
+    let c = config(&[
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"),
+        ("OTEL_SDK_DISABLED", "yes"),
+    ]);
     assert_eq!(c.compression(), Compression::None);
     assert!(!c.is_disabled());
     assert_eq!(c.warnings().len(), 2);
@@ -383,10 +459,19 @@ fn strict_mode_turns_the_first_invalid_value_into_an_error() {
 
     // From the environment too.
     let err = tracelink::builder()
-        .with_env([("TRACELINK_STRICT_CONFIG", "true"), ("OTEL_TRACES_SAMPLER", "x")])
+        .with_env([
+            ("TRACELINK_STRICT_CONFIG", "true"),
+            ("OTEL_TRACES_SAMPLER", "x"),
+        ])
         .build()
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidConfig { name: "OTEL_TRACES_SAMPLER", .. }));
+    assert!(matches!(
+        err,
+        Error::InvalidConfig {
+            name: "OTEL_TRACES_SAMPLER",
+            ..
+        }
+    ));
 
     // Strict mode with valid values is fine.
     tracelink::builder()

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::{TraceContextExt, Tracer as _, TracerProvider as _};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -35,7 +34,10 @@ fn init_installs_subscriber_provider_and_propagator() {
         .with_env([("OTEL_TRACES_EXPORTER", "none")])
         .init()
         .unwrap_err();
-    assert!(matches!(second, tracelink::Error::AlreadyInitialized(_)), "{second}");
+    assert!(
+        matches!(second, tracelink::Error::AlreadyInitialized(_)),
+        "{second}"
+    );
     assert!(second.to_string().contains("already set"));
 
     // tracing macros reach the exporter; debug spans are filtered by RUST_LOG=info.

@@ -142,6 +142,8 @@ pub(crate) struct Pipeline {
     exported: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
+    /// Spans taken off the queue and not yet exported or failed.
+    in_flight: AtomicU64,
     /// Set when shutdown begins: every export in flight ends by then.
     deadline: Mutex<Option<Instant>>,
     deadline_changed: tokio::sync::Notify,
@@ -181,6 +183,7 @@ impl Pipeline {
             exported: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
             deadline: Mutex::new(None),
             deadline_changed: tokio::sync::Notify::new(),
         });
@@ -232,8 +235,9 @@ impl Pipeline {
         }
     }
 
-    pub(crate) fn queued(&self) -> usize {
-        self.queue.len()
+    /// Spans queued or being exported right now.
+    pub(crate) fn unexported(&self) -> u64 {
+        self.queue.len() as u64 + self.in_flight.load(Ordering::Acquire)
     }
 
     /// Exports everything queued now; waits at most `timeout`.
@@ -258,6 +262,7 @@ impl Pipeline {
         if !self.running.swap(false, Ordering::AcqRel) {
             return Outcome::Clean;
         }
+        let failed_before = self.failed.load(Ordering::Acquire);
         *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Some(deadline);
         self.deadline_changed.notify_one();
         let (tx, rx) = mpsc::channel();
@@ -270,6 +275,9 @@ impl Pipeline {
         // A little grace past the deadline for the thread to answer.
         let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(100);
         match sent.then(|| rx.recv_timeout(wait)) {
+            Some(Ok(true)) if self.failed.load(Ordering::Acquire) > failed_before => {
+                Outcome::Failed
+            }
             Some(Ok(true)) => Outcome::Clean,
             Some(Ok(false)) => Outcome::Failed,
             _ => Outcome::TimedOut,
@@ -349,7 +357,10 @@ impl Worker {
             let mut batch = Vec::with_capacity(queued.min(pipeline.batch_size));
             while batch.len() < pipeline.batch_size {
                 match pipeline.queue.pop() {
-                    Some(finished) => batch.push(finished.into_span_data()),
+                    Some(finished) => {
+                        pipeline.in_flight.fetch_add(1, Ordering::AcqRel);
+                        batch.push(finished.into_span_data());
+                    }
                     None => break,
                 }
             }
@@ -392,10 +403,11 @@ impl Worker {
         }
         // A batch counts once: exported if the first-listed (or only) exporter took it.
         if ok {
-            pipeline.exported.fetch_add(count, Ordering::Relaxed);
+            pipeline.exported.fetch_add(count, Ordering::AcqRel);
         } else {
-            pipeline.failed.fetch_add(count, Ordering::Relaxed);
+            pipeline.failed.fetch_add(count, Ordering::AcqRel);
         }
+        pipeline.in_flight.fetch_sub(count, Ordering::AcqRel);
         ok
     }
 
