@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -45,8 +45,8 @@ pub(crate) struct Record {
     pub(crate) links: Vec<Link>,
     pub(crate) dropped_links: u32,
     pub(crate) status: Status,
-    pub(crate) scope: Arc<InstrumentationScope>,
-    pub(crate) pipeline: Arc<Pipeline>,
+    /// Index into [`Pipeline::scopes`].
+    pub(crate) scope: u32,
 }
 
 struct Finished {
@@ -55,7 +55,7 @@ struct Finished {
 }
 
 impl Finished {
-    fn into_span_data(self) -> SpanData {
+    fn into_span_data(self, scopes: &[InstrumentationScope]) -> SpanData {
         let r = self.record;
         let mut events = SpanEvents::default();
         events.events = r.events;
@@ -76,7 +76,7 @@ impl Finished {
             events,
             links,
             status: r.status,
-            instrumentation_scope: InstrumentationScope::clone(&r.scope),
+            instrumentation_scope: scopes.get(r.scope as usize).cloned().unwrap_or_default(),
         }
     }
 }
@@ -137,7 +137,8 @@ pub(crate) struct Pipeline {
     queue: ArrayQueue<Finished>,
     batch_size: usize,
     running: AtomicBool,
-    wake_pending: AtomicBool,
+    /// Spans pushed since the export thread was last woken for a full batch.
+    pushed: AtomicUsize,
     commands: Mutex<Option<mpsc::Sender<Command>>>,
     exported: AtomicU64,
     dropped: AtomicU64,
@@ -147,6 +148,8 @@ pub(crate) struct Pipeline {
     /// Set when shutdown begins: every export in flight ends by then.
     deadline: Mutex<Option<Instant>>,
     deadline_changed: tokio::sync::Notify,
+    /// Every instrumentation scope a tracer was made for, once each.
+    scopes: Mutex<Vec<InstrumentationScope>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -178,7 +181,7 @@ impl Pipeline {
             }),
             batch_size: batch.max_export_batch_size.max(1),
             running: AtomicBool::new(running),
-            wake_pending: AtomicBool::new(false),
+            pushed: AtomicUsize::new(0),
             commands: Mutex::new(running.then_some(tx)),
             exported: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
@@ -186,6 +189,7 @@ impl Pipeline {
             in_flight: AtomicU64::new(0),
             deadline: Mutex::new(None),
             deadline_changed: tokio::sync::Notify::new(),
+            scopes: Mutex::new(Vec::new()),
         });
         if running {
             let worker = Worker {
@@ -203,6 +207,18 @@ impl Pipeline {
         Ok(pipeline)
     }
 
+    /// The index of `scope` in the scope table, added if new.
+    pub(crate) fn register_scope(&self, scope: InstrumentationScope) -> u32 {
+        let mut scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
+        match scopes.iter().position(|known| *known == scope) {
+            Some(index) => index as u32,
+            None => {
+                scopes.push(scope);
+                (scopes.len() - 1) as u32
+            }
+        }
+    }
+
     pub(crate) fn is_running(&self) -> bool {
         self.running.load(Ordering::Relaxed)
     }
@@ -217,7 +233,9 @@ impl Pipeline {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        if self.queue.len() >= self.batch_size && !self.wake_pending.swap(true, Ordering::AcqRel) {
+        // A counter the export thread rarely touches, rather than the queue's
+        // length, whose head and tail it writes on every pop.
+        if self.pushed.fetch_add(1, Ordering::Relaxed) + 1 == self.batch_size {
             self.send(Command::Wake);
         }
     }
@@ -316,7 +334,7 @@ impl Worker {
             let pipeline = self.pipeline.clone();
             match command {
                 Ok(Command::Wake) => {
-                    pipeline.wake_pending.store(false, Ordering::Release);
+                    pipeline.pushed.store(0, Ordering::Relaxed);
                     self.export_queued(&runtime, true);
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -354,12 +372,17 @@ impl Worker {
             if queued == 0 || (full_only && queued < pipeline.batch_size) {
                 return ok;
             }
+            let scopes = pipeline
+                .scopes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             let mut batch = Vec::with_capacity(queued.min(pipeline.batch_size));
             while batch.len() < pipeline.batch_size {
                 match pipeline.queue.pop() {
                     Some(finished) => {
                         pipeline.in_flight.fetch_add(1, Ordering::AcqRel);
-                        batch.push(finished.into_span_data());
+                        batch.push(finished.into_span_data(&scopes));
                     }
                     None => break,
                 }

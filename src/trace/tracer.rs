@@ -51,9 +51,9 @@ impl TracerProvider {
 
     pub(crate) fn scoped(&self, scope: InstrumentationScope) -> Tracer {
         Tracer {
+            scope: self.pipeline.register_scope(scope),
             pipeline: self.pipeline.clone(),
             sampler: self.sampler.clone(),
-            scope: Arc::new(scope),
         }
     }
 }
@@ -75,7 +75,9 @@ impl opentelemetry::trace::TracerProvider for TracerProvider {
 pub struct Tracer {
     pipeline: Arc<Pipeline>,
     sampler: Arc<Sampler>,
-    scope: Arc<InstrumentationScope>,
+    /// The instrumentation scope, as an index into the pipeline's table: a span
+    /// carries no reference-counted pointer across threads.
+    scope: u32,
 }
 
 impl opentelemetry::trace::Tracer for Tracer {
@@ -103,6 +105,7 @@ impl opentelemetry::trace::Tracer for Tracer {
             return Span {
                 context,
                 record: None,
+                pipeline: None,
             };
         }
         let mut attributes = builder.attributes.unwrap_or_default();
@@ -132,9 +135,9 @@ impl opentelemetry::trace::Tracer for Tracer {
                 links,
                 dropped_links,
                 status: Status::Unset,
-                scope: self.scope.clone(),
-                pipeline: self.pipeline.clone(),
+                scope: self.scope,
             }),
+            pipeline: Some(self.pipeline.clone()),
         }
     }
 }
@@ -145,6 +148,8 @@ impl opentelemetry::trace::Tracer for Tracer {
 pub struct Span {
     context: SpanContext,
     record: Option<Record>,
+    // Dropped on the thread that ends the span, never on the export thread.
+    pipeline: Option<Arc<Pipeline>>,
 }
 
 impl opentelemetry::trace::Span for Span {
@@ -226,9 +231,8 @@ impl opentelemetry::trace::Span for Span {
     }
 
     fn end_with_timestamp(&mut self, timestamp: SystemTime) {
-        if let Some(mut record) = self.record.take() {
+        if let (Some(mut record), Some(pipeline)) = (self.record.take(), &self.pipeline) {
             record.end_time = timestamp;
-            let pipeline = record.pipeline.clone();
             pipeline.push(self.context.clone(), record);
         }
     }
