@@ -6,10 +6,11 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::Resource;
 use tracing_opentelemetry::OpenTelemetryLayer;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{Builder, Config, Propagator};
 use crate::diag::{self, diag};
@@ -85,7 +86,8 @@ impl Parts {
 
     /// The `tracing-opentelemetry` layer on tracelink's tracer, configured as
     /// `init()` configures it: source locations on, busy/idle timings and thread
-    /// attributes off (they cost an allocation per span).
+    /// attributes off (they cost an allocation per span), context activation as
+    /// [`Builder::with_context_activation`] says.
     pub fn otel_layer<S>(&self) -> OpenTelemetryLayer<S, Tracer>
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
@@ -95,11 +97,27 @@ impl Parts {
             .with_tracked_inactivity(false)
             .with_threads(false)
             .with_location(true)
+            .with_context_activation(self.config.context_activation)
     }
 
     /// The `tracing` filter: `RUST_LOG` or [`Builder::with_filter`], `info` by default.
-    pub fn filter(&self) -> EnvFilter {
-        EnvFilter::builder().parse_lossy(&self.config.filter)
+    ///
+    /// Directives that only name targets and levels (`info,my_crate=debug`)
+    /// become a [`Targets`] filter, which keeps no per-span state; directives
+    /// with span or field filters (`[request{id=7}]=trace`) need an
+    /// [`EnvFilter`], which costs about 300 instructions more per span.
+    pub fn filter<S>(&self) -> impl Layer<S> + Send + Sync + 'static
+    where
+        S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    {
+        let directives = self.config.filter.as_str();
+        let targets = (!directives.contains(['[', '{']))
+            .then(|| directives.parse::<Targets>().ok())
+            .flatten();
+        let env = targets
+            .is_none()
+            .then(|| EnvFilter::builder().parse_lossy(directives));
+        Layer::and_then(targets, env)
     }
 
     /// The tracer `tracing-opentelemetry` uses.

@@ -273,6 +273,7 @@ pub struct Config {
     pub(crate) log_level: DiagLevel,
     pub(crate) filter: String,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) context_activation: bool,
     pub(crate) warnings: Vec<String>,
 }
 
@@ -350,6 +351,11 @@ impl Config {
     /// The one timeout for everything the guard does at shutdown.
     pub fn shutdown_timeout(&self) -> Duration {
         self.shutdown_timeout
+    }
+
+    /// Whether entering a span makes its OpenTelemetry context current.
+    pub fn context_activation(&self) -> bool {
+        self.context_activation
     }
 
     /// One message for every ignored value: the variable, the value, the reason

@@ -118,6 +118,7 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         log_level,
         filter,
         shutdown_timeout,
+        context_activation: b.context_activation.unwrap_or(true),
         warnings: env.issues.iter().map(ToString::to_string).collect(),
     })
 }

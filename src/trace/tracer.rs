@@ -119,7 +119,7 @@ impl opentelemetry::trace::Tracer for Tracer {
         links.truncate(LIMIT);
         Span {
             context,
-            record: Some(Record {
+            record: Some(Box::new(Record {
                 name: builder.name,
                 kind: builder.span_kind.unwrap_or(SpanKind::Internal),
                 parent_span_id: parent
@@ -136,7 +136,7 @@ impl opentelemetry::trace::Tracer for Tracer {
                 dropped_links,
                 status: Status::Unset,
                 scope: self.scope,
-            }),
+            })),
             pipeline: Some(self.pipeline.clone()),
         }
     }
@@ -147,7 +147,7 @@ impl opentelemetry::trace::Tracer for Tracer {
 #[derive(Debug)]
 pub struct Span {
     context: SpanContext,
-    record: Option<Record>,
+    record: Option<Box<Record>>,
     // Dropped on the thread that ends the span, never on the export thread.
     pipeline: Option<Arc<Pipeline>>,
 }
