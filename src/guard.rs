@@ -28,6 +28,21 @@ pub struct Guard {
     pipeline: Arc<Pipeline>,
     timeout: Duration,
     done: bool,
+    logs: Option<LogFlush>,
+}
+
+/// The non-blocking log writer's guard, and its count of dropped lines.
+struct LogFlush {
+    guard: tracing_appender::non_blocking::WorkerGuard,
+    dropped: tracing_appender::non_blocking::ErrorCounter,
+}
+
+impl std::fmt::Debug for LogFlush {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogFlush")
+            .field("dropped", &self.dropped.dropped_lines())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Guard {
@@ -36,7 +51,25 @@ impl Guard {
             pipeline,
             timeout,
             done: false,
+            logs: None,
         }
+    }
+
+    pub(crate) fn with_log_flush(
+        mut self,
+        guard: tracing_appender::non_blocking::WorkerGuard,
+        dropped: tracing_appender::non_blocking::ErrorCounter,
+    ) -> Self {
+        self.logs = Some(LogFlush { guard, dropped });
+        self
+    }
+
+    /// Log lines the non-blocking writer dropped because its buffer was full
+    /// (always 0 when lines are written directly, the default).
+    pub fn dropped_log_lines(&self) -> u64 {
+        self.logs
+            .as_ref()
+            .map_or(0, |logs| logs.dropped.dropped_lines() as u64)
     }
 
     /// What happened to sampled spans so far: exported, dropped, failed.
@@ -81,6 +114,17 @@ impl Guard {
             return Ok(());
         }
         let outcome = self.pipeline.shutdown(Instant::now() + self.timeout);
+        if let Some(logs) = self.logs.take() {
+            let dropped = logs.dropped.dropped_lines();
+            // Dropping the worker guard writes out every buffered line.
+            drop(logs.guard);
+            if dropped > 0 {
+                crate::diag::diag!(
+                    Warn,
+                    "{dropped} log lines were dropped: the non-blocking writer's buffer was full"
+                );
+            }
+        }
         self.result(outcome)
     }
 

@@ -14,6 +14,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{Builder, Config, Propagator};
 use crate::diag::{self, diag};
+use crate::logs::{JsonLayer, LogWriter};
 use crate::trace::pipeline::Pipeline;
 use crate::trace::{exporter, Tracer, TracerProvider};
 use crate::{Error, Guard};
@@ -73,6 +74,7 @@ pub fn builder() -> Builder {
 #[derive(Debug)]
 pub struct Parts {
     config: Config,
+    json: JsonLayer,
     provider: TracerProvider,
     tracer: Tracer,
     guard: Guard,
@@ -118,6 +120,12 @@ impl Parts {
             .is_none()
             .then(|| EnvFilter::builder().parse_lossy(directives));
         Layer::and_then(targets, env)
+    }
+
+    /// The JSON log layer (it writes nothing when `TRACELINK_LOG_FORMAT=none`).
+    /// Put it after [`otel_layer`](Parts::otel_layer) in the stack.
+    pub fn json_layer(&self) -> JsonLayer {
+        self.json.clone()
     }
 
     /// The tracer `tracing-opentelemetry` uses.
@@ -189,6 +197,28 @@ impl Builder {
             }
             exporters.extend(self.custom_exporters);
         }
+        let mut log_flush = None;
+        let json = {
+            let writer = match self.log_writer {
+                Some(writer) => writer,
+                None if config.non_blocking_logs && config.json_logs => {
+                    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
+                    log_flush = Some((guard, writer.error_counter()));
+                    LogWriter::non_blocking(writer)
+                }
+                None => LogWriter::stdout(),
+            };
+            let service_name = self
+                .log_service_name
+                .then_some(config.service_name.as_str());
+            JsonLayer::new(writer, config.log_style)
+                .with_span_list(self.log_span_list)
+                .with_code_location(self.log_code_location)
+                .with_thread(self.log_thread)
+                .with_service_name(service_name)
+                .with_gcp_project(config.gcp_project.as_deref().unwrap_or("unknown"))
+                .with_enabled(config.json_logs)
+        };
         let resource = Resource::builder_empty()
             .with_attributes(config.resource.iter().cloned())
             .build();
@@ -217,8 +247,13 @@ impl Builder {
                 .with_version(env!("CARGO_PKG_VERSION"))
                 .build(),
         );
+        let mut guard = Guard::new(pipeline, config.shutdown_timeout);
+        if let Some((flush, dropped)) = log_flush {
+            guard = guard.with_log_flush(flush, dropped);
+        }
         Ok(Parts {
-            guard: Guard::new(pipeline, config.shutdown_timeout),
+            guard,
+            json,
             config,
             provider,
             tracer,
@@ -237,6 +272,7 @@ impl Builder {
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
+            .with(parts.json_layer())
             .try_init()
             .map_err(Error::AlreadyInitialized)?;
         opentelemetry::global::set_tracer_provider(parts.provider.clone());

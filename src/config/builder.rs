@@ -49,6 +49,15 @@ pub struct Builder {
     pub(crate) filter: Option<String>,
     pub(crate) shutdown_timeout: Option<Duration>,
     pub(crate) context_activation: Option<bool>,
+    pub(crate) json_logs: Option<bool>,
+    pub(crate) log_style: Option<crate::LogStyle>,
+    pub(crate) log_writer: Option<crate::LogWriter>,
+    pub(crate) non_blocking_logs: Option<bool>,
+    pub(crate) gcp_project: Option<String>,
+    pub(crate) log_span_list: bool,
+    pub(crate) log_code_location: bool,
+    pub(crate) log_thread: bool,
+    pub(crate) log_service_name: bool,
     pub(crate) custom_exporters: Vec<Box<dyn DynExporter>>,
 }
 
@@ -291,6 +300,85 @@ impl Builder {
     /// Defaults to `true`.
     pub fn with_context_activation(mut self, activation: bool) -> Self {
         self.context_activation = Some(activation);
+        self
+    }
+
+    /// Writes one JSON line per event (with the span's trace and span ids).
+    ///
+    /// Defaults to `true`. Corresponding environment variable:
+    /// `TRACELINK_LOG_FORMAT` (`json` or `none`); this overrides it.
+    pub fn with_json_logs(mut self, on: bool) -> Self {
+        self.json_logs = Some(on);
+        self
+    }
+
+    /// Chooses the field names of log lines.
+    ///
+    /// Defaults to [`LogStyle::Otel`](crate::LogStyle::Otel). Corresponding
+    /// environment variable: `TRACELINK_LOG_STYLE`; this overrides it.
+    pub fn with_log_style(mut self, style: crate::LogStyle) -> Self {
+        self.log_style = Some(style);
+        self
+    }
+
+    /// Sends log lines to `writer` instead of stdout.
+    ///
+    /// Defaults to [`LogWriter::stdout`](crate::LogWriter::stdout).
+    pub fn with_log_writer(mut self, writer: crate::LogWriter) -> Self {
+        self.log_writer = Some(writer);
+        self
+    }
+
+    /// Writes stdout lines from a background thread, so a slow consumer of
+    /// stdout never blocks the service; the guard flushes it at shutdown, and
+    /// lines dropped on a full buffer (128k lines) are counted in
+    /// [`Guard::dropped_log_lines`](crate::Guard::dropped_log_lines).
+    ///
+    /// Defaults to `false`. Corresponding environment variable:
+    /// `TRACELINK_LOG_NON_BLOCKING`; this overrides it.
+    pub fn with_non_blocking_logs(mut self, on: bool) -> Self {
+        self.non_blocking_logs = Some(on);
+        self
+    }
+
+    /// The Google Cloud project in the `gcp` style's trace field.
+    ///
+    /// Defaults to none (`unknown`). Corresponding environment variable:
+    /// `GOOGLE_CLOUD_PROJECT`; this overrides it.
+    pub fn with_gcp_project(mut self, project: impl Into<String>) -> Self {
+        self.gcp_project = Some(project.into());
+        self
+    }
+
+    /// Lists every span from the root, with its fields, on each line.
+    ///
+    /// Defaults to `false`: only the current span.
+    pub fn with_log_span_list(mut self, on: bool) -> Self {
+        self.log_span_list = on;
+        self
+    }
+
+    /// Adds `code.file.path` and `code.line.number` to each line.
+    ///
+    /// Defaults to `false`.
+    pub fn with_log_code_location(mut self, on: bool) -> Self {
+        self.log_code_location = on;
+        self
+    }
+
+    /// Adds `thread.name` and `thread.id` to each line.
+    ///
+    /// Defaults to `false`.
+    pub fn with_log_thread(mut self, on: bool) -> Self {
+        self.log_thread = on;
+        self
+    }
+
+    /// Adds `service.name` to each line.
+    ///
+    /// Defaults to `false`.
+    pub fn with_log_service_name(mut self, on: bool) -> Self {
+        self.log_service_name = on;
         self
     }
 

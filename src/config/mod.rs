@@ -84,6 +84,14 @@ pub const RUST_LOG_DEFAULT: &str = "info";
 pub const TRACELINK_SHUTDOWN_TIMEOUT: &str = "TRACELINK_SHUTDOWN_TIMEOUT";
 /// Default for [`TRACELINK_SHUTDOWN_TIMEOUT`].
 pub const TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
+/// `TRACELINK_LOG_FORMAT`: `json` (one JSON line per event on stdout) or `none`.
+pub const TRACELINK_LOG_FORMAT: &str = "TRACELINK_LOG_FORMAT";
+/// `TRACELINK_LOG_STYLE`: the field names of log lines: `otel`, `ecs`, `gcp`, `datadog`.
+pub const TRACELINK_LOG_STYLE: &str = "TRACELINK_LOG_STYLE";
+/// `TRACELINK_LOG_NON_BLOCKING`: `true` writes lines from a background thread.
+pub const TRACELINK_LOG_NON_BLOCKING: &str = "TRACELINK_LOG_NON_BLOCKING";
+/// `GOOGLE_CLOUD_PROJECT`: the project in the `gcp` style's trace field.
+pub const GOOGLE_CLOUD_PROJECT: &str = "GOOGLE_CLOUD_PROJECT";
 /// `TRACELINK_STRICT_CONFIG`: `true` turns every invalid value into an error.
 pub const TRACELINK_STRICT_CONFIG: &str = "TRACELINK_STRICT_CONFIG";
 
@@ -274,6 +282,10 @@ pub struct Config {
     pub(crate) filter: String,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) context_activation: bool,
+    pub(crate) json_logs: bool,
+    pub(crate) log_style: crate::LogStyle,
+    pub(crate) gcp_project: Option<String>,
+    pub(crate) non_blocking_logs: bool,
     pub(crate) warnings: Vec<String>,
 }
 
@@ -356,6 +368,26 @@ impl Config {
     /// Whether entering a span makes its OpenTelemetry context current.
     pub fn context_activation(&self) -> bool {
         self.context_activation
+    }
+
+    /// Whether a JSON line is written for every event (`TRACELINK_LOG_FORMAT=json`).
+    pub fn json_logs(&self) -> bool {
+        self.json_logs
+    }
+
+    /// The field names of log lines.
+    pub fn log_style(&self) -> crate::LogStyle {
+        self.log_style
+    }
+
+    /// The Google Cloud project for the `gcp` style.
+    pub fn gcp_project(&self) -> Option<&str> {
+        self.gcp_project.as_deref()
+    }
+
+    /// Whether lines are written from a background thread.
+    pub fn non_blocking_logs(&self) -> bool {
+        self.non_blocking_logs
     }
 
     /// One message for every ignored value: the variable, the value, the reason

@@ -97,6 +97,32 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         &format!("{} ms", shutdown_timeout.as_millis()),
     );
 
+    let json_logs = b.json_logs.unwrap_or_else(|| {
+        env.parse(TRACELINK_LOG_FORMAT, "json", |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "json" => Ok(true),
+                "none" | "off" => Ok(false),
+                _ => Err("expected json or none".into()),
+            }
+        })
+        .unwrap_or(true)
+    });
+    let log_style = b
+        .log_style
+        .or_else(|| {
+            env.parse(TRACELINK_LOG_STYLE, "otel", |v| {
+                crate::LogStyle::parse(v).ok_or_else(|| "expected otel, ecs, gcp or datadog".into())
+            })
+        })
+        .unwrap_or_default();
+    let gcp_project = b
+        .gcp_project
+        .clone()
+        .or_else(|| env.raw(GOOGLE_CLOUD_PROJECT).map(|p| p.trim().to_owned()));
+    let non_blocking_logs = b
+        .non_blocking_logs
+        .unwrap_or_else(|| env.bool(TRACELINK_LOG_NON_BLOCKING, false));
+
     if strict {
         if let Some(error) = env.strict_error() {
             return Err(error);
@@ -119,6 +145,10 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         filter,
         shutdown_timeout,
         context_activation: b.context_activation.unwrap_or(true),
+        json_logs,
+        log_style,
+        gcp_project,
+        non_blocking_logs,
         warnings: env.issues.iter().map(ToString::to_string).collect(),
     })
 }

@@ -1,0 +1,231 @@
+//! Writing JSON into a reused `String`: escaping, numbers, and a field visitor.
+//!
+//! Every value is escaped by RFC 8259, whatever it holds (quotes, backslashes,
+//! control characters, NUL); non-finite floats become the strings `"NaN"`,
+//! `"Infinity"` and `"-Infinity"`, since JSON has no such numbers. Nothing here
+//! allocates once the buffer has grown to a line's size.
+
+use std::fmt::{self, Write as _};
+
+use tracing::field::{Field, Visit};
+
+/// Appends `s` to `out` as the inside of a JSON string.
+pub(crate) fn escape_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape: &str = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+}
+
+/// A `fmt::Write` that escapes what is written through it, so `Debug` and
+/// `Display` output goes straight into the line.
+pub(crate) struct Escaping<'a>(pub(crate) &'a mut String);
+
+impl fmt::Write for Escaping<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape_into(self.0, s);
+        Ok(())
+    }
+}
+
+/// Appends `"s"`.
+pub(crate) fn string(out: &mut String, s: &str) {
+    out.push('"');
+    escape_into(out, s);
+    out.push('"');
+}
+
+/// Appends `"key":`.
+pub(crate) fn key(out: &mut String, key: &str) {
+    string(out, key);
+    out.push(':');
+}
+
+pub(crate) fn f64_value(out: &mut String, value: f64) {
+    if value.is_finite() {
+        out.push_str(ryu::Buffer::new().format_finite(value));
+    } else if value.is_nan() {
+        out.push_str("\"NaN\"");
+    } else if value > 0.0 {
+        out.push_str("\"Infinity\"");
+    } else {
+        out.push_str("\"-Infinity\"");
+    }
+}
+
+/// Writes a span's or an event's fields as `,"name":value` members.
+///
+/// `message` is written under `message_key`; a field whose name the line
+/// already uses (say `level`) is written as `fields.level`, so no key repeats.
+pub(crate) struct FieldWriter<'a> {
+    pub(crate) out: &'a mut String,
+    pub(crate) message_key: Option<&'static str>,
+    pub(crate) reserved: &'static [&'static str],
+}
+
+impl FieldWriter<'_> {
+    fn name(&mut self, field: &Field) {
+        let name = field.name();
+        self.out.push(',');
+        if name == "message" {
+            if let Some(message_key) = self.message_key {
+                key(self.out, message_key);
+                return;
+            }
+        }
+        self.out.push('"');
+        if self.reserved.contains(&name) {
+            self.out.push_str("fields.");
+        }
+        escape_into(self.out, name);
+        self.out.push_str("\":");
+    }
+
+    fn skip(field: &Field) -> bool {
+        // tracing-opentelemetry's instructions to the span, not data; and
+        // `log` crate metadata that tracing-log adds to bridged records.
+        let name = field.name();
+        name.starts_with("otel.") || name.starts_with("log.")
+    }
+}
+
+impl Visit for FieldWriter<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if !Self::skip(field) {
+            self.name(field);
+            f64_value(self.out, value);
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if !Self::skip(field) {
+            self.name(field);
+            self.out.push_str(itoa::Buffer::new().format(value));
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if !Self::skip(field) {
+            self.name(field);
+            self.out.push_str(itoa::Buffer::new().format(value));
+        }
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        if !Self::skip(field) {
+            self.name(field);
+            self.out.push_str(itoa::Buffer::new().format(value));
+        }
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        if !Self::skip(field) {
+            self.name(field);
+            self.out.push_str(itoa::Buffer::new().format(value));
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if !Self::skip(field) {
+            self.name(field);
+            self.out.push_str(if value { "true" } else { "false" });
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if !Self::skip(field) {
+            self.name(field);
+            string(self.out, value);
+        }
+    }
+
+    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        if !Self::skip(field) {
+            self.name(field);
+            self.out.push('"');
+            for byte in value {
+                let _ = write!(self.out, "{byte:02x}");
+            }
+            self.out.push('"');
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if !Self::skip(field) {
+            self.name(field);
+            self.out.push('"');
+            let _ = write!(Escaping(self.out), "{value}");
+            let mut source = value.source();
+            while let Some(cause) = source {
+                let _ = write!(Escaping(self.out), ": {cause}");
+                source = cause.source();
+            }
+            self.out.push('"');
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if !Self::skip(field) {
+            self.name(field);
+            self.out.push('"');
+            let _ = write!(Escaping(self.out), "{value:?}");
+            self.out.push('"');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(s: &str) -> String {
+        let mut out = String::new();
+        string(&mut out, s);
+        out
+    }
+
+    #[test]
+    fn escapes_what_json_requires() {
+        assert_eq!(escaped("plain"), "\"plain\"");
+        assert_eq!(escaped("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(escaped("\n\r\t\u{8}\u{c}"), r#""\n\r\t\b\f""#);
+        assert_eq!(escaped("\0\u{1f}"), r#""\u0000\u001f""#);
+        assert_eq!(escaped("snow \u{2603} \u{7f}"), "\"snow \u{2603} \u{7f}\"");
+    }
+
+    #[test]
+    fn non_finite_floats_are_strings() {
+        for (value, expected) in [
+            (f64::NAN, "\"NaN\""),
+            (f64::INFINITY, "\"Infinity\""),
+            (f64::NEG_INFINITY, "\"-Infinity\""),
+            (1.5, "1.5"),
+        ] {
+            let mut out = String::new();
+            f64_value(&mut out, value);
+            assert_eq!(out, expected);
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! [`JsonLayer`]: one JSON line per event.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
+
+use tracing::dispatcher::WeakDispatch;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Dispatch, Event, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::Layer;
+
+use super::json::{self, FieldWriter};
+use super::{LogStyle, LogWriter};
+use crate::context::{span_ids, SpanIds};
+
+/// The ECS version the `ecs` style writes.
+const ECS_VERSION: &str = "8.11.0";
+
+/// A span's fields, rendered once as `,"name":value` members.
+struct SpanFields(String);
+
+/// Writes one JSON line per `tracing` event, with the ids of the span it
+/// happened in.
+///
+/// `tracelink::init()` installs it; [`Parts::json_layer`](crate::Parts::json_layer)
+/// gives it to you to compose your own subscriber.
+///
+/// ```text
+/// {"timestamp":"2026-11-21T09:30:00.123456Z","level":"INFO","target":"shop",
+///  "message":"order placed","order.id":42,"span":{"name":"checkout","user":"ada"},
+///  "trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","trace_flags":"01"}
+/// ```
+///
+/// Outside any span a line has no id fields.
+#[derive(Clone, Debug)]
+pub struct JsonLayer {
+    writer: LogWriter,
+    style: LogStyle,
+    gcp_project: Arc<str>,
+    service_name: Option<Arc<str>>,
+    span_list: bool,
+    code_location: bool,
+    thread: bool,
+    clock: fn() -> SystemTime,
+    write_errors: Arc<AtomicU64>,
+    /// The subscriber this layer is part of, to ask `tracing-opentelemetry`
+    /// for span contexts.
+    dispatch: OnceLock<WeakDispatch>,
+    /// Off for `TRACELINK_LOG_FORMAT=none`: the layer stays in the stack (an
+    /// `Option` layer would not learn its dispatcher) and does nothing.
+    enabled: bool,
+}
+
+thread_local! {
+    static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
+    static THREAD_ID: u64 = thread_id();
+}
+
+fn thread_id() -> u64 {
+    // `ThreadId::as_u64` is unstable; its Debug form is `ThreadId(N)`.
+    let debug = format!("{:?}", std::thread::current().id());
+    debug
+        .trim_start_matches("ThreadId(")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap_or(0)
+}
+
+impl JsonLayer {
+    /// A layer writing `style` lines to `writer`.
+    pub fn new(writer: LogWriter, style: LogStyle) -> Self {
+        Self {
+            writer,
+            style,
+            gcp_project: Arc::from("unknown"),
+            service_name: None,
+            span_list: false,
+            code_location: false,
+            thread: false,
+            clock: SystemTime::now,
+            write_errors: Arc::new(AtomicU64::new(0)),
+            dispatch: OnceLock::new(),
+            enabled: true,
+        }
+    }
+
+    /// Lists every span from the root to the event's, each with its fields,
+    /// under `spans`. Defaults to `false` (only the current span, under `span`).
+    #[must_use]
+    pub fn with_span_list(mut self, on: bool) -> Self {
+        self.span_list = on;
+        self
+    }
+
+    /// Adds `code.file.path` and `code.line.number`. Defaults to `false`.
+    #[must_use]
+    pub fn with_code_location(mut self, on: bool) -> Self {
+        self.code_location = on;
+        self
+    }
+
+    /// Adds `thread.name` and `thread.id`. Defaults to `false`.
+    #[must_use]
+    pub fn with_thread(mut self, on: bool) -> Self {
+        self.thread = on;
+        self
+    }
+
+    /// Adds `service.name` to each line. Defaults to none.
+    #[must_use]
+    pub fn with_service_name(mut self, name: Option<&str>) -> Self {
+        self.service_name = name.map(Arc::from);
+        self
+    }
+
+    /// The Google Cloud project in `logging.googleapis.com/trace`, for the
+    /// `gcp` style. Defaults to `unknown`.
+    #[must_use]
+    pub fn with_gcp_project(mut self, project: &str) -> Self {
+        self.gcp_project = Arc::from(project);
+        self
+    }
+
+    /// Takes the time from `clock`, for tests. Defaults to `SystemTime::now`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: fn() -> SystemTime) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Turns the layer on or off; off, it writes nothing and costs nothing.
+    /// Defaults to `true`.
+    #[must_use]
+    pub fn with_enabled(mut self, on: bool) -> Self {
+        self.enabled = on;
+        self
+    }
+
+    /// Lines the writer refused (a closed pipe, a full disk).
+    pub fn write_errors(&self) -> u64 {
+        self.write_errors.load(Ordering::Relaxed)
+    }
+
+    fn format<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, out: &mut String)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let meta = event.metadata();
+        let style = self.style;
+        out.push('{');
+        json::key(out, style.time_key());
+        out.push('"');
+        super::time::rfc3339_micros(out, (self.clock)());
+        out.push_str("\",");
+        json::key(out, style.level_key());
+        json::string(out, style.level(meta.level()));
+        out.push(',');
+        json::key(out, style.target_key());
+        json::string(out, meta.target());
+        if style == LogStyle::Ecs {
+            out.push_str(",\"ecs.version\":\"");
+            out.push_str(ECS_VERSION);
+            out.push('"');
+        }
+        event.record(&mut FieldWriter {
+            out,
+            message_key: Some("message"),
+            reserved: style.reserved(),
+        });
+        if self.code_location {
+            if let Some(file) = meta.file() {
+                out.push_str(",\"code.file.path\":");
+                json::string(out, file);
+            }
+            if let Some(line) = meta.line() {
+                out.push_str(",\"code.line.number\":");
+                out.push_str(itoa::Buffer::new().format(line));
+            }
+        }
+        if self.thread {
+            if let Some(name) = std::thread::current().name() {
+                out.push_str(",\"thread.name\":");
+                json::string(out, name);
+            }
+            out.push_str(",\"thread.id\":");
+            out.push_str(itoa::Buffer::new().format(THREAD_ID.with(|id| *id)));
+        }
+        if let Some(service) = &self.service_name {
+            out.push_str(",\"service.name\":");
+            json::string(out, service);
+        }
+        let span = match event.parent() {
+            Some(id) => ctx.span(id),
+            None if event.is_contextual() => ctx.lookup_current(),
+            None => None,
+        };
+        if let Some(span) = span {
+            self.write_spans(&span, out);
+            let dispatch = self.dispatch.get().and_then(WeakDispatch::upgrade);
+            if let Some(ids) = dispatch.and_then(|d| span_ids(&span, &d)) {
+                self.write_ids(&ids, out);
+            }
+        }
+        out.push_str("}\n");
+    }
+
+    fn write_span<S>(span: &SpanRef<'_, S>, out: &mut String)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        out.push_str("{\"name\":");
+        json::string(out, span.name());
+        if let Some(fields) = span.extensions().get::<SpanFields>() {
+            out.push_str(&fields.0);
+        }
+        out.push('}');
+    }
+
+    fn write_spans<S>(&self, span: &SpanRef<'_, S>, out: &mut String)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        out.push(',');
+        json::key(out, self.style.span_key());
+        Self::write_span(span, out);
+        if self.span_list {
+            out.push(',');
+            json::key(out, self.style.spans_key());
+            out.push('[');
+            for (i, ancestor) in span.scope().from_root().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                Self::write_span(&ancestor, out);
+            }
+            out.push(']');
+        }
+    }
+
+    fn write_ids(&self, ids: &SpanIds, out: &mut String) {
+        match self.style {
+            LogStyle::Otel => {
+                out.push_str(",\"trace_id\":\"");
+                out.push_str(ids.trace_id_hex());
+                out.push_str("\",\"span_id\":\"");
+                out.push_str(ids.span_id_hex());
+                out.push_str(if ids.is_sampled() {
+                    "\",\"trace_flags\":\"01\""
+                } else {
+                    "\",\"trace_flags\":\"00\""
+                });
+            }
+            LogStyle::Ecs => {
+                out.push_str(",\"trace.id\":\"");
+                out.push_str(ids.trace_id_hex());
+                out.push_str("\",\"span.id\":\"");
+                out.push_str(ids.span_id_hex());
+                out.push('"');
+            }
+            LogStyle::Gcp => {
+                out.push_str(",\"logging.googleapis.com/trace\":\"projects/");
+                json::escape_into(out, &self.gcp_project);
+                out.push_str("/traces/");
+                out.push_str(ids.trace_id_hex());
+                out.push_str("\",\"logging.googleapis.com/spanId\":\"");
+                out.push_str(ids.span_id_hex());
+                out.push_str("\",\"logging.googleapis.com/trace_sampled\":");
+                out.push_str(if ids.is_sampled() { "true" } else { "false" });
+            }
+            LogStyle::Datadog => {
+                out.push_str(",\"dd.trace_id\":\"");
+                out.push_str(itoa::Buffer::new().format(ids.trace_id() as u64));
+                out.push_str("\",\"dd.span_id\":\"");
+                out.push_str(itoa::Buffer::new().format(ids.span_id()));
+                out.push('"');
+            }
+        }
+    }
+}
+
+impl<S> Layer<S> for JsonLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if !self.enabled {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields = String::new();
+        attrs.record(&mut FieldWriter {
+            out: &mut fields,
+            message_key: None,
+            reserved: &["name"],
+        });
+        span.extensions_mut().insert(SpanFields(fields));
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if !self.enabled {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
+            values.record(&mut FieldWriter {
+                out: fields,
+                message_key: None,
+                reserved: &["name"],
+            });
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !self.enabled {
+            return;
+        }
+        let write = |line: &mut String| {
+            line.clear();
+            self.format(event, &ctx, line);
+            if self
+                .writer
+                .write_line(event.metadata(), line.as_bytes())
+                .is_err()
+            {
+                self.write_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        };
+        // A reused buffer; a fresh one if an event is logged while formatting
+        // (a Debug impl that logs).
+        LINE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut line) => write(&mut line),
+            Err(_) => write(&mut String::new()),
+        });
+    }
+}

@@ -1,0 +1,18 @@
+//! Log lines that link to traces: a JSON layer that stamps every line with the
+//! trace id, span id and flags of the span it happened in, exactly as that span
+//! is exported.
+//!
+//! The hot path formats into a reused per-thread `String` (no allocation per
+//! line once it has grown), copies the span's ids from a cache filled once per
+//! span, and hands the whole line to the writer in one `write_all`, so lines
+//! from many threads never interleave.
+
+mod json;
+mod layer;
+mod style;
+mod time;
+mod writer;
+
+pub use layer::JsonLayer;
+pub use style::LogStyle;
+pub use writer::LogWriter;
