@@ -495,4 +495,44 @@ fn public_types_are_debug_send_sync() {
     check::<tracelink::Sampler>();
     check::<tracelink::ExportStats>();
     check::<tracelink::BatchConfig>();
+    check::<tracelink::JsonLayer>();
+    check::<tracelink::LogWriter>();
+    check::<tracelink::LogStyle>();
+}
+
+#[test]
+fn log_settings() {
+    let c = config(&[]);
+    assert!(c.json_logs());
+    assert_eq!(c.log_style(), tracelink::LogStyle::Otel);
+    assert!(!c.non_blocking_logs());
+    assert_eq!(c.gcp_project(), None);
+
+    let c = config(&[
+        ("TRACELINK_LOG_FORMAT", "none"),
+        ("TRACELINK_LOG_STYLE", "GCP"),
+        ("TRACELINK_LOG_NON_BLOCKING", "true"),
+        ("GOOGLE_CLOUD_PROJECT", "shop-prod"),
+    ]);
+    assert!(!c.json_logs());
+    assert_eq!(c.log_style(), tracelink::LogStyle::Gcp);
+    assert!(c.non_blocking_logs());
+    assert_eq!(c.gcp_project(), Some("shop-prod"));
+
+    let c = config(&[("TRACELINK_LOG_FORMAT", "xml"), ("TRACELINK_LOG_STYLE", "splunk")]);
+    assert!(c.json_logs());
+    assert_eq!(c.log_style(), tracelink::LogStyle::Otel);
+    assert!(warning_about(&c, "TRACELINK_LOG_FORMAT").contains("using json"));
+    assert!(warning_about(&c, "TRACELINK_LOG_STYLE").contains("using otel"));
+
+    let c = tracelink::builder()
+        .with_env([("TRACELINK_LOG_STYLE", "ecs"), ("GOOGLE_CLOUD_PROJECT", "env")])
+        .with_log_style(tracelink::LogStyle::Datadog)
+        .with_gcp_project("code")
+        .with_json_logs(false)
+        .config()
+        .unwrap();
+    assert_eq!(c.log_style(), tracelink::LogStyle::Datadog);
+    assert_eq!(c.gcp_project(), Some("code"));
+    assert!(!c.json_logs());
 }
