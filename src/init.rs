@@ -55,6 +55,13 @@ pub fn builder() -> Builder {
 /// Everything [`Builder::build`] makes, installed nowhere: compose your own
 /// subscriber with it.
 ///
+/// If you run async code under a subscriber that is not the global default,
+/// make it the default on every runtime thread too (Tokio's `on_thread_start`
+/// with `tracing::dispatcher::set_default`): Tokio drops finished tasks outside
+/// the task's dispatcher, and a span whose last child closes there is never
+/// closed, so never exported (tokio-rs/tracing#1656). `init()` installs a
+/// global default, which has no such problem.
+///
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt;
 ///
