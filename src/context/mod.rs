@@ -83,10 +83,14 @@ impl SpanIds {
 /// the export would); the answer is cached in the span's extensions, so later
 /// calls are one extension lookup.
 ///
-/// `dispatch` is the subscriber the span lives in: inside a layer's callbacks
+/// `dispatch` gives the subscriber the span lives in (asked only on a cache
+/// miss): inside a layer's callbacks
 /// `tracing::dispatcher::get_default` answers the no-op dispatcher, so layers
 /// keep the one they were registered with (`Layer::on_register_dispatch`).
-pub(crate) fn span_ids<S>(span: &SpanRef<'_, S>, dispatch: &Dispatch) -> Option<SpanIds>
+pub(crate) fn span_ids<S>(
+    span: &SpanRef<'_, S>,
+    dispatch: impl FnOnce() -> Option<Dispatch>,
+) -> Option<SpanIds>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -94,7 +98,7 @@ where
         return Some(*ids);
     }
     // No extension lock may be held here: tracing-opentelemetry takes them.
-    let ids = lookup(&span.id(), dispatch)?;
+    let ids = lookup(&span.id(), &dispatch()?)?;
     span.extensions_mut().insert(ids);
     Some(ids)
 }

@@ -198,34 +198,39 @@ impl JsonLayer {
             None => None,
         };
         if let Some(span) = span {
-            self.write_spans(&span, out);
-            let dispatch = self.dispatch.get().and_then(WeakDispatch::upgrade);
-            if let Some(ids) = dispatch.and_then(|d| span_ids(&span, &d)) {
+            let cached = self.write_spans(&span, out);
+            let dispatch = || self.dispatch.get().and_then(WeakDispatch::upgrade);
+            if let Some(ids) = cached.or_else(|| span_ids(&span, dispatch)) {
                 self.write_ids(&ids, out);
             }
         }
         out.push_str("}\n");
     }
 
-    fn write_span<S>(span: &SpanRef<'_, S>, out: &mut String)
+    /// Writes `{"name":...,fields}`; returns the span's cached ids, read under
+    /// the same extensions lock.
+    fn write_span<S>(span: &SpanRef<'_, S>, out: &mut String) -> Option<SpanIds>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         out.push_str("{\"name\":");
         json::string(out, span.name());
-        if let Some(fields) = span.extensions().get::<SpanFields>() {
+        let extensions = span.extensions();
+        if let Some(fields) = extensions.get::<SpanFields>() {
             out.push_str(&fields.0);
         }
         out.push('}');
+        extensions.get::<SpanIds>().copied()
     }
 
-    fn write_spans<S>(&self, span: &SpanRef<'_, S>, out: &mut String)
+    /// Writes the span object (and list); returns the span's cached ids.
+    fn write_spans<S>(&self, span: &SpanRef<'_, S>, out: &mut String) -> Option<SpanIds>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         out.push(',');
         json::key(out, self.style.span_key());
-        Self::write_span(span, out);
+        let cached = Self::write_span(span, out);
         if self.span_list {
             out.push(',');
             json::key(out, self.style.spans_key());
@@ -238,6 +243,7 @@ impl JsonLayer {
             }
             out.push(']');
         }
+        cached
     }
 
     fn write_ids(&self, ids: &SpanIds, out: &mut String) {
