@@ -1,2 +1,784 @@
-//! Placeholder: being written.
-fn main() {}
+//! One JSON log line, `tracing::info!(order.id = 42u64, user = "ada",
+//! amount = 12.5, "order placed")`, inside an entered, sampled span with one
+//! field (and once outside any span), side by side in one run:
+//!
+//! - `tracelink`: `tracelink::builder()`'s filter, OpenTelemetry layer and JSON
+//!   layer, as `tracelink::init()` installs them;
+//! - `stock_with_ids`: `fmt::layer().json()` with the `FormatEvent` people
+//!   write today to add the ids (tokio-rs/tracing#1531): the stock JSON written
+//!   with serde_json, plus `trace_id`/`span_id` from
+//!   `Span::current().context()`, next to `tracing_opentelemetry::layer()` on
+//!   the SDK's `SdkTracerProvider` (batch exporter);
+//! - `stock_json`: `registry().with(fmt::layer().json())`, no ids, no
+//!   OpenTelemetry;
+//! - `json_subscriber_with_ids`: `json_subscriber::layer()` 0.3 with
+//!   `with_opentelemetry_ids(true)` (feature `tracing-opentelemetry-0-34`, the
+//!   same tracing-opentelemetry and SDK as `stock_with_ids`).
+//!
+//! Every setup writes to the same discarding writer (`Out`: `io::sink`, with a
+//! capture switch used once to check what each setup writes). The span lives
+//! for the whole run, so each line is the event alone: the JSON layer, and in
+//! the setups with ids `tracing-opentelemetry`'s span event (past the 128
+//! events a span keeps, tracelink's tracer and the SDK both drop it).
+//! The three stock-shaped setups write `span` and `spans` (their defaults);
+//! tracelink writes `span` only (its default).
+//!
+//! `Span::current()` inside a layer only works under a global subscriber
+//! (under `with_default` it answers `Span::none()`), so `stock_with_ids` is
+//! installed as the global default; the others run under `with_default`, as
+//! in `benches/span.rs`. That hands `stock_with_ids` tracing's fast path of
+//! dispatch, a few dozen instructions per line in its favour.
+//!
+//! Run with `cargo bench --bench log_line`. After criterion's groups, a
+//! summary prints ns and allocations per line and the ratios; time on a shared
+//! 2-core VM moves by ±30% between runs. `./scripts/bench-log-instructions.sh`
+//! counts instructions per line under callgrind, which does not move.
+//!
+//! Measured 2026-11-21, 2-core x86_64 VM:
+//!
+//! | setup (one line)                      | instructions | allocs (+reallocs) | summary ns | criterion |
+//! |---------------------------------------|-------------:|-------------------:|-----------:|----------:|
+//! | in a span: tracelink                  |        9,338 |            4 (+3) |      1,157 |   1.01 us |
+//! | in a span: stock_with_ids             |       35,479 |           13 (+5) |      4,449 |   4.92 us |
+//! | in a span: stock_json (no ids)        |       25,668 |            7 (+2) |      3,042 |   2.22 us |
+//! | in a span: json_subscriber_with_ids   |       26,170 |           20 (+4) |      3,214 |   2.97 us |
+//! | span event only: tracelink_otel_only  |        3,808 |            4 (+3) |        561 |         - |
+//! | span event only: stock_otel_only      |        3,874 |            4 (+3) |        576 |         - |
+//! | outside a span: tracelink             |        4,648 |            0      |        420 |    342 ns |
+//! | outside a span: stock_json            |       14,213 |            1 (+2) |      1,242 |   1.71 us |
+//! | 2 threads, in a span: tracelink       |            - |            4 (+3) |      1,091 |   1.24 us |
+//! | 2 threads, in a span: stock_with_ids  |            - |           13 (+5) |      4,109 |   3.95 us |
+//!
+//! Instructions per line: callgrind (`scripts/bench-log-instructions.sh`),
+//! repeatable to about 1% (the export threads wake on timers). Allocations:
+//! the counting allocator, after a warm-up, in a span that has already
+//! logged. Time: the summary's best of 7 rounds and criterion's estimate, from
+//! one run with the VM's load average near 2.6, so ±30% or worse.
+//!
+//! Ratios: tracelink / stock_with_ids in a span 0.26 by instructions, 0.26
+//! (summary) and 0.20 (criterion) by time, target <= 0.30; tracelink /
+//! stock_json outside a span 0.33 by instructions, 0.34 and 0.20 by time,
+//! target <= 0.50. With two threads, 0.27: the per-line wall time hardly drops
+//! from one thread because the load left no idle core and every allocation
+//! bumps the counting allocator's shared atomics from both threads (which
+//! costs the setup with more allocations more), so read it as indicative.
+//!
+//! tracelink's JSON layer allocates nothing per line, in a span or not; the
+//! 4 allocations and 3 reallocations per line in a span are
+//! `tracing-opentelemetry`'s span event (its `on_event` builds an
+//! `opentelemetry::trace::Event`: a `Vec` of attributes that grows twice, a
+//! `String` for the message and one per string field), exactly the
+//! `tracelink_otel_only` row, and it is also 3,808 of the 9,338 instructions.
+//! The JSON layer's own ~5,500 are, by callgrind_annotate: escaping
+//! (`json::escape_into`, ~14 instructions a byte and ~13 calls a line,
+//! constant keys included) ~2,000, the f64 (ryu) ~730, the field names
+//! (`FieldWriter::name`) ~420, the timestamp ~460, the span and ids ~950.
+//! stock_with_ids's 35,479 are mostly the stock formatter's own machinery:
+//! serde_json writing through the `fmt::Write` adaptor (121 small writes a
+//! line, each with a UTF-8 check) ~17,000, re-parsing the span's stored field
+//! JSON for `span` and `spans` ~9,600, the timestamp ~3,100; the ids
+//! themselves (`Span::current().context()` and two `to_string`) ~2,800.
+//!
+//! Tried on a copy of `src/logs` (not applied): escaping with a clean-prefix
+//! scan 8 bytes at a time, the crate's constant keys and levels written
+//! without escaping, and a span's `span`/ids members rendered once per span
+//! take tracelink to 7,532 instructions in a span (0.21x stock_with_ids) and
+//! 3,557 outside (0.25x stock_json).
+
+use std::hint::black_box;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Barrier, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, Criterion};
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use serde::ser::{SerializeMap as _, SerializeSeq as _, Serializer as _};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use tracing::{Dispatch, Event, Subscriber};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_serde::fields::AsMap as _;
+use tracing_serde::AsSerde as _;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime as _, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
+
+/// Accepts every batch and throws it away.
+#[derive(Debug)]
+struct Discard;
+
+impl SpanExporter for Discard {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        black_box(batch);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Where every setup writes.
+
+/// While set, lines go to `CAPTURED` instead of the sink (the output check).
+static CAPTURE: AtomicBool = AtomicBool::new(false);
+static CAPTURED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// `std::io::sink`, behind one relaxed load that can divert it to `CAPTURED`.
+#[derive(Clone, Copy, Debug)]
+struct Out;
+
+enum OutWriter {
+    Sink(io::Sink),
+    Capture,
+}
+
+impl io::Write for OutWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            OutWriter::Sink(sink) => sink.write(buf),
+            OutWriter::Capture => {
+                CAPTURED.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            OutWriter::Sink(sink) => sink.write_all(buf),
+            OutWriter::Capture => self.write(buf).map(drop),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Out {
+    type Writer = OutWriter;
+
+    fn make_writer(&'a self) -> OutWriter {
+        if CAPTURE.load(Ordering::Relaxed) {
+            OutWriter::Capture
+        } else {
+            OutWriter::Sink(io::sink())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// `stock_with_ids`: the stock JSON plus the ids, the usual way.
+
+/// `fmt::format::Json`'s event, field for field (timestamp, level, fields,
+/// target, span, spans), with serde_json as the stock formatter writes it, plus
+/// `trace_id` and `span_id` from `Span::current().context()`.
+struct TraceIdFormat;
+
+/// The stock formatter's private adaptor from `fmt::Write` to `io::Write`.
+struct WriteAdaptor<'a>(&'a mut dyn std::fmt::Write);
+
+impl io::Write for WriteAdaptor<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let s =
+            std::str::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        self.0.write_str(s).map_err(io::Error::other)?;
+        Ok(s.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The stock `SerializableSpan`: the span's fields (kept as a JSON string by
+/// `JsonFields`, parsed again for every line) and its name.
+struct SpanFields<'a, 'b, R: LookupSpan<'a>, N>(&'b SpanRef<'a, R>, std::marker::PhantomData<N>);
+
+impl<'a, R: LookupSpan<'a>, N: 'static> serde::Serialize for SpanFields<'a, '_, R, N> {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let extensions = self.0.extensions();
+        if let Some(fields) = extensions.get::<FormattedFields<N>>() {
+            if let Ok(serde_json::Value::Object(fields)) =
+                serde_json::from_str::<serde_json::Value>(fields)
+            {
+                for (key, value) in fields {
+                    map.serialize_entry(&key, &value)?;
+                }
+            }
+        }
+        map.serialize_entry("name", self.0.metadata().name())?;
+        map.end()
+    }
+}
+
+/// The stock `SerializableContext`: every span from the root.
+struct SpanList<'a, 'b, R: LookupSpan<'a>, N>(&'b SpanRef<'a, R>, std::marker::PhantomData<N>);
+
+impl<'a, R: LookupSpan<'a>, N: 'static> serde::Serialize for SpanList<'a, '_, R, N> {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        let mut list = serializer.serialize_seq(None)?;
+        for span in self.0.scope().from_root() {
+            list.serialize_element(&SpanFields::<R, N>(&span, std::marker::PhantomData))?;
+        }
+        list.end()
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for TraceIdFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let mut timestamp = String::new();
+        SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
+        let meta = event.metadata();
+        let mut visit = || {
+            let mut serializer = serde_json::Serializer::new(WriteAdaptor(&mut writer));
+            let mut map = serializer.serialize_map(None)?;
+            map.serialize_entry("timestamp", &timestamp)?;
+            map.serialize_entry("level", &meta.level().as_serde())?;
+            map.serialize_entry("fields", &event.field_map())?;
+            map.serialize_entry("target", meta.target())?;
+            let current = event
+                .parent()
+                .and_then(|id| ctx.span(id))
+                .or_else(|| ctx.lookup_current());
+            if let Some(span) = &current {
+                map.serialize_entry("span", &SpanFields::<S, N>(span, std::marker::PhantomData))?;
+                map.serialize_entry("spans", &SpanList::<S, N>(span, std::marker::PhantomData))?;
+            }
+            let context = tracing::Span::current().context();
+            let otel_span = context.span();
+            let span_context = otel_span.span_context();
+            if span_context.is_valid() {
+                map.serialize_entry("trace_id", &span_context.trace_id().to_string())?;
+                map.serialize_entry("span_id", &span_context.span_id().to_string())?;
+            }
+            serde::ser::SerializeMap::end(map)
+        };
+        visit().map_err(|_| std::fmt::Error)?;
+        writeln!(writer)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The setups.
+
+#[derive(Clone)]
+enum Scope {
+    /// Run under `with_default`.
+    Scoped(Dispatch),
+    /// The process's global default (only `stock_with_ids`).
+    Global,
+}
+
+struct Setup {
+    name: &'static str,
+    scope: Scope,
+    /// Whether its lines carry ids (checked once).
+    ids: bool,
+    // Keeps the pipelines alive for the run.
+    _keep: Box<dyn std::any::Any>,
+}
+
+fn scoped(
+    name: &'static str,
+    ids: bool,
+    dispatch: Dispatch,
+    keep: Box<dyn std::any::Any>,
+) -> Setup {
+    Setup {
+        name,
+        scope: Scope::Scoped(dispatch),
+        ids,
+        _keep: keep,
+    }
+}
+
+fn tracelink_parts() -> tracelink::Parts {
+    tracelink::builder()
+        .with_env([("OTEL_TRACES_EXPORTER", "none")])
+        .with_span_exporter(Discard)
+        .with_log_writer(tracelink::LogWriter::custom(Out))
+        .build()
+        .expect("tracelink builds")
+}
+
+fn tracelink() -> Setup {
+    let parts = tracelink_parts();
+    let subscriber = tracing_subscriber::registry()
+        .with(parts.filter())
+        .with(parts.otel_layer())
+        .with(parts.json_layer());
+    scoped(
+        "tracelink",
+        true,
+        Dispatch::new(subscriber),
+        Box::new(parts),
+    )
+}
+
+/// tracelink without its JSON layer: what the span event alone costs.
+fn tracelink_otel_only() -> Setup {
+    let parts = tracelink_parts();
+    let subscriber = tracing_subscriber::registry()
+        .with(parts.filter())
+        .with(parts.otel_layer());
+    scoped(
+        "tracelink_otel_only",
+        false,
+        Dispatch::new(subscriber),
+        Box::new(parts),
+    )
+}
+
+fn sdk_provider() -> SdkTracerProvider {
+    SdkTracerProvider::builder()
+        .with_batch_exporter(Discard)
+        .build()
+}
+
+/// The SDK stack without a log layer: what the span event alone costs.
+fn stock_otel_only() -> Setup {
+    let provider = sdk_provider();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
+    scoped(
+        "stock_otel_only",
+        false,
+        Dispatch::new(subscriber),
+        Box::new(provider),
+    )
+}
+
+fn stock_json() -> Setup {
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().json().with_writer(Out));
+    scoped("stock_json", false, Dispatch::new(subscriber), Box::new(()))
+}
+
+fn json_subscriber_with_ids() -> Setup {
+    let provider = sdk_provider();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")))
+        .with(
+            json_subscriber::layer()
+                .with_writer(Out)
+                .with_opentelemetry_ids(true),
+        );
+    scoped(
+        "json_subscriber_with_ids",
+        true,
+        Dispatch::new(subscriber),
+        Box::new(provider),
+    )
+}
+
+fn stock_with_ids() -> Setup {
+    static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+    PROVIDER.get_or_init(|| {
+        let provider = sdk_provider();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .event_format(TraceIdFormat)
+                    .with_writer(Out),
+            );
+        tracing::subscriber::set_global_default(subscriber).expect("no global subscriber yet");
+        provider
+    });
+    Setup {
+        name: "stock_with_ids",
+        scope: Scope::Global,
+        ids: true,
+        _keep: Box::new(()),
+    }
+}
+
+/// Whether some thread has a scoped dispatcher (`with_default`,
+/// `set_default`): then `tracing` takes its thread-local path everywhere and a
+/// nested `Span::current()` answers `Span::none()`.
+fn scoped_dispatcher_alive() -> bool {
+    tracing::dispatcher::get_default(|_| {
+        tracing::dispatcher::get_default(|inner| inner.is::<tracing::subscriber::NoSubscriber>())
+    })
+}
+
+/// Runs `f` under the setup's dispatcher on this thread.
+fn within<R>(scope: &Scope, f: impl FnOnce() -> R) -> R {
+    match scope {
+        Scope::Scoped(dispatch) => tracing::dispatcher::with_default(dispatch, f),
+        Scope::Global => f(),
+    }
+}
+
+/// Before a `Global` setup runs: a tracelink export thread holds a scoped
+/// (no-op) dispatcher until its pipeline has shut down; wait for that.
+fn ready(setup: &Setup) {
+    if let Scope::Global = setup.scope {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while scoped_dispatcher_alive() {
+            assert!(
+                Instant::now() < deadline,
+                "a scoped dispatcher stays alive: Span::current() in a layer would see no span"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The work.
+
+/// The line every setup writes.
+#[inline]
+fn one_line() {
+    tracing::info!(
+        order.id = 42u64,
+        user = "ada",
+        amount = 12.5,
+        "order placed"
+    );
+}
+
+/// Runs `f` inside an entered span with one field, as a request handler would.
+fn in_span<R>(f: impl FnOnce() -> R) -> R {
+    let span = tracing::info_span!("request", http.route = "/orders");
+    let _entered = span.enter();
+    f()
+}
+
+/// One line from `setup`, captured and parsed, with or without a span.
+fn captured_line(setup: &Setup, span: bool) -> (String, serde_json::Value) {
+    ready(setup);
+    CAPTURED.lock().unwrap().clear();
+    CAPTURE.store(true, Ordering::Relaxed);
+    within(&setup.scope, || {
+        if span {
+            in_span(one_line)
+        } else {
+            one_line()
+        }
+    });
+    CAPTURE.store(false, Ordering::Relaxed);
+    let bytes = std::mem::take(&mut *CAPTURED.lock().unwrap());
+    let text = String::from_utf8(bytes).expect("UTF-8 line");
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "{}: one line, got {text:?}",
+        setup.name
+    );
+    let text = text.trim_end().to_owned();
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}: {text}", setup.name));
+    (text, value)
+}
+
+/// Checks that the setup writes the line it is meant to: the fields, and
+/// inside a span the ids when it has them. Returns the line as written.
+fn check(setup: &Setup, span: bool) -> String {
+    let (text, line) = captured_line(setup, span);
+    for needle in [
+        "order placed",
+        "\"order.id\":42",
+        "\"user\":\"ada\"",
+        "12.5",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{}: no {needle} in {text}",
+            setup.name
+        );
+    }
+    let hex = |value: Option<&serde_json::Value>, len: usize| {
+        value
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    let (trace_id, span_id) = match line.get("openTelemetry") {
+        Some(otel) => (otel.get("traceId"), otel.get("spanId")),
+        None => (line.get("trace_id"), line.get("span_id")),
+    };
+    let has_ids = hex(trace_id, 32) && hex(span_id, 16);
+    assert_eq!(has_ids, setup.ids && span, "{}: ids in {text}", setup.name);
+    if span {
+        assert!(
+            text.contains("/orders"),
+            "{}: no span in {text}",
+            setup.name
+        );
+    }
+    text
+}
+
+fn lines_in_span(lines: u64) {
+    in_span(|| {
+        for _ in 0..lines {
+            one_line();
+        }
+    })
+}
+
+/// `lines` lines, in the current span if there is one.
+fn log_lines(lines: u64) {
+    for _ in 0..lines {
+        one_line();
+    }
+}
+
+/// `lines` lines from two threads, each in its own span; the wall time.
+fn two_threads(scope: &Scope, lines: u64) -> Duration {
+    let per_thread = lines.div_ceil(2);
+    let barrier = Barrier::new(3);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                within(scope, || {
+                    in_span(|| {
+                        barrier.wait();
+                        for _ in 0..per_thread {
+                            one_line();
+                        }
+                    })
+                })
+            });
+        }
+        barrier.wait();
+        let start = Instant::now();
+        // Leaving the scope joins both threads.
+        start
+    })
+    .elapsed()
+}
+
+// ---------------------------------------------------------------------------
+// criterion
+
+fn in_span_setups() -> [fn() -> Setup; 4] {
+    [
+        stock_with_ids,
+        stock_json,
+        json_subscriber_with_ids,
+        tracelink,
+    ]
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("line_in_span");
+    for make in in_span_setups() {
+        let setup = make();
+        check(&setup, true);
+        ready(&setup);
+        within(&setup.scope, || {
+            in_span(|| g.bench_function(setup.name, |b| b.iter(one_line)));
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("line_outside_span");
+    for make in [stock_json as fn() -> Setup, tracelink] {
+        let setup = make();
+        check(&setup, false);
+        within(&setup.scope, || {
+            g.bench_function(setup.name, |b| b.iter(one_line));
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("line_in_span_two_threads");
+    for make in [stock_with_ids as fn() -> Setup, tracelink] {
+        let setup = make();
+        ready(&setup);
+        g.bench_function(setup.name, |b| {
+            b.iter_custom(|iters| two_threads(&setup.scope, iters))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+
+// ---------------------------------------------------------------------------
+// The summary.
+
+struct Measured {
+    ns: f64,
+    allocs: f64,
+    reallocs: f64,
+}
+
+/// ns and allocations per line, the best of several rounds after a warm-up,
+/// all in one span (when `span`), as criterion measures them.
+fn measure(setup: &Setup, span: bool) -> Measured {
+    const LINES: u64 = 100_000;
+    let run = || {
+        log_lines(LINES / 10);
+        let mut best = f64::MAX;
+        for _ in 0..7 {
+            let start = Instant::now();
+            log_lines(LINES);
+            best = best.min(start.elapsed().as_nanos() as f64 / LINES as f64);
+        }
+        let region = Region::new(GLOBAL);
+        log_lines(LINES);
+        let change = region.change();
+        Measured {
+            ns: best,
+            allocs: change.allocations as f64 / LINES as f64,
+            reallocs: change.reallocations as f64 / LINES as f64,
+        }
+    };
+    ready(setup);
+    within(&setup.scope, || if span { in_span(run) } else { run() })
+}
+
+fn measure_two_threads(setup: &Setup) -> Measured {
+    const LINES: u64 = 200_000;
+    ready(setup);
+    two_threads(&setup.scope, LINES / 10);
+    let mut best = f64::MAX;
+    for _ in 0..7 {
+        best = best.min(two_threads(&setup.scope, LINES).as_nanos() as f64 / LINES as f64);
+    }
+    let region = Region::new(GLOBAL);
+    two_threads(&setup.scope, LINES);
+    let change = region.change();
+    Measured {
+        ns: best,
+        allocs: change.allocations as f64 / LINES as f64,
+        reallocs: change.reallocations as f64 / LINES as f64,
+    }
+}
+
+fn row(label: &str, m: &Measured) {
+    let realloc = if m.reallocs >= 0.05 {
+        format!(" (+{:.1} realloc)", m.reallocs)
+    } else {
+        String::new()
+    };
+    println!(
+        "  {label:<34} {:>7.0} ns {:>6.1} allocs{realloc}",
+        m.ns, m.allocs
+    );
+}
+
+fn summary() {
+    println!("\nsummary (ns per line: best of 7 rounds of 100k lines; allocations per line after a warm-up):");
+    println!(" inside a sampled span:");
+    let mut results = Vec::new();
+    for make in in_span_setups() {
+        let setup = make();
+        let m = measure(&setup, true);
+        row(setup.name, &m);
+        results.push((setup.name, m));
+    }
+    let get = |name: &str| {
+        results
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| m.ns)
+            .unwrap()
+    };
+    let in_span_ratio = get("tracelink") / get("stock_with_ids");
+    println!(
+        "  tracelink / stock_with_ids = {in_span_ratio:.2} (target <= 0.30); / json_subscriber_with_ids = {:.2}; / stock_json = {:.2}",
+        get("tracelink") / get("json_subscriber_with_ids"),
+        get("tracelink") / get("stock_json"),
+    );
+
+    println!(" the span event alone (the OpenTelemetry layer, no log layer):");
+    for make in [stock_otel_only as fn() -> Setup, tracelink_otel_only] {
+        let setup = make();
+        row(setup.name, &measure(&setup, true));
+    }
+
+    println!(" outside any span:");
+    let stock = measure(&stock_json(), false);
+    row("stock_json", &stock);
+    let ours = measure(&tracelink(), false);
+    row("tracelink", &ours);
+    println!(
+        "  tracelink / stock_json = {:.2} (target <= 0.50)",
+        ours.ns / stock.ns
+    );
+
+    println!(" inside a sampled span, two threads (wall time / lines):");
+    let stock = measure_two_threads(&stock_with_ids());
+    row("stock_with_ids", &stock);
+    let ours = measure_two_threads(&tracelink());
+    row("tracelink", &ours);
+    println!("  tracelink / stock_with_ids = {:.2}", ours.ns / stock.ns);
+
+    println!(" the lines compared:");
+    for make in in_span_setups() {
+        let setup = make();
+        println!("  {:<24} {}", setup.name, check(&setup, true));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Instruction counts.
+
+/// `LOG_BENCH_SETUP=<name> LOG_BENCH_LINES=<n>`: write n lines under one setup
+/// and exit; `scripts/bench-log-instructions.sh` runs this under callgrind to
+/// count instructions per line, which, unlike time, a busy machine does not
+/// change. `outside_<name>` logs outside any span.
+fn count_mode() -> bool {
+    let (Ok(name), Ok(lines)) = (
+        std::env::var("LOG_BENCH_SETUP"),
+        std::env::var("LOG_BENCH_LINES"),
+    ) else {
+        return false;
+    };
+    let lines: u64 = lines.parse().expect("LOG_BENCH_LINES is a number");
+    let (span, setup_name) = match name.strip_prefix("outside_") {
+        Some(rest) => (false, rest),
+        None => (true, name.as_str()),
+    };
+    let setup = match setup_name {
+        "tracelink" => tracelink(),
+        "tracelink_otel_only" => tracelink_otel_only(),
+        "stock_with_ids" => stock_with_ids(),
+        "stock_otel_only" => stock_otel_only(),
+        "stock_json" => stock_json(),
+        "json_subscriber_with_ids" => json_subscriber_with_ids(),
+        other => panic!("unknown setup {other}"),
+    };
+    ready(&setup);
+    within(&setup.scope, || {
+        if span {
+            lines_in_span(lines)
+        } else {
+            log_lines(lines)
+        }
+    });
+    true
+}
+
+fn main() {
+    if count_mode() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo test --benches` runs each bench once; the summary is for `cargo bench`.
+    if std::env::args().any(|arg| arg == "--bench") {
+        summary();
+    }
+}

@@ -11,6 +11,11 @@ cd "$(dirname "$0")/.."
 echo "== building"
 cargo build --all-targets --locked 2>&1 | tail -n 3
 
+echo "== feature combinations"
+for features in "" grpc http; do
+  cargo check --lib --locked --no-default-features --features "$features" 2>&1 | tail -n 1
+done
+
 echo "== tests"
 cargo test --all-targets --locked
 

@@ -519,14 +519,20 @@ fn log_settings() {
     assert!(c.non_blocking_logs());
     assert_eq!(c.gcp_project(), Some("shop-prod"));
 
-    let c = config(&[("TRACELINK_LOG_FORMAT", "xml"), ("TRACELINK_LOG_STYLE", "splunk")]);
+    let c = config(&[
+        ("TRACELINK_LOG_FORMAT", "xml"),
+        ("TRACELINK_LOG_STYLE", "splunk"),
+    ]);
     assert!(c.json_logs());
     assert_eq!(c.log_style(), tracelink::LogStyle::Otel);
     assert!(warning_about(&c, "TRACELINK_LOG_FORMAT").contains("using json"));
     assert!(warning_about(&c, "TRACELINK_LOG_STYLE").contains("using otel"));
 
     let c = tracelink::builder()
-        .with_env([("TRACELINK_LOG_STYLE", "ecs"), ("GOOGLE_CLOUD_PROJECT", "env")])
+        .with_env([
+            ("TRACELINK_LOG_STYLE", "ecs"),
+            ("GOOGLE_CLOUD_PROJECT", "env"),
+        ])
         .with_log_style(tracelink::LogStyle::Datadog)
         .with_gcp_project("code")
         .with_json_logs(false)

@@ -34,11 +34,20 @@ fn every_line_is_written_before_exit() {
         return;
     }
     let output = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "every_line_is_written_before_exit", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "every_line_is_written_before_exit",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .output()
         .expect("child runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     // libtest prints `test NAME ... ` without a newline before the child's first line.
     let lines: Vec<serde_json::Value> = stdout

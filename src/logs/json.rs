@@ -12,8 +12,13 @@ use tracing::field::{Field, Visit};
 /// Appends `s` to `out` as the inside of a JSON string.
 pub(crate) fn escape_into(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
+    let clean = clean_prefix(bytes);
+    if clean == bytes.len() {
+        out.push_str(s);
+        return;
+    }
     let mut start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
+    for (i, &byte) in bytes.iter().enumerate().skip(clean) {
         let escape: &str = match byte {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -39,6 +44,31 @@ pub(crate) fn escape_into(out: &mut String, s: &str) {
     out.push_str(&s[start..]);
 }
 
+/// The length of the prefix of `bytes` that needs no escaping, 8 bytes at a time.
+fn clean_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let control = w.wrapping_sub(ONES * 0x20) & !w;
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let quote = quote.wrapping_sub(ONES) & !quote;
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        let backslash = backslash.wrapping_sub(ONES) & !backslash;
+        if (control | quote | backslash) & HIGH != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && !matches!(bytes[i], 0x00..=0x1f | b'"' | b'\\') {
+        i += 1;
+    }
+    i
+}
+
 /// A `fmt::Write` that escapes what is written through it, so `Debug` and
 /// `Display` output goes straight into the line.
 pub(crate) struct Escaping<'a>(pub(crate) &'a mut String);
@@ -57,10 +87,12 @@ pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Appends `"key":`.
-pub(crate) fn key(out: &mut String, key: &str) {
-    string(out, key);
-    out.push(':');
+/// Appends `"key":` for a key of the crate's own, known to need no escaping.
+pub(crate) fn static_key(out: &mut String, key: &'static str) {
+    debug_assert_eq!(clean_prefix(key.as_bytes()), key.len());
+    out.push('"');
+    out.push_str(key);
+    out.push_str("\":");
 }
 
 pub(crate) fn f64_value(out: &mut String, value: f64) {
@@ -91,12 +123,14 @@ impl FieldWriter<'_> {
         self.out.push(',');
         if name == "message" {
             if let Some(message_key) = self.message_key {
-                key(self.out, message_key);
+                static_key(self.out, message_key);
                 return;
             }
         }
         self.out.push('"');
-        if self.reserved.contains(&name) {
+        // `fields.` names are prefixed too, so a renamed key never meets a
+        // field that was already called `fields.level`.
+        if self.reserved.contains(&name) || name.starts_with("fields.") {
             self.out.push_str("fields.");
         }
         escape_into(self.out, name);
@@ -227,5 +261,85 @@ mod tests {
             f64_value(&mut out, value);
             assert_eq!(out, expected);
         }
+    }
+}
+
+#[cfg(test)]
+mod proto_tests {
+    #[test]
+    fn clean_prefix_matches_naive() {
+        let alphabet = [b'a', b'"', b'\\', 0x00, 0x1f, 0x20, 0x7f, b'Z', 0x19];
+        let mut state = 12345u64;
+        for len in 0..40 {
+            for _ in 0..2000 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        alphabet[((state >> 33) % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                let naive = bytes
+                    .iter()
+                    .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+                    .unwrap_or(bytes.len());
+                assert_eq!(super::clean_prefix(&bytes), naive, "{bytes:?}");
+            }
+        }
+    }
+}
+
+/// Renders each field on its own as `,"name":value`, keeping the names, so a
+/// span's fields can be merged when they are recorded again.
+pub(crate) struct Segments {
+    pub(crate) reserved: &'static [&'static str],
+    pub(crate) segments: Vec<(&'static str, String)>,
+}
+
+impl Segments {
+    fn one(&mut self, field: &Field, write: impl FnOnce(&mut FieldWriter<'_>)) {
+        let mut out = String::new();
+        write(&mut FieldWriter {
+            out: &mut out,
+            message_key: None,
+            reserved: self.reserved,
+        });
+        if !out.is_empty() {
+            self.segments.push((field.name(), out));
+        }
+    }
+}
+
+impl Visit for Segments {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.one(field, |w| w.record_f64(field, value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.one(field, |w| w.record_i64(field, value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.one(field, |w| w.record_u64(field, value));
+    }
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.one(field, |w| w.record_i128(field, value));
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.one(field, |w| w.record_u128(field, value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.one(field, |w| w.record_bool(field, value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.one(field, |w| w.record_str(field, value));
+    }
+    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        self.one(field, |w| w.record_bytes(field, value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.one(field, |w| w.record_error(field, value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.one(field, |w| w.record_debug(field, value));
     }
 }

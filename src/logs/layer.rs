@@ -12,15 +12,45 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
-use super::json::{self, FieldWriter};
+use super::json::{self, FieldWriter, Segments};
 use super::{LogStyle, LogWriter};
 use crate::context::{span_ids, SpanIds};
 
 /// The ECS version the `ecs` style writes.
 const ECS_VERSION: &str = "8.11.0";
 
-/// A span's fields, rendered once as `,"name":value` members.
-struct SpanFields(String);
+/// A span's fields, each rendered once as `,"name":value`, and their
+/// concatenation, which every line copies.
+struct SpanFields {
+    fields: Vec<(&'static str, String)>,
+    text: String,
+}
+
+impl SpanFields {
+    /// Adds `new` fields, replacing those recorded before under the same name.
+    fn merge(&mut self, new: Vec<(&'static str, String)>) {
+        for (name, segment) in new {
+            match self.fields.iter_mut().find(|(known, _)| *known == name) {
+                Some(existing) => existing.1 = segment,
+                None => self.fields.push((name, segment)),
+            }
+        }
+        self.text.clear();
+        for (_, segment) in &self.fields {
+            self.text.push_str(segment);
+        }
+    }
+}
+
+/// The span part of a line (`span` object and ids), rendered on the span's
+/// first line and copied after that; dropped when the span records a field.
+struct Rendered {
+    style: LogStyle,
+    text: String,
+}
+
+/// Span field names the span object itself uses.
+const SPAN_RESERVED: &[&str] = &["name"];
 
 /// Writes one JSON line per `tracing` event, with the ids of the span it
 /// happened in.
@@ -151,14 +181,16 @@ impl JsonLayer {
         let meta = event.metadata();
         let style = self.style;
         out.push('{');
-        json::key(out, style.time_key());
+        json::static_key(out, style.time_key());
         out.push('"');
         super::time::rfc3339_micros(out, (self.clock)());
         out.push_str("\",");
-        json::key(out, style.level_key());
-        json::string(out, style.level(meta.level()));
+        json::static_key(out, style.level_key());
+        out.push('"');
+        out.push_str(style.level(meta.level()));
+        out.push('"');
         out.push(',');
-        json::key(out, style.target_key());
+        json::static_key(out, style.target_key());
         json::string(out, meta.target());
         if style == LogStyle::Ecs {
             out.push_str(",\"ecs.version\":\"");
@@ -198,13 +230,39 @@ impl JsonLayer {
             None => None,
         };
         if let Some(span) = span {
-            let cached = self.write_spans(&span, out);
-            let dispatch = || self.dispatch.get().and_then(WeakDispatch::upgrade);
-            if let Some(ids) = cached.or_else(|| span_ids(&span, dispatch)) {
-                self.write_ids(&ids, out);
-            }
+            self.write_span_part(&span, out);
         }
         out.push_str("}\n");
+    }
+
+    /// Writes the span object and ids, copied from the span's cache when it
+    /// has one (not with a span list: an ancestor's new field would not clear it).
+    fn write_span_part<S>(&self, span: &SpanRef<'_, S>, out: &mut String)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if !self.span_list {
+            let extensions = span.extensions();
+            if let Some(rendered) = extensions
+                .get::<Rendered>()
+                .filter(|r| r.style == self.style)
+            {
+                out.push_str(&rendered.text);
+                return;
+            }
+        }
+        let start = out.len();
+        let cached = self.write_spans(span, out);
+        let dispatch = || self.dispatch.get().and_then(WeakDispatch::upgrade);
+        if let Some(ids) = cached.or_else(|| span_ids(span, dispatch)) {
+            self.write_ids(&ids, out);
+            if !self.span_list {
+                span.extensions_mut().replace(Rendered {
+                    style: self.style,
+                    text: out[start..].to_owned(),
+                });
+            }
+        }
     }
 
     /// Writes `{"name":...,fields}`; returns the span's cached ids, read under
@@ -217,7 +275,7 @@ impl JsonLayer {
         json::string(out, span.name());
         let extensions = span.extensions();
         if let Some(fields) = extensions.get::<SpanFields>() {
-            out.push_str(&fields.0);
+            out.push_str(&fields.text);
         }
         out.push('}');
         extensions.get::<SpanIds>().copied()
@@ -229,11 +287,11 @@ impl JsonLayer {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         out.push(',');
-        json::key(out, self.style.span_key());
+        json::static_key(out, self.style.span_key());
         let cached = Self::write_span(span, out);
         if self.span_list {
             out.push(',');
-            json::key(out, self.style.spans_key());
+            json::static_key(out, self.style.spans_key());
             out.push('[');
             for (i, ancestor) in span.scope().from_root().enumerate() {
                 if i > 0 {
@@ -300,13 +358,17 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
-        let mut fields = String::new();
-        attrs.record(&mut FieldWriter {
-            out: &mut fields,
-            message_key: None,
-            reserved: &["name"],
-        });
-        span.extensions_mut().insert(SpanFields(fields));
+        let mut segments = Segments {
+            reserved: SPAN_RESERVED,
+            segments: Vec::new(),
+        };
+        attrs.record(&mut segments);
+        let mut fields = SpanFields {
+            fields: Vec::new(),
+            text: String::new(),
+        };
+        fields.merge(segments.segments);
+        span.extensions_mut().insert(fields);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -314,13 +376,17 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
+        // Format before taking the extensions: a Debug impl may log, and
+        // logging inside this span reads them.
+        let mut segments = Segments {
+            reserved: SPAN_RESERVED,
+            segments: Vec::new(),
+        };
+        values.record(&mut segments);
         let mut extensions = span.extensions_mut();
-        if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
-            values.record(&mut FieldWriter {
-                out: fields,
-                message_key: None,
-                reserved: &["name"],
-            });
+        extensions.remove::<Rendered>();
+        if let Some(fields) = extensions.get_mut::<SpanFields>() {
+            fields.merge(segments.segments);
         }
     }
 

@@ -115,6 +115,10 @@ impl LogStyle {
                 "span_id",
                 "trace_flags",
                 "service.name",
+                "code.file.path",
+                "code.line.number",
+                "thread.name",
+                "thread.id",
             ],
             Self::Ecs => &[
                 "@timestamp",
@@ -126,6 +130,10 @@ impl LogStyle {
                 "trace.id",
                 "span.id",
                 "service.name",
+                "code.file.path",
+                "code.line.number",
+                "thread.name",
+                "thread.id",
             ],
             Self::Gcp => &[
                 "time",
@@ -137,6 +145,10 @@ impl LogStyle {
                 "logging.googleapis.com/spanId",
                 "logging.googleapis.com/trace_sampled",
                 "service.name",
+                "code.file.path",
+                "code.line.number",
+                "thread.name",
+                "thread.id",
             ],
             Self::Datadog => &[
                 "timestamp",
@@ -147,6 +159,10 @@ impl LogStyle {
                 "dd.trace_id",
                 "dd.span_id",
                 "service.name",
+                "code.file.path",
+                "code.line.number",
+                "thread.name",
+                "thread.id",
             ],
         }
     }

@@ -9,7 +9,9 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-use crate::config::{Compression, Config, Protocol, TracesExporter};
+#[cfg(any(feature = "grpc", feature = "http"))]
+use crate::config::{Compression, Protocol};
+use crate::config::{Config, TracesExporter};
 use crate::Error;
 
 type ExportFuture<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + Send + 'a>>;
@@ -43,6 +45,7 @@ impl<E: SpanExporter + 'static> DynExporter for E {
 }
 
 /// The OTLP exporter and the endpoint it sends to, for diagnostics.
+#[cfg(any(feature = "grpc", feature = "http"))]
 #[derive(Debug)]
 struct Otlp {
     inner: opentelemetry_otlp::SpanExporter,
@@ -50,6 +53,7 @@ struct Otlp {
     protocol: Protocol,
 }
 
+#[cfg(any(feature = "grpc", feature = "http"))]
 impl DynExporter for Otlp {
     fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_> {
         Box::pin(SpanExporter::export(&self.inner, batch))
@@ -77,9 +81,18 @@ pub(crate) fn build(
     let mut exporters: Vec<Box<dyn DynExporter>> = Vec::new();
     for kind in &config.exporters {
         match kind {
+            #[cfg(any(feature = "grpc", feature = "http"))]
             TracesExporter::Otlp => {
                 let _enter = runtime.enter();
                 exporters.push(Box::new(otlp(config)?));
+            }
+            #[cfg(not(any(feature = "grpc", feature = "http")))]
+            TracesExporter::Otlp => {
+                let _ = runtime;
+                return Err(Error::Exporter {
+                    endpoint: config.endpoint.clone(),
+                    source: "this build has no OTLP transport; enable tracelink's `grpc` or `http` feature".into(),
+                });
             }
             TracesExporter::Console => exporters.push(Box::new(super::console::Console::stderr())),
         }
@@ -87,6 +100,7 @@ pub(crate) fn build(
     Ok(exporters)
 }
 
+#[cfg(any(feature = "grpc", feature = "http"))]
 fn otlp(config: &Config) -> Result<Otlp, Error> {
     let error = |source: opentelemetry_otlp::ExporterBuildError| Error::Exporter {
         endpoint: config.endpoint.clone(),
