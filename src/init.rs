@@ -16,6 +16,7 @@ use crate::config::{Builder, Config, Propagator};
 use crate::diag::{self, diag};
 use crate::logs::{JsonLayer, LogWriter};
 use crate::trace::pipeline::Pipeline;
+use crate::trace::quiet::QuietExportThread;
 use crate::trace::{exporter, Tracer, TracerProvider};
 use crate::{Error, Guard};
 
@@ -109,7 +110,9 @@ impl Parts {
             .with_context_activation(self.config.context_activation)
     }
 
-    /// The `tracing` filter: `RUST_LOG` or [`Builder::with_filter`], `info` by default.
+    /// The `tracing` filter: `RUST_LOG` or [`Builder::with_filter`], `info` by
+    /// default. It also keeps what tracelink's export thread logs (tonic, hyper,
+    /// h2) out of your subscriber; compose with it, not without it.
     ///
     /// Directives that only name targets and levels (`info,my_crate=debug`)
     /// become a [`Targets`] filter, which keeps no per-span state; directives
@@ -126,7 +129,7 @@ impl Parts {
         let env = targets
             .is_none()
             .then(|| EnvFilter::builder().parse_lossy(directives));
-        Layer::and_then(targets, env)
+        Layer::and_then(QuietExportThread, Layer::and_then(targets, env))
     }
 
     /// The JSON log layer (it writes nothing when `TRACELINK_LOG_FORMAT=none`).

@@ -13,6 +13,7 @@ mod console;
 pub(crate) mod exporter;
 mod ids;
 pub(crate) mod pipeline;
+pub(crate) mod quiet;
 mod sampler;
 mod tracer;
 

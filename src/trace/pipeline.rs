@@ -5,8 +5,8 @@
 //!   dropped and counted, never waited for.
 //! * One thread (`tracelink-export`) owns the exporters and a single-threaded
 //!   Tokio runtime for their I/O, so the service needs no runtime of its own.
-//!   Its thread-local `tracing` dispatcher is the no-op one: nothing the export
-//!   path logs can become a span or a log line of the service.
+//!   What the export path logs is filtered out on that thread (`quiet.rs`):
+//!   it can not become a span or a log line of the service.
 //! * Every export is bounded by `OTEL_BSP_EXPORT_TIMEOUT`, and, once shutdown has
 //!   begun, by the guard's deadline, so a collector that never answers can not
 //!   hold shutdown up.
@@ -323,9 +323,9 @@ struct Worker {
 
 impl Worker {
     fn run(mut self, commands: mpsc::Receiver<Command>, runtime: tokio::runtime::Runtime) {
-        // Nothing the exporters or their HTTP/2 stack log may reach the service's
-        // subscriber: it would become spans to export, forever.
-        let _no_tracing = tracing::dispatcher::set_default(&tracing::Dispatch::none());
+        // What the exporters and their HTTP/2 stack log stays out of the
+        // service's subscriber (see `quiet.rs`).
+        super::quiet::mark_export_thread();
         let mut reporter = LossReporter::default();
         let mut next_export = Instant::now() + self.scheduled_delay;
         loop {

@@ -370,6 +370,9 @@ fn flatten(requests: &[ExportRequest]) -> Vec<ReceivedSpan> {
 /// stop sender is dropped. Dropping the runtime then closes every connection
 /// still open.
 fn serve(grpc: TcpListener, http: TcpListener, state: Arc<State>, stopped: watch::Receiver<()>) {
+    // The receiver stands in for another process: what its tonic and hyper
+    // log must not reach a global subscriber a test installs.
+    let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

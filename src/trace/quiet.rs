@@ -1,0 +1,119 @@
+//! Keeps what the export thread's own stack logs (tonic, hyper, h2, the
+//! OpenTelemetry crates) out of the service's subscriber, where it would become
+//! log lines, and at `debug`/`trace` spans to export, forever.
+//!
+//! The export thread marks itself; this filter, part of
+//! [`Parts::filter`](crate::Parts::filter), turns away events and spans from
+//! those crates' targets on that thread only. The service's own use of hyper or
+//! tonic, on its own threads, is untouched. (A thread-local no-op dispatcher on
+//! the export thread would do it too, but any scoped dispatcher sends every
+//! thread of the process down tracing's slower dispatch path and makes
+//! `Span::current()` answer nothing inside other people's layers.)
+
+use std::cell::Cell;
+
+use tracing::subscriber::Interest;
+use tracing::{Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+
+thread_local! {
+    static EXPORT_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as tracelink's export thread.
+pub(crate) fn mark_export_thread() {
+    EXPORT_THREAD.with(|flag| flag.set(true));
+}
+
+/// Crates the export path runs through.
+const EXPORT_STACK: &[&str] = &[
+    "h2",
+    "hyper",
+    "hyper_util",
+    "tonic",
+    "tower",
+    "tokio",
+    "mio",
+    "want",
+    "opentelemetry",
+    "opentelemetry_sdk",
+    "opentelemetry_otlp",
+    "opentelemetry_http",
+    "opentelemetry_proto",
+];
+
+fn in_export_stack(target: &str) -> bool {
+    let krate = target.split("::").next().unwrap_or(target);
+    EXPORT_STACK.contains(&krate)
+}
+
+/// The filter layer; see the module docs.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct QuietExportThread;
+
+impl<S: Subscriber> Layer<S> for QuietExportThread {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if in_export_stack(metadata.target()) {
+            // Asked again each time, so the thread can be told apart.
+            Interest::sometimes()
+        } else {
+            Interest::always()
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        !(in_export_stack(metadata.target()) && EXPORT_THREAD.with(Cell::get))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<String>>>);
+
+    impl<S: Subscriber> Layer<S> for Seen {
+        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+            let target = event.metadata().target().to_owned();
+            self.0.lock().unwrap().push(target);
+        }
+    }
+
+    fn emit() {
+        tracing::info!(target: "h2::proto", "from h2");
+        tracing::info!(target: "my_service", "from the service");
+    }
+
+    #[test]
+    fn only_the_export_thread_is_quieted() {
+        let seen = Seen::default();
+        let dispatch = tracing::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(QuietExportThread)
+                .with(seen.clone()),
+        );
+        tracing::dispatcher::with_default(&dispatch, emit);
+        let on_export_thread = dispatch.clone();
+        std::thread::spawn(move || {
+            mark_export_thread();
+            tracing::dispatcher::with_default(&on_export_thread, emit);
+        })
+        .join()
+        .unwrap();
+        let seen = seen.0.lock().unwrap().clone();
+        assert_eq!(seen, ["h2::proto", "my_service", "my_service"]);
+    }
+
+    #[test]
+    fn targets_match_by_crate() {
+        assert!(in_export_stack("hyper_util::client::legacy"));
+        assert!(in_export_stack("opentelemetry_otlp"));
+        assert!(!in_export_stack("hyperion"));
+        assert!(!in_export_stack("my_service::tonic"));
+    }
+}
