@@ -38,16 +38,16 @@
 //!
 //! | setup (one line)                      | instructions | allocs (+reallocs) | summary ns | criterion |
 //! |---------------------------------------|-------------:|-------------------:|-----------:|----------:|
-//! | in a span: tracelink                  |        9,338 |            4 (+3) |      1,157 |   1.01 us |
-//! | in a span: stock_with_ids             |       35,479 |           13 (+5) |      4,449 |   4.92 us |
-//! | in a span: stock_json (no ids)        |       25,668 |            7 (+2) |      3,042 |   2.22 us |
-//! | in a span: json_subscriber_with_ids   |       26,170 |           20 (+4) |      3,214 |   2.97 us |
-//! | span event only: tracelink_otel_only  |        3,808 |            4 (+3) |        561 |         - |
-//! | span event only: stock_otel_only      |        3,874 |            4 (+3) |        576 |         - |
-//! | outside a span: tracelink             |        4,648 |            0      |        420 |    342 ns |
-//! | outside a span: stock_json            |       14,213 |            1 (+2) |      1,242 |   1.71 us |
-//! | 2 threads, in a span: tracelink       |            - |            4 (+3) |      1,091 |   1.24 us |
-//! | 2 threads, in a span: stock_with_ids  |            - |           13 (+5) |      4,109 |   3.95 us |
+//! | in a span: tracelink                  |        7,598 |            4 (+3) |      1,481 |   1.01 us |
+//! | in a span: stock_with_ids             |       35,313 |           13 (+6) |      5,110 |   4.92 us |
+//! | in a span: stock_json (no ids)        |       24,548 |            7 (+2) |      3,168 |   2.22 us |
+//! | in a span: json_subscriber_with_ids   |       25,889 |           20 (+3) |      4,738 |   2.97 us |
+//! | span event only: tracelink_otel_only  |        3,806 |            4 (+3) |        896 |         - |
+//! | span event only: stock_otel_only      |        3,872 |            4 (+3) |        837 |         - |
+//! | outside a span: tracelink             |        3,626 |            0      |        507 |    342 ns |
+//! | outside a span: stock_json            |       13,654 |            1 (+2) |      1,935 |   1.71 us |
+//! | 2 threads, in a span: tracelink       |            - |            4 (+3) |      1,158 |   1.24 us |
+//! | 2 threads, in a span: stock_with_ids  |            - |           13 (+5) |      3,156 |   3.95 us |
 //!
 //! Instructions per line: callgrind (`scripts/bench-log-instructions.sh`),
 //! repeatable to about 1% (the export threads wake on timers). Allocations:
@@ -55,35 +55,27 @@
 //! logged. Time: the summary's best of 7 rounds and criterion's estimate, from
 //! one run with the VM's load average near 2.6, so ±30% or worse.
 //!
-//! Ratios: tracelink / stock_with_ids in a span 0.26 by instructions, 0.26
-//! (summary) and 0.20 (criterion) by time, target <= 0.30; tracelink /
-//! stock_json outside a span 0.33 by instructions, 0.34 and 0.20 by time,
-//! target <= 0.50. With two threads, 0.27: the per-line wall time hardly drops
-//! from one thread because the load left no idle core and every allocation
-//! bumps the counting allocator's shared atomics from both threads (which
-//! costs the setup with more allocations more), so read it as indicative.
+//! Ratios: tracelink / stock_with_ids in a span 0.22 by instructions, 0.29
+//! (summary, a loaded VM) and 0.20 (criterion) by time, target <= 0.30;
+//! tracelink / stock_json outside a span 0.27 by instructions, 0.26 by time,
+//! target <= 0.50. With two threads, 0.37: no idle core, and every allocation
+//! bumps the counting allocator's shared atomics from both threads, so read
+//! it as indicative.
 //!
 //! tracelink's JSON layer allocates nothing per line, in a span or not; the
 //! 4 allocations and 3 reallocations per line in a span are
 //! `tracing-opentelemetry`'s span event (its `on_event` builds an
 //! `opentelemetry::trace::Event`: a `Vec` of attributes that grows twice, a
 //! `String` for the message and one per string field), exactly the
-//! `tracelink_otel_only` row, and it is also 3,808 of the 9,338 instructions.
-//! The JSON layer's own ~5,500 are, by callgrind_annotate: escaping
-//! (`json::escape_into`, ~14 instructions a byte and ~13 calls a line,
-//! constant keys included) ~2,000, the f64 (ryu) ~730, the field names
-//! (`FieldWriter::name`) ~420, the timestamp ~460, the span and ids ~950.
-//! stock_with_ids's 35,479 are mostly the stock formatter's own machinery:
-//! serde_json writing through the `fmt::Write` adaptor (121 small writes a
-//! line, each with a UTF-8 check) ~17,000, re-parsing the span's stored field
-//! JSON for `span` and `spans` ~9,600, the timestamp ~3,100; the ids
-//! themselves (`Span::current().context()` and two `to_string`) ~2,800.
-//!
-//! Tried on a copy of `src/logs` (not applied): escaping with a clean-prefix
-//! scan 8 bytes at a time, the crate's constant keys and levels written
-//! without escaping, and a span's `span`/ids members rendered once per span
-//! take tracelink to 7,532 instructions in a span (0.21x stock_with_ids) and
-//! 3,557 outside (0.25x stock_json).
+//! `tracelink_otel_only` row, and it is also 3,806 of the 7,598 instructions.
+//! The JSON layer's own ~3,800: escaping scans 8 bytes at a time and skips
+//! the crate's constant keys, a span's `span` object and ids are rendered
+//! once per span and copied, the rest is the f64 (ryu, ~730), field names and
+//! the timestamp. stock_with_ids's ~35,000 are mostly the stock formatter's
+//! machinery: serde_json writing through the `fmt::Write` adaptor (121 small
+//! writes a line) ~17,000, re-parsing the span's stored field JSON for `span`
+//! and `spans` ~9,600, the timestamp ~3,100; the ids themselves
+//! (`Span::current().context()` and two `to_string`) ~2,800.
 
 use std::hint::black_box;
 use std::io;
