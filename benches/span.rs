@@ -17,10 +17,10 @@
 //!
 //! | setup                              | sampled | unsampled | allocs (sampled/unsampled) |
 //! |------------------------------------|--------:|----------:|---------------------------:|
-//! | registry                           |     791 |       791 |                      0 / 0 |
-//! | stock (tracing-otel + SDK batch)   |   8,512 |     7,014 |                    10 / 10 |
-//! | tracelink (default)                |   5,796 |     5,349 |                      8 / 7 |
-//! | tracelink, context activation off  |   4,649 |     4,196 |                      6 / 5 |
+//! | registry                           |     784 |       784 |                      0 / 0 |
+//! | stock (tracing-otel + SDK batch)   |   8,469 |     6,975 |                    10 / 10 |
+//! | tracelink (default)                |   5,731 |     5,313 |                      8 / 7 |
+//! | tracelink, context activation off  |   4,595 |     4,176 |                      6 / 5 |
 //!
 //! Time, same run: sampled 1.61 us vs stock 2.41 us (0.67x); unsampled
 //! 1.07 us vs 1.53 us (0.70x), registry 0.19-0.28 us.
@@ -31,7 +31,7 @@
 //! `Arc<Mutex<OtelData>>` and its extension slot, and with context activation
 //! an `Arc` + `Box` per enter to make the OpenTelemetry context current. That
 //! is also why an unsampled span costs ~5,300 instructions instead of the
-//! registry's 791: sampling can only be decided when `tracing-opentelemetry`
+//! registry's 784: sampling can only be decided when `tracing-opentelemetry`
 //! calls the tracer. Reaching 2x the registry needs the decision in
 //! `on_new_span`, before the builder exists: an upstream hook for that, or a
 //! layer of tracelink's own.

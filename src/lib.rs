@@ -1,8 +1,9 @@
 //! # tracelink
 //!
 //! One call gives a Rust service its observability wiring: every `tracing` span
-//! exported over OTLP, configured by the standard `OTEL_*` variables, and a
-//! guard that flushes at shutdown without ever hanging.
+//! exported over OTLP, configured by the standard `OTEL_*` variables; every
+//! event a JSON line carrying the `trace_id` and `span_id` of that exported
+//! span; and a guard that flushes at shutdown without ever hanging.
 //!
 //! ```no_run
 //! fn main() -> Result<(), tracelink::Error> {
@@ -22,11 +23,26 @@
 //! one export thread (OTLP gRPC or HTTP/protobuf, console, or your exporter) →
 //! [`Guard`] (flush on drop, one timeout for everything).
 //!
+//! ## Log lines
+//!
+//! [`JsonLayer`] writes one JSON line per event to stdout, with the ids of the
+//! span the event happened in, exactly as that span is exported:
+//!
+//! ```text
+//! {"timestamp":"2026-11-21T09:30:00.123456Z","level":"INFO","target":"shop","message":"order placed",
+//!  "order.id":42,"span":{"name":"checkout"},"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",
+//!  "span_id":"00f067aa0ba902b7","trace_flags":"01"}
+//! ```
+//!
+//! Field names follow [`LogStyle`] (`otel`, `ecs`, `gcp`, `datadog`;
+//! `TRACELINK_LOG_STYLE`). Lines are written whole, never interleave, and
+//! always parse, whatever the values.
+//!
 //! ## Status and span kinds
 //!
 //! A span gets status `Error` when it records `otel.status_code = "ERROR"`
-//! (with `otel.status_description`), when an `ERROR`-level event happens inside
-//! it, or when it records a field named `error`. `otel.kind` (`server`,
+//! (with `otel.status_description`), or when an `ERROR`-level event happens
+//! inside it (as `#[instrument(err)]` emits). `otel.kind` (`server`,
 //! `client`, `producer`, `consumer`, `internal`) and `otel.name` are honoured.
 //! Events inside a span become span events.
 //!
