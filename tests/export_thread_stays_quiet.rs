@@ -5,31 +5,9 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::Receiver;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
+use support::{Capture, Receiver};
 
 #[test]
 fn the_export_path_does_not_feed_back() {
@@ -60,7 +38,7 @@ fn the_export_path_does_not_feed_back() {
     let names: Vec<_> = spans.iter().map(|s| s.name().to_owned()).collect();
     assert_eq!(names, ["work"], "only the service's span is exported");
 
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let text = lines.text();
     let targets: Vec<String> = text
         .lines()
         .map(|line| {
@@ -78,7 +56,7 @@ fn the_export_path_does_not_feed_back() {
     }
     // The service's own hyper (or h2) events, on its own threads, still pass.
     tracing::info!(target: "hyper::client", "the service's own hyper");
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let text = lines.text();
     assert!(text.contains("the service's own hyper"));
     guard.shutdown().expect("shutdown");
 }

@@ -8,17 +8,14 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
-use support::{ReceivedSpan, Receiver};
+use support::{Capture, ReceivedSpan, Receiver};
 use tracing::{info, info_span, instrument, warn, Dispatch, Instrument};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -27,39 +24,10 @@ const WAIT: Duration = Duration::from_secs(10);
 // Capturing lines
 // ---------------------------------------------------------------------------
 
-/// A `MakeWriter` that appends everything written to one shared buffer.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for CaptureWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = CaptureWriter;
-
-    fn make_writer(&'a self) -> CaptureWriter {
-        CaptureWriter(self.0.clone())
-    }
-}
-
 impl Capture {
     /// Every line written so far, each parsed as one JSON object.
     fn lines(&self) -> Vec<Line> {
-        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let text = String::from_utf8(bytes).expect("lines are UTF-8");
+        let text = self.text();
         assert!(
             text.is_empty() || text.ends_with('\n'),
             "the last line is not terminated: {text:?}"
