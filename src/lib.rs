@@ -67,6 +67,7 @@ mod error;
 mod guard;
 mod init;
 mod logs;
+mod metrics;
 mod trace;
 
 pub use config::{BatchConfig, Builder, Compression, Config, Propagator, Protocol, TracesExporter};
@@ -75,6 +76,9 @@ pub use error::Error;
 pub use guard::Guard;
 pub use init::{builder, init, Parts};
 pub use logs::{JsonLayer, LogStyle, LogWriter};
+pub use metrics::{
+    ExemplarFilter, Format, Matcher, MetricsConfig, MetricsHandle, MetricsRecorder, DEFAULT_BUCKETS,
+};
 pub use trace::{ExportStats, Sampler, Span, Tracer, TracerProvider};
 
 /// The names of every environment variable tracelink reads, with their defaults.
