@@ -171,6 +171,17 @@ fn sample(
     write_value(out);
 }
 
+/// The OpenMetrics (base) unit name of a `metrics` unit; scaled units such as
+/// milliseconds have none.
+fn base_unit(unit: Unit) -> Option<&'static str> {
+    match unit {
+        Unit::Seconds => Some("seconds"),
+        Unit::Bytes => Some("bytes"),
+        Unit::Percent => Some("percent"),
+        _ => None,
+    }
+}
+
 /// Writes every family in `format`.
 pub(crate) fn render(families: &Families, format: Format) -> String {
     let mut out = String::with_capacity(families.len() * 256);
@@ -183,8 +194,8 @@ pub(crate) fn render(families: &Families, format: Format) -> String {
         let _ = writeln!(out, "# TYPE {type_name} {}", family.kind);
         if format == Format::OpenMetrics {
             // OpenMetrics wants the unit as the name's suffix; otherwise none.
-            if let Some(unit) = family.unit.map(|u| u.as_canonical_label()) {
-                if !unit.is_empty() && name.ends_with(&format!("_{unit}")) {
+            if let Some(unit) = family.unit.and_then(base_unit) {
+                if name.ends_with(&format!("_{unit}")) {
                     let _ = writeln!(out, "# UNIT {name} {unit}");
                 }
             }
