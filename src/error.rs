@@ -37,6 +37,10 @@ pub enum Error {
     #[error("a global tracing subscriber is already set; call tracelink::init() once, early in main, or use Builder::build() to compose your own subscriber")]
     AlreadyInitialized(#[source] tracing_subscriber::util::TryInitError),
 
+    /// A global `metrics` recorder was already installed.
+    #[error("a global metrics recorder is already set; call tracelink::init() once, or turn tracelink's metrics off with Builder::with_metrics(false) / OTEL_METRICS_EXPORTER=none")]
+    MetricsRecorderAlreadySet,
+
     /// The OTLP exporter could not be built (for example an endpoint that is not a URL).
     #[error("could not build the OTLP span exporter for {endpoint}; check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL")]
     Exporter {

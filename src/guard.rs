@@ -29,6 +29,7 @@ pub struct Guard {
     timeout: Duration,
     done: bool,
     logs: Option<LogFlush>,
+    metrics_address: Option<std::net::SocketAddr>,
 }
 
 /// The non-blocking log writer's guard, and its count of dropped lines.
@@ -52,7 +53,18 @@ impl Guard {
             timeout,
             done: false,
             logs: None,
+            metrics_address: None,
         }
+    }
+
+    pub(crate) fn with_metrics_address(mut self, address: std::net::SocketAddr) -> Self {
+        self.metrics_address = Some(address);
+        self
+    }
+
+    /// Where `/metrics` is served, when `init()` started the listener.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_address
     }
 
     pub(crate) fn with_log_flush(

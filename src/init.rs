@@ -15,6 +15,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 use crate::config::{Builder, Config, Propagator};
 use crate::diag::{self, diag};
 use crate::logs::{JsonLayer, LogWriter};
+use crate::metrics::{MetricsConfig, MetricsHandle, MetricsRecorder};
 use crate::trace::pipeline::Pipeline;
 use crate::trace::quiet::QuietExportThread;
 use crate::trace::{exporter, Tracer, TracerProvider};
@@ -83,6 +84,7 @@ pub fn builder() -> Builder {
 pub struct Parts {
     config: Config,
     json: JsonLayer,
+    metrics: MetricsRecorder,
     provider: TracerProvider,
     tracer: Tracer,
     guard: Guard,
@@ -136,6 +138,18 @@ impl Parts {
     /// Put it after [`otel_layer`](Parts::otel_layer) in the stack.
     pub fn json_layer(&self) -> JsonLayer {
         self.json.clone()
+    }
+
+    /// The `metrics` recorder; `init()` installs it globally. Install it
+    /// yourself with `metrics::set_global_recorder`, and serve
+    /// [`MetricsHandle::render`] from your own `/metrics` route.
+    pub fn metrics_recorder(&self) -> &MetricsRecorder {
+        &self.metrics
+    }
+
+    /// Renders the recorder's metrics.
+    pub fn metrics_handle(&self) -> MetricsHandle {
+        self.metrics.handle()
     }
 
     /// The tracer `tracing-opentelemetry` uses.
@@ -257,6 +271,12 @@ impl Builder {
                 .with_version(env!("CARGO_PKG_VERSION"))
                 .build(),
         );
+        let mut metrics_config =
+            MetricsConfig::default().with_exemplar_filter(config.exemplar_filter);
+        for (matcher, bounds) in &self.buckets {
+            metrics_config = metrics_config.with_buckets(matcher.clone(), bounds);
+        }
+        let metrics = MetricsRecorder::new(metrics_config);
         let mut guard = Guard::new(pipeline, config.shutdown_timeout);
         if let Some((flush, dropped)) = log_flush {
             guard = guard.with_log_flush(flush, dropped);
@@ -264,6 +284,7 @@ impl Builder {
         Ok(Parts {
             guard,
             json,
+            metrics,
             config,
             provider,
             tracer,
@@ -285,8 +306,45 @@ impl Builder {
             .with(parts.json_layer())
             .try_init()
             .map_err(Error::AlreadyInitialized)?;
+        let mut guard_address = None;
+        if parts.config.metrics {
+            metrics::set_global_recorder(parts.metrics.clone())
+                .map_err(|_| Error::MetricsRecorderAlreadySet)?;
+            guard_address = start_metrics_listener(&parts.config, parts.metrics_handle());
+        }
         opentelemetry::global::set_tracer_provider(parts.provider.clone());
         opentelemetry::global::set_text_map_propagator(parts.propagator());
-        Ok(parts.into_guard())
+        let guard = parts.into_guard();
+        Ok(match guard_address {
+            Some(address) => guard.with_metrics_address(address),
+            None => guard,
+        })
+    }
+}
+
+/// Serves `/metrics`; a listener that cannot start is a warning, not a reason
+/// for the service not to start.
+fn start_metrics_listener(config: &Config, handle: MetricsHandle) -> Option<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let (host, port) = config.prometheus_listener();
+    let address = match (host, port).to_socket_addrs().map(|mut a| a.next()) {
+        Ok(Some(address)) => address,
+        _ => {
+            diag!(
+                Warn,
+                "cannot resolve OTEL_EXPORTER_PROMETHEUS_HOST={host:?}; /metrics is not served"
+            );
+            return None;
+        }
+    };
+    match crate::metrics::server::serve(address, handle) {
+        Ok(bound) => {
+            diag!(Info, "serving /metrics on http://{bound}/metrics");
+            Some(bound)
+        }
+        Err(error) => {
+            diag!(Warn, "cannot serve /metrics on {address} ({error}); set OTEL_EXPORTER_PROMETHEUS_PORT, or OTEL_METRICS_EXPORTER=none");
+            None
+        }
     }
 }

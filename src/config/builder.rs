@@ -58,6 +58,10 @@ pub struct Builder {
     pub(crate) log_code_location: bool,
     pub(crate) log_thread: bool,
     pub(crate) log_service_name: bool,
+    pub(crate) metrics: Option<bool>,
+    pub(crate) prometheus_listener: Option<(String, u16)>,
+    pub(crate) exemplar_filter: Option<crate::ExemplarFilter>,
+    pub(crate) buckets: Vec<(crate::Matcher, Vec<f64>)>,
     pub(crate) custom_exporters: Vec<Box<dyn DynExporter>>,
 }
 
@@ -379,6 +383,45 @@ impl Builder {
     /// Defaults to `false`.
     pub fn with_log_service_name(mut self, on: bool) -> Self {
         self.log_service_name = on;
+        self
+    }
+
+    /// Installs the `metrics` recorder and serves `/metrics` (`init` only).
+    ///
+    /// Defaults to `true`. Corresponding environment variable:
+    /// `OTEL_METRICS_EXPORTER` (`prometheus` or `none`); this overrides it.
+    pub fn with_metrics(mut self, on: bool) -> Self {
+        self.metrics = Some(on);
+        self
+    }
+
+    /// Where `/metrics` listens; port 0 picks a free one (see
+    /// [`Guard::metrics_address`](crate::Guard::metrics_address)).
+    ///
+    /// Defaults to `localhost:9464`. Corresponding environment variables:
+    /// `OTEL_EXPORTER_PROMETHEUS_HOST`, `OTEL_EXPORTER_PROMETHEUS_PORT`; this
+    /// overrides them.
+    pub fn with_prometheus_listener(mut self, host: impl Into<String>, port: u16) -> Self {
+        self.prometheus_listener = Some((host.into(), port));
+        self
+    }
+
+    /// Which samples carry exemplars.
+    ///
+    /// Defaults to [`ExemplarFilter::TraceBased`](crate::ExemplarFilter::TraceBased).
+    /// Corresponding environment variable: `OTEL_METRICS_EXEMPLAR_FILTER`; this
+    /// overrides it.
+    pub fn with_exemplar_filter(mut self, filter: crate::ExemplarFilter) -> Self {
+        self.exemplar_filter = Some(filter);
+        self
+    }
+
+    /// Bucket bounds for the histograms `matcher` matches; the first matching
+    /// rule wins.
+    ///
+    /// Defaults to [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS) (seconds) for all.
+    pub fn with_histogram_buckets(mut self, matcher: crate::Matcher, bounds: &[f64]) -> Self {
+        self.buckets.push((matcher, bounds.to_vec()));
         self
     }
 

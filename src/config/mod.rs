@@ -84,6 +84,18 @@ pub const RUST_LOG_DEFAULT: &str = "info";
 pub const TRACELINK_SHUTDOWN_TIMEOUT: &str = "TRACELINK_SHUTDOWN_TIMEOUT";
 /// Default for [`TRACELINK_SHUTDOWN_TIMEOUT`].
 pub const TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
+/// `OTEL_METRICS_EXPORTER`: `prometheus` (serve `/metrics`) or `none`.
+pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
+/// `OTEL_EXPORTER_PROMETHEUS_HOST`: where `/metrics` listens.
+pub const OTEL_EXPORTER_PROMETHEUS_HOST: &str = "OTEL_EXPORTER_PROMETHEUS_HOST";
+/// Default for [`OTEL_EXPORTER_PROMETHEUS_HOST`].
+pub const OTEL_EXPORTER_PROMETHEUS_HOST_DEFAULT: &str = "localhost";
+/// `OTEL_EXPORTER_PROMETHEUS_PORT`: the port of `/metrics`.
+pub const OTEL_EXPORTER_PROMETHEUS_PORT: &str = "OTEL_EXPORTER_PROMETHEUS_PORT";
+/// Default for [`OTEL_EXPORTER_PROMETHEUS_PORT`].
+pub const OTEL_EXPORTER_PROMETHEUS_PORT_DEFAULT: u16 = 9464;
+/// `OTEL_METRICS_EXEMPLAR_FILTER`: `trace_based`, `always_on`, `always_off`.
+pub const OTEL_METRICS_EXEMPLAR_FILTER: &str = "OTEL_METRICS_EXEMPLAR_FILTER";
 /// `TRACELINK_LOG_FORMAT`: `json` (one JSON line per event on stdout) or `none`.
 pub const TRACELINK_LOG_FORMAT: &str = "TRACELINK_LOG_FORMAT";
 /// `TRACELINK_LOG_STYLE`: the field names of log lines: `otel`, `ecs`, `gcp`, `datadog`.
@@ -286,6 +298,10 @@ pub struct Config {
     pub(crate) log_style: crate::LogStyle,
     pub(crate) gcp_project: Option<String>,
     pub(crate) non_blocking_logs: bool,
+    pub(crate) metrics: bool,
+    pub(crate) prometheus_host: String,
+    pub(crate) prometheus_port: u16,
+    pub(crate) exemplar_filter: crate::ExemplarFilter,
     pub(crate) warnings: Vec<String>,
 }
 
@@ -388,6 +404,21 @@ impl Config {
     /// Whether lines are written from a background thread.
     pub fn non_blocking_logs(&self) -> bool {
         self.non_blocking_logs
+    }
+
+    /// Whether `/metrics` is served (`OTEL_METRICS_EXPORTER=prometheus`).
+    pub fn metrics(&self) -> bool {
+        self.metrics
+    }
+
+    /// The host and port `/metrics` listens on.
+    pub fn prometheus_listener(&self) -> (&str, u16) {
+        (&self.prometheus_host, self.prometheus_port)
+    }
+
+    /// Which samples carry exemplars.
+    pub fn exemplar_filter(&self) -> crate::ExemplarFilter {
+        self.exemplar_filter
     }
 
     /// One message for every ignored value: the variable, the value, the reason

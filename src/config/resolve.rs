@@ -123,6 +123,39 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         .non_blocking_logs
         .unwrap_or_else(|| env.bool(TRACELINK_LOG_NON_BLOCKING, false));
 
+    let metrics = b.metrics.unwrap_or_else(|| {
+        env.parse(OTEL_METRICS_EXPORTER, "prometheus", |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "prometheus" => Ok(true),
+                "none" => Ok(false),
+                _ => Err("expected prometheus or none".into()),
+            }
+        })
+        .unwrap_or(true)
+    });
+    let (prometheus_host, prometheus_port) = match &b.prometheus_listener {
+        Some(listener) => listener.clone(),
+        None => (
+            env.raw(OTEL_EXPORTER_PROMETHEUS_HOST)
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|| OTEL_EXPORTER_PROMETHEUS_HOST_DEFAULT.to_owned()),
+            env.parse(OTEL_EXPORTER_PROMETHEUS_PORT, "9464", |v| {
+                v.parse::<u16>()
+                    .map_err(|_| "expected a port number, 0 to 65535".into())
+            })
+            .unwrap_or(OTEL_EXPORTER_PROMETHEUS_PORT_DEFAULT),
+        ),
+    };
+    let exemplar_filter = b
+        .exemplar_filter
+        .or_else(|| {
+            env.parse(OTEL_METRICS_EXEMPLAR_FILTER, "trace_based", |v| {
+                crate::ExemplarFilter::parse(v)
+                    .ok_or_else(|| "expected trace_based, always_on or always_off".into())
+            })
+        })
+        .unwrap_or_default();
+
     if strict {
         if let Some(error) = env.strict_error() {
             return Err(error);
@@ -149,6 +182,10 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         log_style,
         gcp_project,
         non_blocking_logs,
+        metrics,
+        prometheus_host,
+        prometheus_port,
+        exemplar_filter,
         warnings: env.issues.iter().map(ToString::to_string).collect(),
     })
 }

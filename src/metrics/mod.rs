@@ -18,6 +18,7 @@
 mod buckets;
 mod exemplar;
 mod render;
+pub(crate) mod server;
 mod storage;
 
 use std::collections::HashMap;
