@@ -19,12 +19,21 @@ use tracing::{error, info, info_span, instrument, warn, Instrument};
 
 #[instrument(err, fields(order.id = order_id, otel.kind = "server"))]
 async fn place_order(order_id: u64, amount_cents: u64) -> Result<(), String> {
+    let started = std::time::Instant::now();
     info!(amount_cents, "order received");
-    charge(order_id, amount_cents).await?;
-    reserve_stock(order_id).await;
-    notify(order_id).await;
-    info!("order complete");
-    Ok(())
+    let result = async {
+        charge(order_id, amount_cents).await?;
+        reserve_stock(order_id).await;
+        notify(order_id).await;
+        Ok(())
+    }
+    .await;
+    let outcome = if result.is_ok() { "ok" } else { "failed" };
+    // Recorded inside the sampled span: both carry its trace id as an exemplar.
+    metrics::counter!("shop_orders_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("shop_order_duration_seconds").record(started.elapsed().as_secs_f64());
+    info!(outcome, "order done");
+    result
 }
 
 #[instrument(fields(otel.kind = "client", payment.provider = "acme-pay"))]
@@ -83,6 +92,9 @@ async fn main() -> Result<(), tracelink::Error> {
         }
     }
 
+    if let Some(address) = guard.metrics_address() {
+        eprintln!("metrics with exemplars: curl -H 'Accept: application/openmetrics-text' http://{address}/metrics");
+    }
     guard.flush()?;
     let stats = guard.stats();
     eprintln!("exported {} spans, lost {}", stats.exported(), stats.lost());
