@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== test dependencies (Prometheus, the Python OpenMetrics parser)"
+bash scripts/install-test-deps.sh
+
 echo "== building"
 cargo build --all-targets --locked 2>&1 | tail -n 3
 

@@ -10,7 +10,10 @@ use tracing_subscriber::layer::SubscriberExt;
 /// recorder with `config`; returns the OpenMetrics body.
 fn record(sampler: Sampler, config: MetricsConfig, f: impl FnOnce()) -> String {
     let parts = tracelink::builder()
-        .with_env([("OTEL_TRACES_EXPORTER", "none"), ("TRACELINK_LOG_FORMAT", "none")])
+        .with_env([
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("TRACELINK_LOG_FORMAT", "none"),
+        ])
         .with_sampler(sampler)
         .build()
         .expect("build");
@@ -57,8 +60,15 @@ fn samples_in_a_sampled_span_carry_its_ids() {
     assert!(line(&body, "latency_seconds_bucket{le=\"1.0\"} 1").contains(&exemplar));
     assert!(!line(&body, "latency_seconds_bucket{le=\"0.1\"} 0").contains('#'));
     assert!(!line(&body, "latency_seconds_bucket{le=\"+Inf\"} 1").contains('#'));
-    for never in ["latency_seconds_sum", "latency_seconds_count", "queue_depth"] {
-        assert!(!line(&body, never).contains('#'), "{never} carries an exemplar");
+    for never in [
+        "latency_seconds_sum",
+        "latency_seconds_count",
+        "queue_depth",
+    ] {
+        assert!(
+            !line(&body, never).contains('#'),
+            "{never} carries an exemplar"
+        );
     }
     // Plain decimal seconds.
     let timestamp = counter.rsplit(' ').next().unwrap();
@@ -107,9 +117,17 @@ fn prometheus_text_has_no_exemplars() {
         )
     };
     let (text, open) = parts_body;
-    assert!(text.contains("# TYPE orders_total counter\n# HELP orders_total Orders placed.\norders_total 1\n"), "{text}");
+    assert!(
+        text.contains(
+            "# TYPE orders_total counter\n# HELP orders_total Orders placed.\norders_total 1\n"
+        ),
+        "{text}"
+    );
     assert!(!text.contains("# EOF") && !text.contains("# UNIT"));
     assert!(open.contains("# TYPE orders counter\n"), "{open}");
     assert!(open.contains("# UNIT latency_seconds seconds\n"), "{open}");
-    assert!(open.contains("latency_seconds_bucket{le=\"0.005\"} 1\n"), "{open}");
+    assert!(
+        open.contains("latency_seconds_bucket{le=\"0.005\"} 1\n"),
+        "{open}"
+    );
 }
