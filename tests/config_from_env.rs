@@ -498,6 +498,9 @@ fn public_types_are_debug_send_sync() {
     check::<tracelink::JsonLayer>();
     check::<tracelink::LogWriter>();
     check::<tracelink::LogStyle>();
+    check::<tracelink::MetricsRecorder>();
+    check::<tracelink::MetricsHandle>();
+    check::<tracelink::MetricsConfig>();
 }
 
 #[test]
@@ -541,4 +544,41 @@ fn log_settings() {
     assert_eq!(c.log_style(), tracelink::LogStyle::Datadog);
     assert_eq!(c.gcp_project(), Some("code"));
     assert!(!c.json_logs());
+}
+
+#[test]
+fn metrics_settings() {
+    let c = config(&[]);
+    assert!(c.metrics());
+    assert_eq!(c.prometheus_listener(), ("localhost", 9464));
+    assert_eq!(c.exemplar_filter(), tracelink::ExemplarFilter::TraceBased);
+
+    let c = config(&[
+        ("OTEL_METRICS_EXPORTER", "none"),
+        ("OTEL_EXPORTER_PROMETHEUS_HOST", "0.0.0.0"),
+        ("OTEL_EXPORTER_PROMETHEUS_PORT", "9100"),
+        ("OTEL_METRICS_EXEMPLAR_FILTER", "always_off"),
+    ]);
+    assert!(!c.metrics());
+    assert_eq!(c.prometheus_listener(), ("0.0.0.0", 9100));
+    assert_eq!(c.exemplar_filter(), tracelink::ExemplarFilter::AlwaysOff);
+
+    let c = config(&[
+        ("OTEL_METRICS_EXPORTER", "otlp"),
+        ("OTEL_EXPORTER_PROMETHEUS_PORT", "99999"),
+        ("OTEL_METRICS_EXEMPLAR_FILTER", "sometimes"),
+    ]);
+    assert!(c.metrics());
+    assert!(warning_about(&c, "OTEL_METRICS_EXPORTER").contains("using prometheus"));
+    assert!(warning_about(&c, "OTEL_EXPORTER_PROMETHEUS_PORT").contains("using 9464"));
+    assert!(warning_about(&c, "OTEL_METRICS_EXEMPLAR_FILTER").contains("using trace_based"));
+
+    let c = tracelink::builder()
+        .with_env([("OTEL_EXPORTER_PROMETHEUS_PORT", "1")])
+        .with_prometheus_listener("127.0.0.1", 0)
+        .with_metrics(false)
+        .config()
+        .unwrap();
+    assert_eq!(c.prometheus_listener(), ("127.0.0.1", 0));
+    assert!(!c.metrics());
 }
