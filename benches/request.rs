@@ -1,0 +1,667 @@
+//! One request's observability, side by side in one run: a root span
+//! (`http.route`), 3 child spans (`auth`, `db.query`, `render`), 2 JSON log
+//! lines (one in `db.query`, one in the root), a counter
+//! (`orders_total{shop="main"}`) and a histogram (`latency_seconds`), both
+//! recorded in the root span through the `metrics` macros (or their
+//! equivalent). Logs go to a discarding writer, spans to a discarding
+//! exporter, metrics stay in memory.
+//!
+//! - `tracelink`: `tracelink::builder()`'s filter, OpenTelemetry layer and
+//!   JSON layer, and `parts.metrics_recorder()` (exemplars on);
+//! - `stock`: `tracing_opentelemetry::layer()` on the SDK's
+//!   `SdkTracerProvider` (batch exporter), `fmt::layer().json()` with the ids
+//!   from `Span::current().context()` (the `stock_with_ids` formatter of
+//!   `benches/log_line.rs`), and `metrics-exporter-prometheus` 0.18 with the
+//!   same buckets (no exemplars). Installed as the global default (the ids
+//!   need it, see `benches/log_line.rs`);
+//! - `fastrace`: `fastrace` 0.7 (a root `Span` with a property, 3
+//!   `LocalSpan`s, a reporter that discards), `logforth` 0.30 (`log` bridge,
+//!   `JsonLayout`, `FastraceDiagnostic` for the ids, an appender to the same
+//!   writer) and `prometheus-client` (`CounterWithExemplar` in a `Family`,
+//!   `HistogramWithExemplars`, exemplar ids from fastrace's current span).
+//!
+//! Run with `cargo bench --bench request`. After criterion's group, a summary
+//! prints ns and allocations per request, the ratios, and how many of the
+//! spans made reached the exporter (a full queue drops rather than waits).
+//! Time on a shared 2-core VM moves by ±30% between runs;
+//! `./scripts/bench-metrics-instructions.sh` counts instructions per request
+//! under callgrind, which does not move.
+//!
+//! Measured 2026-11-21, 2-core x86_64 VM (instructions per request:
+//! callgrind, `scripts/bench-metrics-instructions.sh request`, export threads
+//! included; repeatable to about 1%):
+//!
+//! | setup                                   | instructions |
+//! |-----------------------------------------|-------------:|
+//! | tracelink                               |       52,732 |
+//! | stock (fmt json + ids, otel SDK, m-e-p) |      118,089 |
+//! | fastrace + logforth + prometheus-client |       38,823 |
+//!
+//! Ratios by instructions: tracelink / stock 0.45 (target <= 0.35, NOT met);
+//! tracelink / fastrace 1.36 (target <= 1.0, NOT met). Time and allocations:
+//! the summary of `cargo bench --bench request` (not yet recorded here).
+//!
+//! Where tracelink's 52,700 go (callgrind, inclusive, per request): the
+//! `tracing-opentelemetry` layer ~24,000 (`on_event` ~7,500 for the two span
+//! events, `on_enter` ~5,300, `on_new_span` ~5,000, `on_close` ~4,700), the
+//! export thread ~5,900 (of which dropping `SpanData` in the discarding
+//! exporter ~3,900), the JSON layer ~10,400 for two lines plus ~3,600 in
+//! `on_new_span`; metrics, exemplars included, about 1,000 (2%). The gap to
+//! fastrace is `tracing-opentelemetry`'s per-span and per-event work, as
+//! `benches/span.rs` and `benches/log_line.rs` describe, not the metrics.
+
+use std::hint::black_box;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::{criterion_group, Criterion};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::exemplar::{CounterWithExemplar, HistogramWithExemplars};
+use prometheus_client::metrics::family::Family;
+use serde::ser::{SerializeMap as _, SerializeSeq as _, Serializer as _};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use tracing::{Dispatch, Event, Subscriber};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_serde::fields::AsMap as _;
+use tracing_serde::AsSerde as _;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime as _, SystemTime as FmtSystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
+
+/// Spans that reached a discarding exporter, every setup together.
+static EXPORTED: AtomicU64 = AtomicU64::new(0);
+
+/// Accepts every batch, counts it and throws it away.
+#[derive(Debug)]
+struct Discard;
+
+impl SpanExporter for Discard {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        EXPORTED.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        black_box(batch);
+        Ok(())
+    }
+}
+
+/// fastrace's reporter: counts and discards.
+struct DiscardReporter;
+
+impl fastrace::collector::Reporter for DiscardReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        EXPORTED.fetch_add(spans.len() as u64, Ordering::Relaxed);
+        black_box(spans);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Where every setup writes.
+
+/// While set, lines go to `CAPTURED` instead of the sink (the output check).
+static CAPTURE: AtomicBool = AtomicBool::new(false);
+static CAPTURED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// `std::io::sink`, behind one relaxed load that can divert it to `CAPTURED`.
+#[derive(Clone, Copy, Debug)]
+struct Out;
+
+enum OutWriter {
+    Sink(io::Sink),
+    Capture,
+}
+
+impl io::Write for OutWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            OutWriter::Sink(sink) => sink.write(buf),
+            OutWriter::Capture => {
+                CAPTURED.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            OutWriter::Sink(sink) => sink.write_all(buf),
+            OutWriter::Capture => self.write(buf).map(drop),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Out {
+    type Writer = OutWriter;
+
+    fn make_writer(&'a self) -> OutWriter {
+        if CAPTURE.load(Ordering::Relaxed) {
+            OutWriter::Capture
+        } else {
+            OutWriter::Sink(io::sink())
+        }
+    }
+}
+
+/// logforth's appender to `Out`, as its `Stdout` appender writes.
+#[derive(Debug)]
+struct OutAppend(logforth::layout::JsonLayout);
+
+impl logforth::Append for OutAppend {
+    fn append(
+        &self,
+        record: &logforth::record::Record,
+        diags: &[Box<dyn logforth::Diagnostic>],
+    ) -> Result<(), logforth::Error> {
+        use logforth::Layout as _;
+        let mut bytes = self.0.format(record, diags)?;
+        bytes.push(b'\n');
+        io::Write::write_all(&mut Out.make_writer(), &bytes).map_err(logforth::Error::from_io_error)
+    }
+
+    fn flush(&self) -> Result<(), logforth::Error> {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// `stock`: the stock JSON plus the ids, as in benches/log_line.rs.
+
+/// `fmt::format::Json`'s event, field for field, plus `trace_id` and
+/// `span_id` from `Span::current().context()` (tokio-rs/tracing#1531).
+struct TraceIdFormat;
+
+/// The stock formatter's private adaptor from `fmt::Write` to `io::Write`.
+struct WriteAdaptor<'a>(&'a mut dyn std::fmt::Write);
+
+impl io::Write for WriteAdaptor<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let s =
+            std::str::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        self.0.write_str(s).map_err(io::Error::other)?;
+        Ok(s.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct SpanFields<'a, 'b, R: LookupSpan<'a>, N>(&'b SpanRef<'a, R>, std::marker::PhantomData<N>);
+
+impl<'a, R: LookupSpan<'a>, N: 'static> serde::Serialize for SpanFields<'a, '_, R, N> {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let extensions = self.0.extensions();
+        if let Some(fields) = extensions.get::<FormattedFields<N>>() {
+            if let Ok(serde_json::Value::Object(fields)) =
+                serde_json::from_str::<serde_json::Value>(fields)
+            {
+                for (key, value) in fields {
+                    map.serialize_entry(&key, &value)?;
+                }
+            }
+        }
+        map.serialize_entry("name", self.0.metadata().name())?;
+        map.end()
+    }
+}
+
+struct SpanList<'a, 'b, R: LookupSpan<'a>, N>(&'b SpanRef<'a, R>, std::marker::PhantomData<N>);
+
+impl<'a, R: LookupSpan<'a>, N: 'static> serde::Serialize for SpanList<'a, '_, R, N> {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        let mut list = serializer.serialize_seq(None)?;
+        for span in self.0.scope().from_root() {
+            list.serialize_element(&SpanFields::<R, N>(&span, std::marker::PhantomData))?;
+        }
+        list.end()
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for TraceIdFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let mut timestamp = String::new();
+        FmtSystemTime.format_time(&mut Writer::new(&mut timestamp))?;
+        let meta = event.metadata();
+        let mut visit = || {
+            let mut serializer = serde_json::Serializer::new(WriteAdaptor(&mut writer));
+            let mut map = serializer.serialize_map(None)?;
+            map.serialize_entry("timestamp", &timestamp)?;
+            map.serialize_entry("level", &meta.level().as_serde())?;
+            map.serialize_entry("fields", &event.field_map())?;
+            map.serialize_entry("target", meta.target())?;
+            let current = event
+                .parent()
+                .and_then(|id| ctx.span(id))
+                .or_else(|| ctx.lookup_current());
+            if let Some(span) = &current {
+                map.serialize_entry("span", &SpanFields::<S, N>(span, std::marker::PhantomData))?;
+                map.serialize_entry("spans", &SpanList::<S, N>(span, std::marker::PhantomData))?;
+            }
+            let context = tracing::Span::current().context();
+            let otel_span = context.span();
+            let span_context = otel_span.span_context();
+            if span_context.is_valid() {
+                map.serialize_entry("trace_id", &span_context.trace_id().to_string())?;
+                map.serialize_entry("span_id", &span_context.span_id().to_string())?;
+            }
+            serde::ser::SerializeMap::end(map)
+        };
+        visit().map_err(|_| std::fmt::Error)?;
+        writeln!(writer)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// prometheus-client's metrics, for the fastrace stack.
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Shop {
+    shop: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TraceLabel {
+    trace_id: String,
+    span_id: String,
+}
+
+struct PcMetrics {
+    orders: Family<Shop, CounterWithExemplar<TraceLabel>>,
+    latency: HistogramWithExemplars<TraceLabel>,
+}
+
+/// fastrace's current span as exemplar labels.
+fn fastrace_label() -> Option<TraceLabel> {
+    let cx = fastrace::collector::SpanContext::current_local_parent()?;
+    cx.sampled.then(|| TraceLabel {
+        trace_id: cx.trace_id.to_string(),
+        span_id: cx.span_id.to_string(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The setups.
+
+enum Stack {
+    /// `tracing` under `with_default`, `metrics` with a local recorder.
+    Scoped(Dispatch, Arc<dyn metrics::Recorder + Send + Sync>),
+    /// `tracing`'s global default, `metrics` with a local recorder.
+    Global(Arc<dyn metrics::Recorder + Send + Sync>),
+    /// fastrace + logforth (the global `log` logger) + prometheus-client.
+    Fastrace(PcMetrics),
+}
+
+struct Setup {
+    name: &'static str,
+    stack: Stack,
+    /// Drained between rounds (`metrics-exporter-prometheus`'s histogram queue).
+    upkeep: Option<PrometheusHandle>,
+    // Keeps the pipelines alive for the run.
+    _keep: Box<dyn std::any::Any>,
+}
+
+fn prometheus_recorder() -> PrometheusRecorder {
+    PrometheusBuilder::new()
+        .set_buckets(tracelink::DEFAULT_BUCKETS)
+        .expect("buckets")
+        .build_recorder()
+}
+
+fn tracelink() -> Setup {
+    let parts = tracelink::builder()
+        .with_env([("OTEL_TRACES_EXPORTER", "none")])
+        .with_span_exporter(Discard)
+        .with_log_writer(tracelink::LogWriter::custom(Out))
+        .build()
+        .expect("tracelink builds");
+    let subscriber = tracing_subscriber::registry()
+        .with(parts.filter())
+        .with(parts.otel_layer())
+        .with(parts.json_layer());
+    Setup {
+        name: "tracelink",
+        stack: Stack::Scoped(
+            Dispatch::new(subscriber),
+            Arc::new(parts.metrics_recorder().clone()),
+        ),
+        upkeep: None,
+        _keep: Box::new(parts),
+    }
+}
+
+fn stock() -> Setup {
+    static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+    PROVIDER.get_or_init(|| {
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(Discard)
+            .build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .event_format(TraceIdFormat)
+                    .with_writer(Out),
+            );
+        tracing::subscriber::set_global_default(subscriber).expect("no global subscriber yet");
+        provider
+    });
+    let recorder = prometheus_recorder();
+    Setup {
+        name: "stock",
+        upkeep: Some(recorder.handle()),
+        stack: Stack::Global(Arc::new(recorder)),
+        _keep: Box::new(()),
+    }
+}
+
+fn fastrace() -> Setup {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        fastrace::set_reporter(DiscardReporter, fastrace::collector::Config::default());
+        let logger = logforth::core::builder()
+            .dispatch(|d| {
+                d.diagnostic(logforth::diagnostic::FastraceDiagnostic::default())
+                    .append(OutAppend(logforth::layout::JsonLayout::default()))
+            })
+            .build();
+        log::set_boxed_logger(Box::new(logforth::bridge::log::LogBridge::new(logger)))
+            .expect("no logger yet");
+        log::set_max_level(log::LevelFilter::Info);
+    });
+    Setup {
+        name: "fastrace",
+        stack: Stack::Fastrace(PcMetrics {
+            orders: Family::default(),
+            latency: HistogramWithExemplars::new(tracelink::DEFAULT_BUCKETS.iter().copied()),
+        }),
+        upkeep: None,
+        _keep: Box::new(()),
+    }
+}
+
+fn setups() -> [fn() -> Setup; 3] {
+    [tracelink, stock, fastrace]
+}
+
+/// Whether some thread has a scoped dispatcher: then a nested
+/// `Span::current()` answers `Span::none()` and `stock` writes no ids.
+fn scoped_dispatcher_alive() -> bool {
+    tracing::dispatcher::get_default(|_| {
+        tracing::dispatcher::get_default(|inner| inner.is::<tracing::subscriber::NoSubscriber>())
+    })
+}
+
+/// Runs `f` under the setup's stack on this thread.
+fn within<R>(setup: &Setup, f: impl FnOnce() -> R) -> R {
+    match &setup.stack {
+        Stack::Scoped(dispatch, recorder) => tracing::dispatcher::with_default(dispatch, || {
+            metrics::with_local_recorder(&**recorder, f)
+        }),
+        Stack::Global(recorder) => {
+            // tracelink's export thread holds a scoped (no-op) dispatcher until
+            // its pipeline has shut down; wait for that.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while scoped_dispatcher_alive() {
+                assert!(Instant::now() < deadline, "a scoped dispatcher stays alive");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            metrics::with_local_recorder(&**recorder, f)
+        }
+        Stack::Fastrace(_) => f(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The request.
+
+/// One request with `tracing` and `metrics`.
+#[inline]
+fn tracing_request() {
+    let root = tracing::info_span!("request", http.route = "/orders");
+    let _root = root.enter();
+    {
+        let _auth = tracing::info_span!("auth").entered();
+    }
+    {
+        let _db = tracing::info_span!("db.query").entered();
+        tracing::info!(
+            order_id = 42u64,
+            user = "ada",
+            amount = 12.5,
+            "order placed"
+        );
+    }
+    {
+        let _render = tracing::info_span!("render").entered();
+    }
+    tracing::info!(status = 200u64, "request done");
+    metrics::counter!("orders_total", "shop" => "main").increment(1);
+    metrics::histogram!("latency_seconds").record(0.042);
+}
+
+/// The same request with fastrace, `log` (logforth) and prometheus-client.
+#[inline]
+fn fastrace_request(m: &PcMetrics) {
+    use fastrace::local::LocalSpan;
+    let root = fastrace::Span::root("request", fastrace::collector::SpanContext::random())
+        .with_property(|| ("http.route", "/orders"));
+    let _root = root.set_local_parent();
+    {
+        let _auth = LocalSpan::enter_with_local_parent("auth");
+    }
+    {
+        let _db = LocalSpan::enter_with_local_parent("db.query");
+        log::info!(order_id = 42u64, user = "ada", amount = 12.5; "order placed");
+    }
+    {
+        let _render = LocalSpan::enter_with_local_parent("render");
+    }
+    log::info!(status = 200u64; "request done");
+    m.orders.get_or_create(&Shop { shop: "main" }).inc_by(
+        1,
+        fastrace_label(),
+        Some(SystemTime::now()),
+    );
+    m.latency
+        .observe(0.042, fastrace_label(), Some(SystemTime::now()));
+}
+
+/// `n` requests under the setup (already `within` it).
+fn requests(setup: &Setup, n: u64) {
+    match &setup.stack {
+        Stack::Fastrace(m) => {
+            for _ in 0..n {
+                fastrace_request(m);
+            }
+        }
+        _ => {
+            for _ in 0..n {
+                tracing_request();
+            }
+        }
+    }
+}
+
+/// `n` requests, draining `metrics-exporter-prometheus`'s histogram queue
+/// every 10,000 outside the time returned.
+fn timed_requests(setup: &Setup, n: u64) -> Duration {
+    let mut elapsed = Duration::ZERO;
+    let mut left = n;
+    while left > 0 {
+        let batch = left.min(10_000);
+        let start = Instant::now();
+        requests(setup, batch);
+        elapsed += start.elapsed();
+        if let Some(handle) = &setup.upkeep {
+            handle.run_upkeep();
+        }
+        left -= batch;
+    }
+    elapsed
+}
+
+/// Checks one request's output: two JSON lines, both with a 32-digit trace id.
+fn check(setup: &Setup) -> String {
+    CAPTURED.lock().unwrap().clear();
+    CAPTURE.store(true, Ordering::Relaxed);
+    within(setup, || requests(setup, 1));
+    CAPTURE.store(false, Ordering::Relaxed);
+    let text = String::from_utf8(std::mem::take(&mut *CAPTURED.lock().unwrap())).unwrap();
+    assert_eq!(text.lines().count(), 2, "{}: {text}", setup.name);
+    fn trace_id(v: &serde_json::Value) -> Option<&str> {
+        match v {
+            serde_json::Value::Object(map) => map
+                .get("trace_id")
+                .and_then(|t| t.as_str())
+                .or_else(|| map.values().find_map(trace_id)),
+            _ => None,
+        }
+    }
+    for line in text.lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{}: {e}: {line}", setup.name));
+        assert!(
+            trace_id(&value).is_some_and(|t| t.len() == 32),
+            "{}: no trace id in {line}",
+            setup.name
+        );
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------
+// criterion
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("request");
+    for make in setups() {
+        let setup = make();
+        check(&setup);
+        within(&setup, || {
+            g.bench_function(setup.name, |b| {
+                b.iter_custom(|iters| timed_requests(&setup, iters))
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+
+// ---------------------------------------------------------------------------
+// The summary.
+
+/// ns and allocations per request, the best of 7 rounds after a warm-up, and
+/// the share of the measured rounds' spans that reached the exporter.
+fn measure(setup: &Setup) -> (f64, f64, f64) {
+    const REQUESTS: u64 = 20_000;
+    within(setup, || {
+        timed_requests(setup, REQUESTS / 10);
+        std::thread::sleep(Duration::from_millis(200));
+        let before = EXPORTED.load(Ordering::Relaxed);
+        let mut best = f64::MAX;
+        for _ in 0..7 {
+            let ns = timed_requests(setup, REQUESTS).as_nanos() as f64 / REQUESTS as f64;
+            best = best.min(ns);
+            // Let the export threads drain, so no round measures a full queue.
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let region = Region::new(GLOBAL);
+        timed_requests(setup, REQUESTS);
+        let allocs = region.change().allocations as f64 / REQUESTS as f64;
+        // fastrace reports once a second.
+        std::thread::sleep(Duration::from_millis(1500));
+        let exported = (EXPORTED.load(Ordering::Relaxed) - before) as f64;
+        (best, allocs, exported / (8 * REQUESTS * 4) as f64)
+    })
+}
+
+fn summary() {
+    println!("\nsummary (ns per request: best of 7 rounds of 20k; allocations per request; share of spans exported):");
+    let mut results = Vec::new();
+    for make in setups() {
+        let setup = make();
+        let (ns, allocs, exported) = measure(&setup);
+        println!(
+            "  {:<10} {:>7.0} ns {:>6.1} allocs {:>5.1}% of spans exported",
+            setup.name,
+            ns,
+            allocs,
+            exported * 100.0
+        );
+        results.push(ns);
+    }
+    println!(
+        "  tracelink / stock = {:.2} (target <= 0.35); / fastrace = {:.2} (target <= 1.0)",
+        results[0] / results[1],
+        results[0] / results[2],
+    );
+    println!(" the lines compared:");
+    for make in setups() {
+        let setup = make();
+        for line in check(&setup).lines() {
+            println!("  {:<10} {line}", setup.name);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Instruction counts.
+
+/// `REQUEST_BENCH_SETUP=<name> REQUEST_BENCH_REQUESTS=<n>`: make n requests
+/// under one setup and exit; `scripts/bench-metrics-instructions.sh` runs this
+/// under callgrind to count instructions per request, which, unlike time, a
+/// busy machine does not change.
+fn count_mode() -> bool {
+    let (Ok(name), Ok(n)) = (
+        std::env::var("REQUEST_BENCH_SETUP"),
+        std::env::var("REQUEST_BENCH_REQUESTS"),
+    ) else {
+        return false;
+    };
+    let n: u64 = n.parse().expect("REQUEST_BENCH_REQUESTS is a number");
+    let setup = match name.as_str() {
+        "tracelink" => tracelink(),
+        "stock" => stock(),
+        "fastrace" => fastrace(),
+        other => panic!("unknown setup {other}"),
+    };
+    within(&setup, || timed_requests(&setup, n));
+    true
+}
+
+fn main() {
+    if count_mode() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo test --benches` runs each bench once; the summary is for `cargo bench`.
+    if std::env::args().any(|arg| arg == "--bench") {
+        summary();
+    }
+}
