@@ -31,7 +31,7 @@ pub use buckets::{Matcher, DEFAULT_BUCKETS};
 pub use exemplar::ExemplarFilter;
 pub use render::Format;
 
-use render::{Families, Family, Value};
+use render::Entry;
 use storage::Storage;
 
 struct Inner {
@@ -170,42 +170,20 @@ impl metrics::Recorder for MetricsRecorder {
 impl MetricsHandle {
     /// Every metric, in `format`.
     pub fn render(&self, format: Format) -> String {
-        render::render(&self.families(), format)
-    }
-
-    fn families(&self) -> Families {
         let descriptions = self
             .inner
             .descriptions
             .read()
             .unwrap_or_else(|e| e.into_inner());
-        let mut families = Families::new();
-        let mut add = |key: &Key, kind: &'static str, value: Value| {
-            let (name, labels) = render::name_and_labels(key, kind);
-            let family = families.entry(name).or_insert_with(|| {
-                let described = descriptions.get(key.name());
-                Family {
-                    kind,
-                    unit: described.and_then(|(unit, _)| *unit),
-                    help: described
-                        .map(|(_, help)| help.to_string())
-                        .filter(|help| !help.is_empty()),
-                    samples: Vec::new(),
-                }
-            });
-            // A name used as two kinds keeps the first; the scrape stays valid.
-            if family.kind == kind {
-                family.samples.push((labels, value));
-            }
-        };
+        render::render(&mut self.entries(), &descriptions, format)
+    }
+
+    fn entries(&self) -> Vec<Entry> {
         let registry = &self.inner.registry;
-        registry
-            .visit_counters(|key, c| add(key, "counter", Value::Counter(c.value(), c.exemplar())));
-        registry.visit_gauges(|key, g| add(key, "gauge", Value::Gauge(g.value())));
-        registry.visit_histograms(|key, h| add(key, "histogram", Value::Histogram(h.snapshot())));
-        for family in families.values_mut() {
-            family.samples.sort_by(|a, b| a.0.cmp(&b.0));
-        }
-        families
+        let mut entries = Vec::new();
+        registry.visit_counters(|_, c| entries.push(Entry::Counter(c.clone())));
+        registry.visit_gauges(|_, g| entries.push(Entry::Gauge(g.clone())));
+        registry.visit_histograms(|_, h| entries.push(Entry::Histogram(h.clone())));
+        entries
     }
 }

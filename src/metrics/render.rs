@@ -4,13 +4,14 @@
 //! `metrics-exporter-prometheus` renders neither exemplars nor OpenMetrics, so
 //! the encoding lives here; its name sanitizers are reused.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use metrics::{Key, Unit};
+use metrics::{Key, SharedString, Unit};
 use metrics_exporter_prometheus::formatting::{sanitize_label_key, sanitize_metric_name};
 
 use super::exemplar::Exemplar;
+use super::storage::{Counter, Gauge, Histogram, Series};
 
 /// The content type of each format.
 pub(crate) const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -44,24 +45,6 @@ impl Format {
         }
     }
 }
-
-/// What a sample of a family carries.
-pub(crate) enum Value {
-    Counter(u64, Option<Exemplar>),
-    Gauge(f64),
-    Histogram(super::storage::HistogramSnapshot),
-}
-
-/// One metric family: every label set of one name.
-pub(crate) struct Family {
-    pub(crate) kind: &'static str,
-    pub(crate) unit: Option<Unit>,
-    pub(crate) help: Option<String>,
-    pub(crate) samples: Vec<(Vec<(String, String)>, Value)>,
-}
-
-/// Families by sanitized name (counters without `_total`), sorted.
-pub(crate) type Families = BTreeMap<String, Family>;
 
 /// The family name of `key` and its labels, sanitized, duplicates dropped.
 pub(crate) fn name_and_labels(key: &Key, kind: &str) -> (String, Vec<(String, String)>) {
@@ -119,11 +102,8 @@ fn float(out: &mut String, value: f64) {
     }
 }
 
-fn labels(out: &mut String, labels: &[(String, String)], le: Option<f64>) {
-    if labels.is_empty() && le.is_none() {
-        return;
-    }
-    out.push('{');
+/// Writes `k="v",k2="v2"` (no braces), escaped.
+pub(crate) fn write_labels(out: &mut String, labels: &[(String, String)]) {
     for (i, (key, value)) in labels.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -133,42 +113,144 @@ fn labels(out: &mut String, labels: &[(String, String)], le: Option<f64>) {
         escape_label_value(out, value);
         out.push('"');
     }
-    if let Some(le) = le {
-        if !labels.is_empty() {
-            out.push(',');
+}
+
+/// A series to write: a cell of the registry.
+pub(crate) enum Entry {
+    Counter(Arc<Counter>),
+    Gauge(Arc<Gauge>),
+    Histogram(Arc<Histogram>),
+}
+
+impl Entry {
+    fn series(&self) -> &Series {
+        match self {
+            Entry::Counter(c) => &c.series,
+            Entry::Gauge(g) => &g.series,
+            Entry::Histogram(h) => &h.series,
         }
-        out.push_str("le=\"");
-        float(out, le);
-        out.push('"');
     }
-    out.push('}');
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Entry::Counter(_) => "counter",
+            Entry::Gauge(_) => "gauge",
+            Entry::Histogram(_) => "histogram",
+        }
+    }
 }
 
-fn exemplar(out: &mut String, exemplar: &Option<Exemplar>, format: Format) {
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex(out: &mut String, value: u128, digits: usize) {
+    for i in (0..digits).rev() {
+        out.push(char::from(HEX[((value >> (4 * i)) & 0xf) as usize]));
+    }
+}
+
+fn exemplar(out: &mut String, exemplar: Option<Exemplar>, format: Format) {
     if let (Format::OpenMetrics, Some(e)) = (format, exemplar) {
-        let _ = write!(
-            out,
-            " # {{trace_id=\"{:032x}\",span_id=\"{:016x}\"}} ",
-            e.trace_id, e.span_id
-        );
+        out.push_str(" # {trace_id=\"");
+        hex(out, e.trace_id, 32);
+        out.push_str("\",span_id=\"");
+        hex(out, u128::from(e.span_id), 16);
+        out.push_str("\"} ");
         float(out, e.value);
-        let _ = write!(out, " {:.3}", e.timestamp);
+        // Seconds with milliseconds, plain decimal.
+        let millis = (e.timestamp * 1000.0).round() as u64;
+        out.push(' ');
+        out.push_str(itoa::Buffer::new().format(millis / 1000));
+        out.push('.');
+        let frac = millis % 1000;
+        out.push(char::from(b'0' + (frac / 100) as u8));
+        out.push(char::from(b'0' + (frac / 10 % 10) as u8));
+        out.push(char::from(b'0' + (frac % 10) as u8));
     }
 }
 
-fn sample(
-    out: &mut String,
-    name: &str,
-    suffix: &str,
-    set: &[(String, String)],
-    le: Option<f64>,
-    write_value: impl FnOnce(&mut String),
-) {
+/// `name` + `suffix` + `{labels[,le="x"]}` + space.
+fn sample_start(out: &mut String, name: &str, suffix: &str, labels: &str, le: Option<f64>) {
     out.push_str(name);
     out.push_str(suffix);
-    labels(out, set, le);
+    if !labels.is_empty() || le.is_some() {
+        out.push('{');
+        out.push_str(labels);
+        if let Some(le) = le {
+            if !labels.is_empty() {
+                out.push(',');
+            }
+            out.push_str("le=\"");
+            float(out, le);
+            out.push('"');
+        }
+        out.push('}');
+    }
     out.push(' ');
-    write_value(out);
+}
+
+/// Writes every series in `format`, sorted by family and labels. A name
+/// recorded as two kinds keeps one, so the scrape stays valid.
+pub(crate) fn render(
+    entries: &mut [Entry],
+    descriptions: &HashMap<String, (Option<Unit>, SharedString)>,
+    format: Format,
+) -> String {
+    let rank = |e: &Entry| match e {
+        Entry::Counter(_) => 0,
+        Entry::Gauge(_) => 1,
+        Entry::Histogram(_) => 2,
+    };
+    entries.sort_by(|a, b| {
+        let (sa, sb) = (a.series(), b.series());
+        (&*sa.family, rank(a), &*sa.labels).cmp(&(&*sb.family, rank(b), &*sb.labels))
+    });
+    let mut out = String::with_capacity(entries.len() * 160);
+    let mut current: Option<(&str, &str)> = None;
+    for entry in entries.iter() {
+        let series = entry.series();
+        let family = &*series.family;
+        let kind = entry.kind();
+        match current {
+            Some((f, k)) if f == family && k != kind => continue,
+            Some((f, _)) if f == family => {}
+            _ => {
+                current = Some((family, kind));
+                write_header(&mut out, family, kind, descriptions.get(&*series.name), format);
+            }
+        }
+        let labels = &*series.labels;
+        match entry {
+            Entry::Counter(c) => {
+                sample_start(&mut out, family, "_total", labels, None);
+                out.push_str(itoa::Buffer::new().format(c.value()));
+                exemplar(&mut out, c.exemplar(), format);
+                out.push('\n');
+            }
+            Entry::Gauge(g) => {
+                sample_start(&mut out, family, "", labels, None);
+                float(&mut out, g.value());
+                out.push('\n');
+            }
+            Entry::Histogram(h) => {
+                h.buckets(|le, count, ex| {
+                    sample_start(&mut out, family, "_bucket", labels, Some(le));
+                    out.push_str(itoa::Buffer::new().format(count));
+                    exemplar(&mut out, ex, format);
+                    out.push('\n');
+                });
+                sample_start(&mut out, family, "_sum", labels, None);
+                float(&mut out, h.sum());
+                out.push('\n');
+                sample_start(&mut out, family, "_count", labels, None);
+                out.push_str(itoa::Buffer::new().format(h.count()));
+                out.push('\n');
+            }
+        }
+    }
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
+    }
+    out
 }
 
 /// The OpenMetrics (base) unit name of a `metrics` unit; scaled units such as
@@ -182,64 +264,48 @@ fn base_unit(unit: Unit) -> Option<&'static str> {
     }
 }
 
-/// Writes every family in `format`.
-pub(crate) fn render(families: &Families, format: Format) -> String {
-    let mut out = String::with_capacity(families.len() * 256);
-    for (name, family) in families {
-        // Prometheus text names a counter family by its sample name.
-        let type_name = match (format, family.kind) {
-            (Format::PrometheusText, "counter") => format!("{name}_total"),
-            _ => name.clone(),
-        };
-        let _ = writeln!(out, "# TYPE {type_name} {}", family.kind);
-        if format == Format::OpenMetrics {
-            // OpenMetrics wants the unit as the name's suffix; otherwise none.
-            if let Some(unit) = family.unit.and_then(base_unit) {
-                if name.ends_with(&format!("_{unit}")) {
-                    let _ = writeln!(out, "# UNIT {name} {unit}");
-                }
-            }
-        }
-        if let Some(help) = &family.help {
-            let _ = write!(out, "# HELP {type_name} ");
-            escape_help(&mut out, help, format);
-            out.push('\n');
-        }
-        for (set, value) in &family.samples {
-            match value {
-                Value::Counter(count, ex) => {
-                    sample(&mut out, name, "_total", set, None, |out| {
-                        out.push_str(itoa::Buffer::new().format(*count));
-                    });
-                    exemplar(&mut out, ex, format);
-                    out.push('\n');
-                }
-                Value::Gauge(value) => {
-                    sample(&mut out, name, "", set, None, |out| float(out, *value));
-                    out.push('\n');
-                }
-                Value::Histogram(h) => {
-                    for (le, count, ex) in &h.buckets {
-                        sample(&mut out, name, "_bucket", set, Some(*le), |out| {
-                            out.push_str(itoa::Buffer::new().format(*count));
-                        });
-                        exemplar(&mut out, ex, format);
-                        out.push('\n');
-                    }
-                    sample(&mut out, name, "_sum", set, None, |out| float(out, h.sum));
-                    out.push('\n');
-                    sample(&mut out, name, "_count", set, None, |out| {
-                        out.push_str(itoa::Buffer::new().format(h.count));
-                    });
-                    out.push('\n');
-                }
-            }
-        }
-    }
+fn write_header(
+    out: &mut String,
+    family: &str,
+    kind: &str,
+    description: Option<&(Option<Unit>, SharedString)>,
+    format: Format,
+) {
+    // Prometheus text names a counter family by its sample name.
+    let total = if format == Format::PrometheusText && kind == "counter" {
+        "_total"
+    } else {
+        ""
+    };
+    out.push_str("# TYPE ");
+    out.push_str(family);
+    out.push_str(total);
+    out.push(' ');
+    out.push_str(kind);
+    out.push('\n');
     if format == Format::OpenMetrics {
-        out.push_str("# EOF\n");
+        // OpenMetrics wants the unit as the name's suffix; otherwise none.
+        if let Some(unit) = description.and_then(|(unit, _)| unit.and_then(base_unit)) {
+            if family.len() > unit.len()
+                && family.ends_with(unit)
+                && family.as_bytes()[family.len() - unit.len() - 1] == b'_'
+            {
+                out.push_str("# UNIT ");
+                out.push_str(family);
+                out.push(' ');
+                out.push_str(unit);
+                out.push('\n');
+            }
+        }
     }
-    out
+    if let Some((_, help)) = description.filter(|(_, help)| !help.is_empty()) {
+        out.push_str("# HELP ");
+        out.push_str(family);
+        out.push_str(total);
+        out.push(' ');
+        escape_help(out, help, format);
+        out.push('\n');
+    }
 }
 
 #[cfg(test)]
@@ -263,27 +329,18 @@ mod tests {
 
     #[test]
     fn hostile_labels_are_escaped_and_names_sanitized() {
-        let key = Key::from_parts(
-            "http.requests-total",
-            vec![
-                metrics::Label::new("path.name", "a\"b\\c\nd \u{2603}"),
-                metrics::Label::new("path_name", "duplicate after sanitizing"),
-                metrics::Label::new("__reserved", "x"),
-            ],
-        );
-        let (name, set) = name_and_labels(&key, "counter");
-        assert_eq!(name, "http_requests_total".strip_suffix("_total").unwrap());
-        let mut families = Families::new();
-        families.insert(
-            name,
-            Family {
-                kind: "counter",
-                unit: None,
-                help: Some("say \"hi\"\\\n".into()),
-                samples: vec![(set, Value::Counter(3, None))],
-            },
-        );
-        let text = render(&families, Format::OpenMetrics);
+        let recorder = crate::MetricsRecorder::new(Default::default());
+        metrics::with_local_recorder(&recorder, || {
+            metrics::describe_counter!("http.requests-total", "say \"hi\"\\\n");
+            metrics::counter!(
+                "http.requests-total",
+                "path.name" => "a\"b\\c\nd \u{2603}",
+                "path_name" => "duplicate after sanitizing",
+                "__reserved" => "x"
+            )
+            .increment(3);
+        });
+        let text = recorder.handle().render(Format::OpenMetrics);
         assert_eq!(
             text,
             "# TYPE http_requests counter\n\

@@ -8,9 +8,35 @@ use metrics::{CounterFn, GaugeFn, HistogramFn, Key};
 use super::buckets::Buckets;
 use super::exemplar::{ExemplarFilter, Slot};
 
+/// A series' name and labels, sanitized and escaped once, when the series is
+/// first recorded: a scrape only copies them.
+#[derive(Debug)]
+pub(crate) struct Series {
+    /// The family name (a counter's without `_total`).
+    pub(crate) family: Arc<str>,
+    /// The metric name as recorded, to find its description.
+    pub(crate) name: Arc<str>,
+    /// `k="v",k2="v2"`, escaped, without braces.
+    pub(crate) labels: Box<str>,
+}
+
+impl Series {
+    fn of(key: &Key, kind: &str) -> Self {
+        let (family, labels) = super::render::name_and_labels(key, kind);
+        let mut text = String::new();
+        super::render::write_labels(&mut text, &labels);
+        Self {
+            family: Arc::from(family),
+            name: Arc::from(key.name()),
+            labels: text.into_boxed_str(),
+        }
+    }
+}
+
 /// A counter and its latest exemplar.
 #[derive(Debug)]
 pub(crate) struct Counter {
+    pub(crate) series: Series,
     value: AtomicU64,
     exemplar: Slot,
     filter: ExemplarFilter,
@@ -40,17 +66,20 @@ impl CounterFn for Counter {
 }
 
 /// A gauge, as the bits of an `f64`.
-#[derive(Debug, Default)]
-pub(crate) struct Gauge(AtomicU64);
+#[derive(Debug)]
+pub(crate) struct Gauge {
+    pub(crate) series: Series,
+    bits: AtomicU64,
+}
 
 impl Gauge {
     pub(crate) fn value(&self) -> f64 {
-        f64::from_bits(self.0.load(Ordering::Relaxed))
+        f64::from_bits(self.bits.load(Ordering::Relaxed))
     }
 
     fn update(&self, f: impl Fn(f64) -> f64) {
         let _ = self
-            .0
+            .bits
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |bits| {
                 Some(f(f64::from_bits(bits)).to_bits())
             });
@@ -67,7 +96,7 @@ impl GaugeFn for Gauge {
     }
 
     fn set(&self, value: f64) {
-        self.0.store(value.to_bits(), Ordering::Relaxed);
+        self.bits.store(value.to_bits(), Ordering::Relaxed);
     }
 }
 
@@ -76,6 +105,7 @@ impl GaugeFn for Gauge {
 /// fixed when it is made: no upkeep, no growth.
 #[derive(Debug)]
 pub(crate) struct Histogram {
+    pub(crate) series: Series,
     bounds: Arc<[f64]>,
     counts: Box<[AtomicU64]>,
     exemplars: Box<[Slot]>,
@@ -84,18 +114,11 @@ pub(crate) struct Histogram {
     filter: ExemplarFilter,
 }
 
-/// A histogram's state at one moment, buckets cumulative.
-#[derive(Debug)]
-pub(crate) struct HistogramSnapshot {
-    pub(crate) buckets: Vec<(f64, u64, Option<super::exemplar::Exemplar>)>,
-    pub(crate) sum: f64,
-    pub(crate) count: u64,
-}
-
 impl Histogram {
-    fn new(bounds: Arc<[f64]>, filter: ExemplarFilter) -> Self {
+    fn new(series: Series, bounds: Arc<[f64]>, filter: ExemplarFilter) -> Self {
         let n = bounds.len() + 1;
         Self {
+            series,
             counts: (0..n).map(|_| AtomicU64::new(0)).collect(),
             exemplars: (0..n).map(|_| Slot::default()).collect(),
             bounds,
@@ -105,20 +128,22 @@ impl Histogram {
         }
     }
 
-    pub(crate) fn snapshot(&self) -> HistogramSnapshot {
+    /// Calls `f(le, cumulative count, exemplar)` for each bucket, `+Inf` last.
+    pub(crate) fn buckets(&self, mut f: impl FnMut(f64, u64, Option<super::exemplar::Exemplar>)) {
         let mut cumulative = 0;
-        let buckets = (0..self.counts.len())
-            .map(|i| {
-                cumulative += self.counts[i].load(Ordering::Relaxed);
-                let le = self.bounds.get(i).copied().unwrap_or(f64::INFINITY);
-                (le, cumulative, self.exemplars[i].get())
-            })
-            .collect();
-        HistogramSnapshot {
-            buckets,
-            sum: f64::from_bits(self.sum.load(Ordering::Relaxed)),
-            count: self.count.load(Ordering::Relaxed),
+        for i in 0..self.counts.len() {
+            cumulative += self.counts[i].load(Ordering::Relaxed);
+            let le = self.bounds.get(i).copied().unwrap_or(f64::INFINITY);
+            f(le, cumulative, self.exemplars[i].get());
         }
+    }
+
+    pub(crate) fn sum(&self) -> f64 {
+        f64::from_bits(self.sum.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
     }
 }
 
@@ -158,20 +183,25 @@ impl metrics_util::registry::Storage<Key> for Storage {
     type Gauge = Arc<Gauge>;
     type Histogram = Arc<Histogram>;
 
-    fn counter(&self, _: &Key) -> Arc<Counter> {
+    fn counter(&self, key: &Key) -> Arc<Counter> {
         Arc::new(Counter {
+            series: Series::of(key, "counter"),
             value: AtomicU64::new(0),
             exemplar: Slot::default(),
             filter: self.filter,
         })
     }
 
-    fn gauge(&self, _: &Key) -> Arc<Gauge> {
-        Arc::new(Gauge::default())
+    fn gauge(&self, key: &Key) -> Arc<Gauge> {
+        Arc::new(Gauge {
+            series: Series::of(key, "gauge"),
+            bits: AtomicU64::new(0f64.to_bits()),
+        })
     }
 
     fn histogram(&self, key: &Key) -> Arc<Histogram> {
         Arc::new(Histogram::new(
+            Series::of(key, "histogram"),
             self.buckets.for_name(key.name()),
             self.filter,
         ))
@@ -184,20 +214,28 @@ mod tests {
 
     #[test]
     fn values_fall_in_the_first_bucket_that_holds_them() {
-        let h = Histogram::new(Arc::from([0.1, 1.0]), ExemplarFilter::AlwaysOff);
+        let key = Key::from_name("h");
+        let h = Histogram::new(
+            Series::of(&key, "histogram"),
+            Arc::from([0.1, 1.0]),
+            ExemplarFilter::AlwaysOff,
+        );
         for v in [0.05, 0.1, 0.5, 1.0, 7.0, f64::INFINITY] {
             h.record(v);
         }
         h.record(f64::NAN);
-        let s = h.snapshot();
-        let counts: Vec<_> = s.buckets.iter().map(|b| (b.0, b.1)).collect();
+        let mut counts = Vec::new();
+        h.buckets(|le, count, _| counts.push((le, count)));
         assert_eq!(counts, [(0.1, 2), (1.0, 4), (f64::INFINITY, 6)]);
-        assert_eq!(s.count, 6);
+        assert_eq!(h.count(), 6);
     }
 
     #[test]
     fn gauges_add_and_set() {
-        let g = Gauge::default();
+        let g = Gauge {
+            series: Series::of(&Key::from_name("g"), "gauge"),
+            bits: AtomicU64::new(0),
+        };
         g.increment(2.5);
         g.decrement(1.0);
         assert_eq!(g.value(), 1.5);
