@@ -215,7 +215,13 @@ pub(crate) fn render(
             Some((f, _)) if f == family => {}
             _ => {
                 current = Some((family, kind));
-                write_header(&mut out, family, kind, descriptions.get(&*series.name), format);
+                write_header(
+                    &mut out,
+                    family,
+                    kind,
+                    descriptions.get(&*series.name),
+                    format,
+                );
             }
         }
         let labels = &*series.labels;
