@@ -50,6 +50,9 @@
 //! fastrace is `tracing-opentelemetry`'s per-span and per-event work, as
 //! `benches/span.rs` and `benches/log_line.rs` describe, not the metrics.
 
+#[path = "support/stock_json_ids.rs"]
+mod stock_json_ids;
+
 use std::hint::black_box;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -58,23 +61,17 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{criterion_group, Criterion};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
-use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::exemplar::{CounterWithExemplar, HistogramWithExemplars};
 use prometheus_client::metrics::family::Family;
-use serde::ser::{SerializeMap as _, SerializeSeq as _, Serializer as _};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
-use tracing::{Dispatch, Event, Subscriber};
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-use tracing_serde::fields::AsMap as _;
-use tracing_serde::AsSerde as _;
-use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::time::{FormatTime as _, SystemTime as FmtSystemTime};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
+use stock_json_ids::TraceIdFormat;
+use tracing::Dispatch;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
@@ -178,101 +175,6 @@ impl logforth::Append for OutAppend {
 
 // ---------------------------------------------------------------------------
 // `stock`: the stock JSON plus the ids, as in benches/log_line.rs.
-
-/// `fmt::format::Json`'s event, field for field, plus `trace_id` and
-/// `span_id` from `Span::current().context()` (tokio-rs/tracing#1531).
-struct TraceIdFormat;
-
-/// The stock formatter's private adaptor from `fmt::Write` to `io::Write`.
-struct WriteAdaptor<'a>(&'a mut dyn std::fmt::Write);
-
-impl io::Write for WriteAdaptor<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let s =
-            std::str::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        self.0.write_str(s).map_err(io::Error::other)?;
-        Ok(s.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-struct SpanFields<'a, 'b, R: LookupSpan<'a>, N>(&'b SpanRef<'a, R>, std::marker::PhantomData<N>);
-
-impl<'a, R: LookupSpan<'a>, N: 'static> serde::Serialize for SpanFields<'a, '_, R, N> {
-    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        let extensions = self.0.extensions();
-        if let Some(fields) = extensions.get::<FormattedFields<N>>() {
-            if let Ok(serde_json::Value::Object(fields)) =
-                serde_json::from_str::<serde_json::Value>(fields)
-            {
-                for (key, value) in fields {
-                    map.serialize_entry(&key, &value)?;
-                }
-            }
-        }
-        map.serialize_entry("name", self.0.metadata().name())?;
-        map.end()
-    }
-}
-
-struct SpanList<'a, 'b, R: LookupSpan<'a>, N>(&'b SpanRef<'a, R>, std::marker::PhantomData<N>);
-
-impl<'a, R: LookupSpan<'a>, N: 'static> serde::Serialize for SpanList<'a, '_, R, N> {
-    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
-        let mut list = serializer.serialize_seq(None)?;
-        for span in self.0.scope().from_root() {
-            list.serialize_element(&SpanFields::<R, N>(&span, std::marker::PhantomData))?;
-        }
-        list.end()
-    }
-}
-
-impl<S, N> FormatEvent<S, N> for TraceIdFormat
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'w> FormatFields<'w> + 'static,
-{
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> std::fmt::Result {
-        let mut timestamp = String::new();
-        FmtSystemTime.format_time(&mut Writer::new(&mut timestamp))?;
-        let meta = event.metadata();
-        let mut visit = || {
-            let mut serializer = serde_json::Serializer::new(WriteAdaptor(&mut writer));
-            let mut map = serializer.serialize_map(None)?;
-            map.serialize_entry("timestamp", &timestamp)?;
-            map.serialize_entry("level", &meta.level().as_serde())?;
-            map.serialize_entry("fields", &event.field_map())?;
-            map.serialize_entry("target", meta.target())?;
-            let current = event
-                .parent()
-                .and_then(|id| ctx.span(id))
-                .or_else(|| ctx.lookup_current());
-            if let Some(span) = &current {
-                map.serialize_entry("span", &SpanFields::<S, N>(span, std::marker::PhantomData))?;
-                map.serialize_entry("spans", &SpanList::<S, N>(span, std::marker::PhantomData))?;
-            }
-            let context = tracing::Span::current().context();
-            let otel_span = context.span();
-            let span_context = otel_span.span_context();
-            if span_context.is_valid() {
-                map.serialize_entry("trace_id", &span_context.trace_id().to_string())?;
-                map.serialize_entry("span_id", &span_context.span_id().to_string())?;
-            }
-            serde::ser::SerializeMap::end(map)
-        };
-        visit().map_err(|_| std::fmt::Error)?;
-        writeln!(writer)
-    }
-}
 
 // ---------------------------------------------------------------------------
 // prometheus-client's metrics, for the fastrace stack.
