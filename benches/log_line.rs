@@ -77,23 +77,23 @@
 //! and `spans` ~9,600, the timestamp ~3,100; the ids themselves
 //! (`Span::current().context()` and two `to_string`) ~2,800.
 
+#[path = "support/out.rs"]
+mod out;
 #[path = "support/stock_json_ids.rs"]
 mod stock_json_ids;
 
 use std::hint::black_box;
-use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Barrier, Mutex, OnceLock};
+use std::sync::{Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use out::Out;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use stock_json_ids::TraceIdFormat;
 use tracing::Dispatch;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[global_allocator]
@@ -114,53 +114,6 @@ impl SpanExporter for Discard {
 // Where every setup writes.
 
 /// While set, lines go to `CAPTURED` instead of the sink (the output check).
-static CAPTURE: AtomicBool = AtomicBool::new(false);
-static CAPTURED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-/// `std::io::sink`, behind one relaxed load that can divert it to `CAPTURED`.
-#[derive(Clone, Copy, Debug)]
-struct Out;
-
-enum OutWriter {
-    Sink(io::Sink),
-    Capture,
-}
-
-impl io::Write for OutWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            OutWriter::Sink(sink) => sink.write(buf),
-            OutWriter::Capture => {
-                CAPTURED.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            OutWriter::Sink(sink) => sink.write_all(buf),
-            OutWriter::Capture => self.write(buf).map(drop),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Out {
-    type Writer = OutWriter;
-
-    fn make_writer(&'a self) -> OutWriter {
-        if CAPTURE.load(Ordering::Relaxed) {
-            OutWriter::Capture
-        } else {
-            OutWriter::Sink(io::sink())
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------
 // `stock_with_ids`: the stock JSON plus the ids, the usual way.
 
@@ -356,18 +309,15 @@ fn in_span<R>(f: impl FnOnce() -> R) -> R {
 /// One line from `setup`, captured and parsed, with or without a span.
 fn captured_line(setup: &Setup, span: bool) -> (String, serde_json::Value) {
     ready(setup);
-    CAPTURED.lock().unwrap().clear();
-    CAPTURE.store(true, Ordering::Relaxed);
-    within(&setup.scope, || {
-        if span {
-            in_span(one_line)
-        } else {
-            one_line()
-        }
+    let text = out::capture(|| {
+        within(&setup.scope, || {
+            if span {
+                in_span(one_line)
+            } else {
+                one_line()
+            }
+        })
     });
-    CAPTURE.store(false, Ordering::Relaxed);
-    let bytes = std::mem::take(&mut *CAPTURED.lock().unwrap());
-    let text = String::from_utf8(bytes).expect("UTF-8 line");
     assert_eq!(
         text.lines().count(),
         1,

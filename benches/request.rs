@@ -50,13 +50,15 @@
 //! fastrace is `tracing-opentelemetry`'s per-span and per-event work, as
 //! `benches/span.rs` and `benches/log_line.rs` describe, not the metrics.
 
+#[path = "support/out.rs"]
+mod out;
 #[path = "support/stock_json_ids.rs"]
 mod stock_json_ids;
 
 use std::hint::black_box;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{criterion_group, Criterion};
@@ -64,6 +66,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, Prometheu
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use out::Out;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::exemplar::{CounterWithExemplar, HistogramWithExemplars};
 use prometheus_client::metrics::family::Family;
@@ -105,53 +108,6 @@ impl fastrace::collector::Reporter for DiscardReporter {
 // Where every setup writes.
 
 /// While set, lines go to `CAPTURED` instead of the sink (the output check).
-static CAPTURE: AtomicBool = AtomicBool::new(false);
-static CAPTURED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-/// `std::io::sink`, behind one relaxed load that can divert it to `CAPTURED`.
-#[derive(Clone, Copy, Debug)]
-struct Out;
-
-enum OutWriter {
-    Sink(io::Sink),
-    Capture,
-}
-
-impl io::Write for OutWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            OutWriter::Sink(sink) => sink.write(buf),
-            OutWriter::Capture => {
-                CAPTURED.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            OutWriter::Sink(sink) => sink.write_all(buf),
-            OutWriter::Capture => self.write(buf).map(drop),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Out {
-    type Writer = OutWriter;
-
-    fn make_writer(&'a self) -> OutWriter {
-        if CAPTURE.load(Ordering::Relaxed) {
-            OutWriter::Capture
-        } else {
-            OutWriter::Sink(io::sink())
-        }
-    }
-}
-
 /// logforth's appender to `Out`, as its `Stdout` appender writes.
 #[derive(Debug)]
 struct OutAppend(logforth::layout::JsonLayout);
@@ -428,11 +384,7 @@ fn timed_requests(setup: &Setup, n: u64) -> Duration {
 
 /// Checks one request's output: two JSON lines, both with a 32-digit trace id.
 fn check(setup: &Setup) -> String {
-    CAPTURED.lock().unwrap().clear();
-    CAPTURE.store(true, Ordering::Relaxed);
-    within(setup, || requests(setup, 1));
-    CAPTURE.store(false, Ordering::Relaxed);
-    let text = String::from_utf8(std::mem::take(&mut *CAPTURED.lock().unwrap())).unwrap();
+    let text = out::capture(|| within(setup, || requests(setup, 1)));
     assert_eq!(text.lines().count(), 2, "{}: {text}", setup.name);
     fn trace_id(v: &serde_json::Value) -> Option<&str> {
         match v {
