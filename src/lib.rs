@@ -68,6 +68,7 @@ mod guard;
 mod init;
 mod logs;
 mod metrics;
+pub mod propagation;
 mod trace;
 
 pub use config::{BatchConfig, Builder, Compression, Config, Propagator, Protocol, TracesExporter};
