@@ -32,7 +32,7 @@ for line in sys.stdin:
 
 count() { # bin var-prefix setup n [callgrind output file]
   env "$2_BENCH_SETUP=$3" "$2_BENCH_$6=$4" OTEL_LOG_LEVEL=none \
-    valgrind --tool=callgrind --callgrind-out-file="${5:-/dev/null}" "$1" 2>&1 \
+    valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="${5:-/dev/null}" "$1" 2>&1 \
     | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 

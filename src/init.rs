@@ -3,9 +3,7 @@
 
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::InstrumentationScope;
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::Resource;
-use tracing_opentelemetry::OpenTelemetryLayer;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
@@ -16,9 +14,10 @@ use crate::config::{Builder, Config, Propagator};
 use crate::diag::{self, diag};
 use crate::logs::{JsonLayer, LogWriter};
 use crate::metrics::{MetricsConfig, MetricsHandle, MetricsRecorder};
+use crate::propagation::{BaggagePropagator, TraceContextPropagator};
 use crate::trace::pipeline::Pipeline;
 use crate::trace::quiet::QuietExportThread;
-use crate::trace::{exporter, Tracer, TracerProvider};
+use crate::trace::{exporter, OtelLayer, Tracer, TracerProvider};
 use crate::{Error, Guard};
 
 /// Sets everything up from the environment and installs it globally: the
@@ -84,6 +83,9 @@ pub fn builder() -> Builder {
 pub struct Parts {
     config: Config,
     json: JsonLayer,
+    /// With context activation, the key under which the OpenTelemetry layer
+    /// notes entered spans' ids for the JSON layer.
+    stack: Option<u64>,
     metrics: MetricsRecorder,
     provider: TracerProvider,
     tracer: Tracer,
@@ -99,17 +101,19 @@ impl Parts {
     /// The `tracing-opentelemetry` layer on tracelink's tracer, configured as
     /// `init()` configures it: source locations on, busy/idle timings and thread
     /// attributes off (they cost an allocation per span), context activation as
-    /// [`Builder::with_context_activation`] says.
-    pub fn otel_layer<S>(&self) -> OpenTelemetryLayer<S, Tracer>
+    /// [`Builder::with_context_activation`] says, span events as
+    /// [`Builder::with_span_events`] says.
+    pub fn otel_layer<S>(&self) -> OtelLayer<S>
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
     {
-        tracing_opentelemetry::layer()
+        let layer = tracing_opentelemetry::layer()
             .with_tracer(self.tracer.clone())
             .with_tracked_inactivity(false)
             .with_threads(false)
             .with_location(true)
-            .with_context_activation(self.config.context_activation)
+            .with_context_activation(self.config.context_activation);
+        OtelLayer::new(layer, self.config.span_events, self.stack)
     }
 
     /// The `tracing` filter: `RUST_LOG` or [`Builder::with_filter`], `info` by
@@ -162,7 +166,24 @@ impl Parts {
         &self.provider
     }
 
-    /// The propagators `OTEL_PROPAGATORS` asks for.
+    /// The propagators `OTEL_PROPAGATORS` asks for, in its order: tracelink's
+    /// [`TraceContextPropagator`] and [`BaggagePropagator`] by default. On
+    /// extract each reads its own headers; on inject each writes them.
+    ///
+    /// ```
+    /// use opentelemetry::propagation::TextMapPropagator;
+    ///
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let parts = tracelink::builder()
+    ///     .with_env([("OTEL_TRACES_EXPORTER", "none")])
+    ///     .build()?;
+    /// let propagator = parts.propagator();
+    /// let mut fields: Vec<_> = propagator.fields().collect();
+    /// fields.sort_unstable();
+    /// assert_eq!(fields, ["baggage", "traceparent", "tracestate"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn propagator(&self) -> TextMapCompositePropagator {
         propagator(&self.config.propagators)
     }
@@ -222,6 +243,7 @@ impl Builder {
             exporters.extend(self.custom_exporters);
         }
         let mut log_flush = None;
+        let stack = config.context_activation.then(crate::context::stack_key);
         let json = {
             let writer = match self.log_writer {
                 Some(writer) => writer,
@@ -242,6 +264,7 @@ impl Builder {
                 .with_service_name(service_name)
                 .with_gcp_project(config.gcp_project.as_deref().unwrap_or("unknown"))
                 .with_enabled(config.json_logs)
+                .with_stack(stack)
         };
         let resource = Resource::builder_empty()
             .with_attributes(config.resource.iter().cloned())
@@ -284,6 +307,7 @@ impl Builder {
         Ok(Parts {
             guard,
             json,
+            stack,
             metrics,
             config,
             provider,

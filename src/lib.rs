@@ -44,7 +44,8 @@
 //! (with `otel.status_description`), or when an `ERROR`-level event happens
 //! inside it (as `#[instrument(err)]` emits). `otel.kind` (`server`,
 //! `client`, `producer`, `consumer`, `internal`) and `otel.name` are honoured.
-//! Events inside a span become span events.
+//! Events at `WARN` and above inside a span also become span events
+//! (`TRACELINK_SPAN_EVENTS`); every event is a log line with the span's ids.
 //!
 //! ## When the collector is down
 //!
@@ -59,12 +60,20 @@
 //! - `grpc` (default): OTLP over gRPC, with tonic.
 //! - `http` (default): OTLP over HTTP/protobuf, with hyper.
 //! - `gzip` (default): gzip compression of OTLP requests.
+//! - `tower`: `tracelink::http::ServerLayer`, a tower layer for axum, hyper
+//!   and tonic servers: a SERVER span per request continuing the caller's
+//!   trace, and the `http_server_request_duration_seconds` histogram with
+//!   exemplars.
+//! - `reqwest`: `tracelink::http::RequestBuilderExt::send_traced`, a reqwest
+//!   call in a CLIENT span whose context travels in the request's headers.
 
 mod config;
 mod context;
 mod diag;
 mod error;
 mod guard;
+#[cfg(any(feature = "tower", feature = "reqwest"))]
+pub mod http;
 mod init;
 mod logs;
 mod metrics;
@@ -80,7 +89,7 @@ pub use logs::{JsonLayer, LogStyle, LogWriter};
 pub use metrics::{
     ExemplarFilter, Format, Matcher, MetricsConfig, MetricsHandle, MetricsRecorder, DEFAULT_BUCKETS,
 };
-pub use trace::{ExportStats, Sampler, Span, Tracer, TracerProvider};
+pub use trace::{ExportStats, OtelLayer, Sampler, Span, Tracer, TracerProvider};
 
 /// The names of every environment variable tracelink reads, with their defaults.
 pub mod env {
@@ -102,6 +111,7 @@ pub mod env {
         OTEL_TRACES_EXPORTER, OTEL_TRACES_EXPORTER_DEFAULT, OTEL_TRACES_SAMPLER,
         OTEL_TRACES_SAMPLER_ARG, OTEL_TRACES_SAMPLER_DEFAULT, RUST_LOG, RUST_LOG_DEFAULT,
         TRACELINK_LOG_FORMAT, TRACELINK_LOG_NON_BLOCKING, TRACELINK_LOG_STYLE,
-        TRACELINK_SHUTDOWN_TIMEOUT, TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT, TRACELINK_STRICT_CONFIG,
+        TRACELINK_SHUTDOWN_TIMEOUT, TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT, TRACELINK_SPAN_EVENTS,
+        TRACELINK_STRICT_CONFIG,
     };
 }

@@ -547,6 +547,32 @@ fn log_settings() {
 }
 
 #[test]
+fn span_events_level() {
+    use tracing::level_filters::LevelFilter;
+    assert_eq!(config(&[]).span_events(), LevelFilter::WARN);
+    for (value, level) in [
+        ("error", LevelFilter::ERROR),
+        ("INFO", LevelFilter::INFO),
+        ("debug", LevelFilter::DEBUG),
+        ("all", LevelFilter::TRACE),
+    ] {
+        let c = config(&[("TRACELINK_SPAN_EVENTS", value)]);
+        assert_eq!(c.span_events(), level, "{value}");
+        assert!(c.warnings().is_empty(), "{value}: {:?}", c.warnings());
+    }
+    let c = config(&[("TRACELINK_SPAN_EVENTS", "loud")]);
+    assert_eq!(c.span_events(), LevelFilter::WARN);
+    assert!(warning_about(&c, "TRACELINK_SPAN_EVENTS").contains("using warn"));
+
+    let c = tracelink::builder()
+        .with_env([("TRACELINK_SPAN_EVENTS", "error")])
+        .with_span_events(tracing::Level::TRACE)
+        .config()
+        .unwrap();
+    assert_eq!(c.span_events(), LevelFilter::TRACE);
+}
+
+#[test]
 fn metrics_settings() {
     let c = config(&[]);
     assert!(c.metrics());

@@ -665,6 +665,45 @@ fn explicit_parents_and_reentered_spans_keep_the_same_ids() {
     h.finish();
 }
 
+/// A line's ids are those of its span, not of whatever OpenTelemetry context
+/// is current: not a context the code attached itself, and not the span of
+/// another subscriber whose span ids are the same numbers.
+#[test]
+fn ids_come_from_the_lines_span_whatever_else_is_current() {
+    let h = harness(|b| b);
+    let other = harness(|b| b);
+    let remote = incoming(&h.parts, "01");
+    h.run(|| {
+        let outer = info_span!("outer");
+        let _outer = outer.enter();
+        {
+            let _attached = remote.clone().attach();
+            info!("with a foreign context attached");
+        }
+        other.run(|| {
+            // A fresh registry: this span gets the same id as `outer`.
+            let inner = info_span!("inner");
+            info!(parent: &inner, "inner, not entered");
+            inner.in_scope(|| info!("inner, entered"));
+        });
+        info!("outer again");
+    });
+    let outer = h.spans(1);
+    let inner = other.spans(1);
+    let (outer, inner) = (&outer[0], &inner[0]);
+    assert_ne!(outer.trace_id(), REMOTE_TRACE);
+    let lines = h.capture.lines();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_ids_of(one_line(&lines, "with a foreign context attached"), outer);
+    assert_ids_of(one_line(&lines, "outer again"), outer);
+    let lines = other.capture.lines();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_ids_of(one_line(&lines, "inner, not entered"), inner);
+    assert_ids_of(one_line(&lines, "inner, entered"), inner);
+    h.finish();
+    other.finish();
+}
+
 // ---------------------------------------------------------------------------
 // Unsampled traces
 // ---------------------------------------------------------------------------

@@ -49,6 +49,7 @@ pub struct Builder {
     pub(crate) filter: Option<String>,
     pub(crate) shutdown_timeout: Option<Duration>,
     pub(crate) context_activation: Option<bool>,
+    pub(crate) span_events: Option<tracing::Level>,
     pub(crate) json_logs: Option<bool>,
     pub(crate) log_style: Option<crate::LogStyle>,
     pub(crate) log_writer: Option<crate::LogWriter>,
@@ -306,6 +307,28 @@ impl Builder {
     /// Defaults to `true`.
     pub fn with_context_activation(mut self, activation: bool) -> Self {
         self.context_activation = Some(activation);
+        self
+    }
+
+    /// Which events also become span events: those at `level` or above.
+    ///
+    /// Every event is a JSON log line with its span's ids whatever this says;
+    /// a span event repeats it inside the exported span. `WARN` by default:
+    /// warnings and errors show on the trace, and `INFO` lines, usually the
+    /// bulk, are sent once, as log lines (OpenTelemetry too is moving events
+    /// from spans to logs). `ERROR` events always reach the span, since they
+    /// set its status. Corresponding environment variable:
+    /// `TRACELINK_SPAN_EVENTS`; this overrides it.
+    ///
+    /// ```
+    /// let config = tracelink::builder()
+    ///     .with_span_events(tracing::Level::INFO)
+    ///     .config()?;
+    /// assert_eq!(config.span_events(), tracing::Level::INFO);
+    /// # Ok::<(), tracelink::Error>(())
+    /// ```
+    pub fn with_span_events(mut self, level: tracing::Level) -> Self {
+        self.span_events = Some(level);
         self
     }
 

@@ -98,6 +98,10 @@ pub const OTEL_EXPORTER_PROMETHEUS_PORT_DEFAULT: u16 = 9464;
 pub const OTEL_METRICS_EXEMPLAR_FILTER: &str = "OTEL_METRICS_EXEMPLAR_FILTER";
 /// `TRACELINK_LOG_FORMAT`: `json` (one JSON line per event on stdout) or `none`.
 pub const TRACELINK_LOG_FORMAT: &str = "TRACELINK_LOG_FORMAT";
+/// `TRACELINK_SPAN_EVENTS`: the lowest level of the events that also become
+/// span events: `error`, `warn` (default), `info`, `debug`, `trace`. Every
+/// event is a log line either way; `ERROR` events always reach the span.
+pub const TRACELINK_SPAN_EVENTS: &str = "TRACELINK_SPAN_EVENTS";
 /// `TRACELINK_LOG_STYLE`: the field names of log lines: `otel`, `ecs`, `gcp`, `datadog`.
 pub const TRACELINK_LOG_STYLE: &str = "TRACELINK_LOG_STYLE";
 /// `TRACELINK_LOG_NON_BLOCKING`: `true` writes lines from a background thread.
@@ -294,6 +298,7 @@ pub struct Config {
     pub(crate) filter: String,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) context_activation: bool,
+    pub(crate) span_events: tracing::level_filters::LevelFilter,
     pub(crate) json_logs: bool,
     pub(crate) log_style: crate::LogStyle,
     pub(crate) gcp_project: Option<String>,
@@ -384,6 +389,12 @@ impl Config {
     /// Whether entering a span makes its OpenTelemetry context current.
     pub fn context_activation(&self) -> bool {
         self.context_activation
+    }
+
+    /// The lowest level of the events that also become span events
+    /// (`TRACELINK_SPAN_EVENTS`, [`Builder::with_span_events`]).
+    pub fn span_events(&self) -> tracing::level_filters::LevelFilter {
+        self.span_events
     }
 
     /// Whether a JSON line is written for every event (`TRACELINK_LOG_FORMAT=json`).

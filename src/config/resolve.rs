@@ -3,6 +3,8 @@
 use opentelemetry::KeyValue;
 use std::sync::OnceLock;
 
+use tracing::level_filters::LevelFilter;
+
 use super::env::{parse_key_values, EnvReader};
 use super::*;
 use crate::Error;
@@ -97,6 +99,22 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         &format!("{} ms", shutdown_timeout.as_millis()),
     );
 
+    let span_events = b
+        .span_events
+        .map(LevelFilter::from_level)
+        .unwrap_or_else(|| {
+            env.parse(TRACELINK_SPAN_EVENTS, "warn", |v| {
+                match v.to_ascii_lowercase().as_str() {
+                    "error" => Ok(LevelFilter::ERROR),
+                    "warn" => Ok(LevelFilter::WARN),
+                    "info" => Ok(LevelFilter::INFO),
+                    "debug" => Ok(LevelFilter::DEBUG),
+                    "trace" | "all" => Ok(LevelFilter::TRACE),
+                    _ => Err("expected error, warn, info, debug or trace".into()),
+                }
+            })
+            .unwrap_or(LevelFilter::WARN)
+        });
     let json_logs = b.json_logs.unwrap_or_else(|| {
         env.parse(TRACELINK_LOG_FORMAT, "json", |v| {
             match v.to_ascii_lowercase().as_str() {
@@ -178,6 +196,7 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         filter,
         shutdown_timeout,
         context_activation: b.context_activation.unwrap_or(true),
+        span_events,
         json_logs,
         log_style,
         gcp_project,

@@ -1,13 +1,13 @@
 //! The ids of the span an event or a metric sample happens in, exactly as the
 //! span is exported, computed once per span and cached in its extensions.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use opentelemetry::trace::{SpanContext, TraceContextExt};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId};
 use tracing::{span, Dispatch};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// A span's trace id, span id and flags, with the hex forms ready to copy.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -31,26 +31,33 @@ impl fmt::Debug for SpanIds {
 
 impl SpanIds {
     pub(crate) fn from_context(cx: &SpanContext) -> Option<Self> {
-        if !cx.is_valid() {
+        Self::new(cx.trace_id(), cx.span_id(), cx.trace_flags())
+    }
+
+    /// `None` for an invalid (all-zero) trace or span id.
+    fn new(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> Option<Self> {
+        if trace_id == TraceId::INVALID || span_id == SpanId::INVALID {
             return None;
         }
-        let trace_id = u128::from_be_bytes(cx.trace_id().to_bytes());
-        let span_id = u64::from_be_bytes(cx.span_id().to_bytes());
+        let trace_id = u128::from_be_bytes(trace_id.to_bytes());
+        let span_id = u64::from_be_bytes(span_id.to_bytes());
         let mut hex = [0u8; 48];
-        for (i, byte) in trace_id
-            .to_be_bytes()
-            .iter()
-            .chain(span_id.to_be_bytes().iter())
-            .enumerate()
-        {
-            hex[2 * i] = HEX[usize::from(byte >> 4)];
-            hex[2 * i + 1] = HEX[usize::from(byte & 0xf)];
+        let words = [
+            (trace_id >> 96) as u32,
+            (trace_id >> 64) as u32,
+            (trace_id >> 32) as u32,
+            trace_id as u32,
+            (span_id >> 32) as u32,
+            span_id as u32,
+        ];
+        for (chunk, word) in hex.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&hex8(word));
         }
         Some(Self {
             hex,
             trace_id,
             span_id,
-            flags: cx.trace_flags().to_u8(),
+            flags: flags.to_u8(),
         })
     }
 
@@ -74,6 +81,18 @@ impl SpanIds {
     pub(crate) fn is_sampled(&self) -> bool {
         self.flags & 1 == 1
     }
+}
+
+/// The 8 lowercase hex digits of `word`, worked out in one register.
+fn hex8(word: u32) -> [u8; 8] {
+    // Spread the nibbles one a byte, the lowest in the lowest byte.
+    let mut x = u64::from(word);
+    x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+    x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+    x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    // '0' + n, and 39 more for a-f (n > 9, that is n + 6 reaches 16).
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    (x + 0x3030_3030_3030_3030 + letters * 39).to_be_bytes()
 }
 
 /// The ids `span` is (or will be) exported with.
@@ -103,6 +122,78 @@ where
     Some(ids)
 }
 
+/// A span entered on this thread, with the ids its OpenTelemetry context had
+/// right after the OpenTelemetry layer made it current (hex is worked out
+/// only when a line needs it).
+struct Entered {
+    stack: u64,
+    id: u64,
+    trace_id: TraceId,
+    span_id: SpanId,
+    flags: TraceFlags,
+}
+
+thread_local! {
+    /// The spans entered on this thread and not yet exited, innermost last.
+    static ENTERED: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A new key for one subscriber stack: span ids are only unique within one.
+pub(crate) fn stack_key() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Notes that `id` (of the stack `stack`) was entered, its OpenTelemetry
+/// context being current now.
+///
+/// The OpenTelemetry layer calls this right after `tracing-opentelemetry`
+/// attached the span's context, so the ids are exactly the exported span's,
+/// with no extension lookup and no lock; a log line in the innermost entered
+/// span (nearly every line) reads them with [`innermost`].
+pub(crate) fn entered(stack: u64, id: &span::Id) {
+    let (trace_id, span_id, flags) = opentelemetry::Context::map_current(|cx| {
+        let span = cx.span();
+        let sc = span.span_context();
+        (sc.trace_id(), sc.span_id(), sc.trace_flags())
+    });
+    let id = id.into_u64();
+    ENTERED.with(|entered| {
+        entered.borrow_mut().push(Entered {
+            stack,
+            id,
+            trace_id,
+            span_id,
+            flags,
+        })
+    });
+}
+
+/// Notes that `id` was exited (innermost first, but any order is allowed).
+pub(crate) fn exited(stack: u64, id: &span::Id) {
+    let id = id.into_u64();
+    ENTERED.with(|entered| {
+        let mut entered = entered.borrow_mut();
+        if let Some(at) = entered.iter().rposition(|e| e.id == id && e.stack == stack) {
+            entered.remove(at);
+        }
+    });
+}
+
+/// The ids of `id` if it is the innermost span entered on this thread
+/// (`Some(None)` if its context is invalid); `None` if it is not the
+/// innermost one (then ask [`span_ids`]).
+pub(crate) fn innermost(stack: u64, id: &span::Id) -> Option<Option<SpanIds>> {
+    let id = id.into_u64();
+    ENTERED.with(|entered| {
+        entered
+            .borrow()
+            .last()
+            .filter(|e| e.id == id && e.stack == stack)
+            .map(|e| SpanIds::new(e.trace_id, e.span_id, e.flags))
+    })
+}
+
 fn lookup(id: &span::Id, dispatch: &Dispatch) -> Option<SpanIds> {
     let cx = tracing_opentelemetry::get_otel_context(id, dispatch)?;
     let span = cx.span();
@@ -112,7 +203,30 @@ fn lookup(id: &span::Id, dispatch: &Dispatch) -> Option<SpanIds> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
+    use opentelemetry::trace::TraceState;
+
+    #[test]
+    fn hex8_matches_format() {
+        for word in [
+            0,
+            1,
+            9,
+            10,
+            15,
+            16,
+            0xdead_beef,
+            0x0123_4567,
+            0x89ab_cdef,
+            u32::MAX,
+        ] {
+            assert_eq!(hex8(word), format!("{word:08x}").as_bytes(), "{word:#x}");
+        }
+        let mut word = 0x9e37_79b9_u32;
+        for _ in 0..10_000 {
+            word = word.wrapping_mul(0x0019_660d).wrapping_add(0x3c6e_f35f);
+            assert_eq!(hex8(word), format!("{word:08x}").as_bytes());
+        }
+    }
 
     #[test]
     fn hex_is_lowercase_and_padded() {

@@ -27,6 +27,15 @@ struct SpanFields {
 }
 
 impl SpanFields {
+    fn new(fields: Vec<(&'static str, String)>) -> Self {
+        let mut new = SpanFields {
+            fields: Vec::new(),
+            text: String::new(),
+        };
+        new.merge(fields);
+        new
+    }
+
     /// Adds `new` fields, replacing those recorded before under the same name.
     fn merge(&mut self, new: Vec<(&'static str, String)>) {
         for (name, segment) in new {
@@ -40,13 +49,6 @@ impl SpanFields {
             self.text.push_str(segment);
         }
     }
-}
-
-/// The span part of a line (`span` object and ids), rendered on the span's
-/// first line and copied after that; dropped when the span records a field.
-struct Rendered {
-    style: LogStyle,
-    text: String,
 }
 
 /// Span field names the span object itself uses.
@@ -79,6 +81,9 @@ pub struct JsonLayer {
     /// The subscriber this layer is part of, to ask `tracing-opentelemetry`
     /// for span contexts.
     dispatch: OnceLock<WeakDispatch>,
+    /// The key of the subscriber stack whose OpenTelemetry layer records the
+    /// entered spans' ids (`Parts` sets it for its own pair of layers).
+    stack: Option<u64>,
     /// Off for `TRACELINK_LOG_FORMAT=none`: the layer stays in the stack (an
     /// `Option` layer would not learn its dispatcher) and does nothing.
     enabled: bool,
@@ -113,8 +118,16 @@ impl JsonLayer {
             clock: SystemTime::now,
             write_errors: Arc::new(AtomicU64::new(0)),
             dispatch: OnceLock::new(),
+            stack: None,
             enabled: true,
         }
+    }
+
+    /// Reads the ids of the innermost entered span from what the
+    /// [`OtelLayer`](crate::OtelLayer) of the same `Parts` recorded.
+    pub(crate) fn with_stack(mut self, stack: Option<u64>) -> Self {
+        self.stack = stack;
+        self
     }
 
     /// Lists every span from the root to the event's, each with its fields,
@@ -235,38 +248,25 @@ impl JsonLayer {
         out.push_str("}\n");
     }
 
-    /// Writes the span object and ids, copied from the span's cache when it
-    /// has one (not with a span list: an ancestor's new field would not clear it).
+    /// Writes the span object and ids.
     fn write_span_part<S>(&self, span: &SpanRef<'_, S>, out: &mut String)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        if !self.span_list {
-            let extensions = span.extensions();
-            if let Some(rendered) = extensions
-                .get::<Rendered>()
-                .filter(|r| r.style == self.style)
-            {
-                out.push_str(&rendered.text);
-                return;
-            }
-        }
-        let start = out.len();
         let cached = self.write_spans(span, out);
-        let dispatch = || self.dispatch.get().and_then(WeakDispatch::upgrade);
-        if let Some(ids) = cached.or_else(|| span_ids(span, dispatch)) {
+        let innermost = self
+            .stack
+            .and_then(|stack| crate::context::innermost(stack, &span.id()));
+        let ids = match innermost {
+            Some(ids) => ids,
+            None => cached
+                .or_else(|| span_ids(span, || self.dispatch.get().and_then(WeakDispatch::upgrade))),
+        };
+        if let Some(ids) = ids {
             self.write_ids(&ids, out);
-            if !self.span_list {
-                span.extensions_mut().replace(Rendered {
-                    style: self.style,
-                    text: out[start..].to_owned(),
-                });
-            }
         }
     }
 
-    /// Writes `{"name":...,fields}`; returns the span's cached ids, read under
-    /// the same extensions lock.
     fn write_span<S>(span: &SpanRef<'_, S>, out: &mut String) -> Option<SpanIds>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -363,12 +363,12 @@ where
             segments: Vec::new(),
         };
         attrs.record(&mut segments);
-        let mut fields = SpanFields {
-            fields: Vec::new(),
-            text: String::new(),
-        };
-        fields.merge(segments.segments);
-        span.extensions_mut().insert(fields);
+        // Most spans carry no fields; they cost no extension at all.
+        if segments.segments.is_empty() {
+            return;
+        }
+        span.extensions_mut()
+            .insert(SpanFields::new(segments.segments));
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -384,9 +384,12 @@ where
         };
         values.record(&mut segments);
         let mut extensions = span.extensions_mut();
-        extensions.remove::<Rendered>();
-        if let Some(fields) = extensions.get_mut::<SpanFields>() {
-            fields.merge(segments.segments);
+        if segments.segments.is_empty() {
+            return;
+        }
+        match extensions.get_mut::<SpanFields>() {
+            Some(fields) => fields.merge(segments.segments),
+            None => extensions.insert(SpanFields::new(segments.segments)),
         }
     }
 

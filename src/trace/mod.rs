@@ -12,11 +12,13 @@
 mod console;
 pub(crate) mod exporter;
 mod ids;
+mod layer;
 pub(crate) mod pipeline;
 pub(crate) mod quiet;
 mod sampler;
 mod tracer;
 
+pub use layer::OtelLayer;
 pub use pipeline::ExportStats;
 pub use sampler::Sampler;
 pub use tracer::{Span, Tracer, TracerProvider};

@@ -1,0 +1,160 @@
+//! The OpenTelemetry layer as tracelink installs it: `tracing-opentelemetry`'s
+//! layer, with only the events that matter on a span turned into span events.
+
+use std::any::TypeId;
+
+use tracing::level_filters::LevelFilter;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Dispatch, Event, Metadata, Subscriber};
+use tracing_core::Interest;
+use tracing_opentelemetry::OpenTelemetryLayer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
+use super::Tracer;
+
+/// `tracing-opentelemetry`'s [`OpenTelemetryLayer`] on tracelink's
+/// [`Tracer`], which turns only events at or above a level into span events
+/// ([`Builder::with_span_events`](crate::Builder::with_span_events),
+/// `TRACELINK_SPAN_EVENTS`; `WARN` by default).
+///
+/// Every event still becomes a JSON log line carrying the span's ids, so an
+/// `INFO` line is one jump away from its span; copying it into the span as
+/// well would send it twice and cost about 3,700 instructions and four
+/// allocations per line. `ERROR` events always reach the span: that is how
+/// `#[instrument(err)]` marks a span failed.
+///
+/// Everything else is forwarded unchanged, including the downcasts
+/// [`OpenTelemetrySpanExt`](tracing_opentelemetry::OpenTelemetrySpanExt)
+/// relies on, so `span.set_parent(cx)` and `span.context()` keep working.
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// let parts = tracelink::builder()
+///     .with_env([("OTEL_TRACES_EXPORTER", "none")])
+///     .with_span_events(tracing::Level::INFO)
+///     .build()?;
+/// let subscriber = tracing_subscriber::registry()
+///     .with(parts.filter())
+///     .with(parts.otel_layer());
+/// # let _ = subscriber;
+/// # Ok::<(), tracelink::Error>(())
+/// ```
+pub struct OtelLayer<S> {
+    inner: OpenTelemetryLayer<S, Tracer>,
+    events: LevelFilter,
+    /// With context activation: the key under which entered spans' ids are
+    /// noted for the JSON layer of the same `Parts`.
+    stack: Option<u64>,
+}
+
+impl<S> OtelLayer<S> {
+    pub(crate) fn new(
+        inner: OpenTelemetryLayer<S, Tracer>,
+        events: LevelFilter,
+        stack: Option<u64>,
+    ) -> Self {
+        OtelLayer {
+            inner,
+            // ERROR events set the span's status; they always pass.
+            events: events.max(LevelFilter::ERROR),
+            stack,
+        }
+    }
+
+    /// The `tracing-opentelemetry` layer inside, which records every event.
+    pub fn into_inner(self) -> OpenTelemetryLayer<S, Tracer> {
+        self.inner
+    }
+}
+
+impl<S> std::fmt::Debug for OtelLayer<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtelLayer")
+            .field("span_events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for OtelLayer<S>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        self.inner.on_register_dispatch(subscriber);
+    }
+
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.inner.on_layer(subscriber);
+    }
+
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        self.inner.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        self.inner.enabled(metadata, ctx)
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        self.inner.on_new_span(attrs, id, ctx);
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.inner.max_level_hint()
+    }
+
+    fn on_record(&self, span: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        self.inner.on_record(span, values, ctx);
+    }
+
+    fn on_follows_from(&self, span: &Id, follows: &Id, ctx: Context<'_, S>) {
+        self.inner.on_follows_from(span, follows, ctx);
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
+        self.inner.event_enabled(event, ctx)
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if self.events >= *event.metadata().level() {
+            self.inner.on_event(event, ctx);
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        self.inner.on_enter(id, ctx);
+        if let Some(stack) = self.stack {
+            crate::context::entered(stack, id);
+        }
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        if let Some(stack) = self.stack {
+            crate::context::exited(stack, id);
+        }
+        self.inner.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        self.inner.on_close(id, ctx);
+    }
+
+    fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, S>) {
+        self.inner.on_id_change(old, new, ctx);
+    }
+
+    // SAFETY: forwards to the inner layer, whose pointers stay valid as long
+    // as `self` does; answers only `Self`'s own type id with `self`.
+    #[allow(unsafe_code)]
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            Some(self as *const Self as *const ())
+        } else {
+            // SAFETY: the caller's contract is passed on unchanged.
+            unsafe { self.inner.downcast_raw(id) }
+        }
+    }
+}
