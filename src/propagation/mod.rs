@@ -4,7 +4,11 @@
 //! [`inject`] writes the current span's context into a [`Carrier`];
 //! [`extract`] reads a context from one. Both go through the propagators
 //! `OTEL_PROPAGATORS` selects (`tracecontext,baggage` by default), which
-//! `tracelink::init()` installs as OpenTelemetry's global propagator.
+//! `tracelink::init()` installs as OpenTelemetry's global propagator:
+//! tracelink's own [`TraceContextPropagator`] and [`BaggagePropagator`], which
+//! follow W3C Trace Context Level 2 and W3C Baggage (their docs list every
+//! rule) and put standard OpenTelemetry types (`SpanContext`, `TraceState`,
+//! `Baggage`) in the context, so the rest of the ecosystem reads them.
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -14,26 +18,55 @@
 //! let cx = tracelink::propagation::extract(&headers);
 //! # let _ = cx;
 //! ```
+//!
+//! For message queues, [`producer_span`], [`consumer_span`] and
+//! [`consumer_span_linked`] make the PRODUCER and CONSUMER spans and carry
+//! the context across; see [`messaging`].
 
+mod baggage;
 mod carrier;
+pub mod messaging;
+mod trace_context;
 
+pub use baggage::BaggagePropagator;
 pub use carrier::Carrier;
+pub use messaging::{consumer_span, consumer_span_linked, producer_span};
+pub use trace_context::TraceContextPropagator;
 
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::Context;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// Writes the context of [`tracing::Span::current`] into `carrier`.
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// tracing::info_span!("call").in_scope(|| tracelink::propagation::inject(&mut headers));
+/// ```
 pub fn inject<C: Carrier + ?Sized>(carrier: &mut C) {
     inject_span(&tracing::Span::current(), carrier);
 }
 
 /// Writes the context of `span` into `carrier`.
+///
+/// ```
+/// let span = tracing::info_span!("publish", otel.kind = "producer");
+/// let mut headers: Vec<(String, String)> = Vec::new();
+/// tracelink::propagation::inject_span(&span, &mut headers);
+/// ```
 pub fn inject_span<C: Carrier + ?Sized>(span: &tracing::Span, carrier: &mut C) {
     inject_context(&span.context(), carrier);
 }
 
 /// Writes `cx` into `carrier` with the global propagator.
+///
+/// ```
+/// use std::collections::HashMap;
+///
+/// let cx = opentelemetry::Context::current();
+/// let mut headers = HashMap::new();
+/// tracelink::propagation::inject_context(&cx, &mut headers);
+/// ```
 pub fn inject_context<C: Carrier + ?Sized>(cx: &Context, carrier: &mut C) {
     opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.inject_context(cx, &mut AsInjector(carrier));
@@ -42,9 +75,25 @@ pub fn inject_context<C: Carrier + ?Sized>(cx: &Context, carrier: &mut C) {
 
 /// Reads a context from `carrier` with the global propagator; an empty
 /// context (no remote parent) when the carrier holds none or an invalid one.
+///
+/// The result never depends on the current context: inside a span, a carrier
+/// without a valid `traceparent` still gives a context without a span
+/// (OpenTelemetry's `TextMapPropagator::extract` would start from
+/// `Context::current()` and hand back the current span).
+///
+/// Make it the parent of a span with `tracing-opentelemetry`'s
+/// `OpenTelemetrySpanExt::set_parent`, before the span is entered.
+///
+/// ```
+/// use tracing_opentelemetry::OpenTelemetrySpanExt;
+///
+/// let headers = http::HeaderMap::new();
+/// let span = tracing::info_span!("request", otel.kind = "server");
+/// let _ = span.set_parent(tracelink::propagation::extract(&headers));
+/// ```
 pub fn extract<C: Carrier + ?Sized>(carrier: &C) -> Context {
     opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&AsExtractor(carrier))
+        propagator.extract_with_context(&Context::new(), &AsExtractor(carrier))
     })
 }
 
@@ -72,5 +121,21 @@ impl<C: Carrier + ?Sized> Extractor for AsExtractor<'_, C> {
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
         let all = self.0.get_all(key);
         (!all.is_empty()).then_some(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn propagators_are_debug_send_sync_and_global_ready() {
+        fn assert_traits<T: std::fmt::Debug + Clone + Default + Send + Sync + 'static>() {}
+        assert_traits::<TraceContextPropagator>();
+        assert_traits::<BaggagePropagator>();
+        // Both can be OpenTelemetry's global propagator.
+        fn global<T: opentelemetry::propagation::TextMapPropagator + Send + Sync + 'static>() {}
+        global::<TraceContextPropagator>();
+        global::<BaggagePropagator>();
     }
 }
