@@ -12,15 +12,15 @@ echo "== test dependencies (Prometheus, the Python OpenMetrics parser)"
 bash scripts/install-test-deps.sh
 
 echo "== building"
-cargo build --all-targets --locked 2>&1 | tail -n 3
+cargo build --all-targets --locked --features tower,reqwest 2>&1 | tail -n 3
 
 echo "== feature combinations"
-for features in "" grpc http; do
+for features in "" grpc http tower reqwest; do
   cargo check --lib --locked --no-default-features --features "$features" 2>&1 | tail -n 1
 done
 
 echo "== tests"
-cargo test --all-targets --locked
+cargo test --all-targets --locked --features tower,reqwest
 
 echo "== doc tests"
-cargo test --doc --locked
+cargo test --doc --locked --features tower,reqwest
