@@ -3,8 +3,11 @@
 #
 #   * Debian's `prometheus` server (2.42 on bookworm), run by the tests
 #     themselves on a free loopback port: the system service is never started;
-#   * a Python venv at target/test-venv with the official `prometheus_client`,
-#     whose OpenMetrics parser tests/tools/openmetrics_check.py uses.
+#   * a Python venv at target/test-venv with the pinned packages of
+#     tests/tools/requirements.txt: the official `prometheus_client`, whose
+#     OpenMetrics parser tests/tools/openmetrics_check.py uses, and the
+#     OpenTelemetry Python SDK with its OTLP/HTTP exporter, the other side of
+#     the cross-language tests.
 #
 #   bash scripts/install-test-deps.sh      # as root (CI runs it so, CI=true)
 #
@@ -14,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PROMETHEUS_CLIENT_VERSION=0.26.0
+REQUIREMENTS=tests/tools/requirements.txt
 VENV=target/test-venv
 export DEBIAN_FRONTEND=noninteractive
 
@@ -106,18 +109,26 @@ stop_system_prometheus
 
 # ---------------------------------------------------------------------- venv
 
+# Every pinned package at its version, and the modules the tests import.
 venv_ok() {
   [ -x "$VENV/bin/python" ] &&
-    "$VENV/bin/python" - "$PROMETHEUS_CLIENT_VERSION" <<'EOF' >/dev/null 2>&1
+    "$VENV/bin/python" - "$REQUIREMENTS" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if line:
+        name, pinned = line.split("==")
+        if version(name) != pinned:
+            sys.exit(1)
 import prometheus_client.openmetrics.parser  # noqa: F401
-sys.exit(version("prometheus_client") != sys.argv[1])
+import opentelemetry.sdk.trace  # noqa: F401
+import opentelemetry.exporter.otlp.proto.http.trace_exporter  # noqa: F401
 EOF
 }
 
 if venv_ok; then
-  log "$VENV already has prometheus_client $PROMETHEUS_CLIENT_VERSION"
+  log "$VENV already has every package of $REQUIREMENTS"
 else
   python="${PYTHON:-python3}"
   if ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -135,13 +146,13 @@ else
     mkdir -p "$(dirname "$VENV")"
     "$python" -m venv "$VENV"
   fi
-  log "pip install prometheus_client==$PROMETHEUS_CLIENT_VERSION into $VENV"
+  log "pip install -r $REQUIREMENTS into $VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-input \
-    "prometheus_client==$PROMETHEUS_CLIENT_VERSION"
-  venv_ok || { log "prometheus_client did not install in $VENV"; exit 1; }
+    -r "$REQUIREMENTS"
+  venv_ok || { log "the packages of $REQUIREMENTS did not install in $VENV"; exit 1; }
 fi
 
 # -------------------------------------------------------------------- verify
 
 log "prometheus: $(prometheus --version 2>&1 | head -n 1)"
-log "python: $("$VENV/bin/python" -c 'import sys, prometheus_client; from importlib.metadata import version; print(sys.version.split()[0], "prometheus_client", version("prometheus_client"))')"
+log "python: $("$VENV/bin/python" -c 'import sys; from importlib.metadata import version; print(sys.version.split()[0], "prometheus_client", version("prometheus_client"), "opentelemetry-sdk", version("opentelemetry-sdk"))')"
