@@ -26,7 +26,7 @@ bin=$(cat /tmp/log-line-bench-path)
 
 count() { # setup lines [callgrind output file]
   LOG_BENCH_SETUP=$1 LOG_BENCH_LINES=$2 OTEL_LOG_LEVEL=none \
-    valgrind --tool=callgrind --callgrind-out-file="${3:-/dev/null}" "$bin" 2>&1 \
+    valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="${3:-/dev/null}" "$bin" 2>&1 \
     | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 

@@ -994,7 +994,7 @@ fn optional_keys_are_reserved_too() {
 fn recording_a_span_field_again_does_not_repeat_it() {
     let harness = Harness::new();
     let line = harness.one(|| {
-        let span = tracing::info_span!("s", n = 1, late = tracing::field::Empty);
+        let span = tracing::info_span!("s", n = 1, late = tracing::field::Empty, z = 3);
         span.record("n", 2);
         span.record("late", "a");
         span.record("late", "b");
@@ -1002,6 +1002,13 @@ fn recording_a_span_field_again_does_not_repeat_it() {
     });
     assert_eq!(line.json["span"]["n"], 2);
     assert_eq!(line.json["span"]["late"], "b");
+    // Each key once, replaced in place, a late one after the others.
+    assert!(
+        line.raw
+            .contains(r#""span":{"name":"s","n":2,"z":3,"late":"b"}"#),
+        "{}",
+        line.raw
+    );
 }
 
 #[test]

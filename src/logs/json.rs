@@ -290,24 +290,88 @@ mod proto_tests {
     }
 }
 
-/// Renders each field on its own as `,"name":value`, keeping the names, so a
-/// span's fields can be merged when they are recorded again.
+/// Renders fields as `,"name":value` into one string, noting where each one
+/// ends, so a span's fields are written once and merged when recorded again.
 pub(crate) struct Segments {
-    pub(crate) reserved: &'static [&'static str],
-    pub(crate) segments: Vec<(&'static str, String)>,
+    reserved: &'static [&'static str],
+    text: String,
+    /// Each field's name and the end of its segment in `text`.
+    ends: Vec<(&'static str, usize)>,
 }
 
 impl Segments {
+    pub(crate) fn new(reserved: &'static [&'static str]) -> Self {
+        Self {
+            reserved,
+            text: String::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every field, `,"name":value`, in order.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
     fn one(&mut self, field: &Field, write: impl FnOnce(&mut FieldWriter<'_>)) {
-        let mut out = String::new();
+        let start = self.text.len();
         write(&mut FieldWriter {
-            out: &mut out,
+            out: &mut self.text,
             message_key: None,
             reserved: self.reserved,
         });
-        if !out.is_empty() {
-            self.segments.push((field.name(), out));
+        if self.text.len() > start {
+            self.ends.push((field.name(), self.text.len()));
         }
+    }
+
+    /// Each field's name and segment.
+    fn pieces(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|&(_, end)| end));
+        self.ends
+            .iter()
+            .zip(starts)
+            .map(|(&(name, end), start)| (name, &self.text[start..end]))
+    }
+
+    /// Adds `new`'s fields, replacing those recorded before under the same
+    /// name in place.
+    pub(crate) fn merge(&mut self, new: Segments) {
+        if !new
+            .ends
+            .iter()
+            .any(|(name, _)| self.position(name).is_some())
+        {
+            let offset = self.text.len();
+            self.text.push_str(&new.text);
+            self.ends
+                .extend(new.ends.iter().map(|&(name, end)| (name, offset + end)));
+            return;
+        }
+        let mut merged = Segments::new(self.reserved);
+        for (name, piece) in self.pieces() {
+            let piece = match new.position(name) {
+                Some(at) => new.pieces().nth(at).map_or(piece, |(_, p)| p),
+                None => piece,
+            };
+            merged.text.push_str(piece);
+            merged.ends.push((name, merged.text.len()));
+        }
+        for (name, piece) in new.pieces() {
+            if self.position(name).is_none() {
+                merged.text.push_str(piece);
+                merged.ends.push((name, merged.text.len()));
+            }
+        }
+        *self = merged;
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.ends.iter().position(|&(known, _)| known == name)
     }
 }
 

@@ -19,37 +19,9 @@ use crate::context::{span_ids, SpanIds};
 /// The ECS version the `ecs` style writes.
 const ECS_VERSION: &str = "8.11.0";
 
-/// A span's fields, each rendered once as `,"name":value`, and their
-/// concatenation, which every line copies.
-struct SpanFields {
-    fields: Vec<(&'static str, String)>,
-    text: String,
-}
-
-impl SpanFields {
-    fn new(fields: Vec<(&'static str, String)>) -> Self {
-        let mut new = SpanFields {
-            fields: Vec::new(),
-            text: String::new(),
-        };
-        new.merge(fields);
-        new
-    }
-
-    /// Adds `new` fields, replacing those recorded before under the same name.
-    fn merge(&mut self, new: Vec<(&'static str, String)>) {
-        for (name, segment) in new {
-            match self.fields.iter_mut().find(|(known, _)| *known == name) {
-                Some(existing) => existing.1 = segment,
-                None => self.fields.push((name, segment)),
-            }
-        }
-        self.text.clear();
-        for (_, segment) in &self.fields {
-            self.text.push_str(segment);
-        }
-    }
-}
+/// A span's fields, each rendered once as `,"name":value`; every line in the
+/// span copies their concatenation.
+struct SpanFields(Segments);
 
 /// Span field names the span object itself uses.
 const SPAN_RESERVED: &[&str] = &["name"];
@@ -275,7 +247,7 @@ impl JsonLayer {
         json::string(out, span.name());
         let extensions = span.extensions();
         if let Some(fields) = extensions.get::<SpanFields>() {
-            out.push_str(&fields.text);
+            out.push_str(fields.0.text());
         }
         out.push('}');
         extensions.get::<SpanIds>().copied()
@@ -358,17 +330,13 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
-        let mut segments = Segments {
-            reserved: SPAN_RESERVED,
-            segments: Vec::new(),
-        };
+        let mut segments = Segments::new(SPAN_RESERVED);
         attrs.record(&mut segments);
         // Most spans carry no fields; they cost no extension at all.
-        if segments.segments.is_empty() {
+        if segments.is_empty() {
             return;
         }
-        span.extensions_mut()
-            .insert(SpanFields::new(segments.segments));
+        span.extensions_mut().insert(SpanFields(segments));
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -378,18 +346,15 @@ where
         let Some(span) = ctx.span(id) else { return };
         // Format before taking the extensions: a Debug impl may log, and
         // logging inside this span reads them.
-        let mut segments = Segments {
-            reserved: SPAN_RESERVED,
-            segments: Vec::new(),
-        };
+        let mut segments = Segments::new(SPAN_RESERVED);
         values.record(&mut segments);
-        let mut extensions = span.extensions_mut();
-        if segments.segments.is_empty() {
+        if segments.is_empty() {
             return;
         }
+        let mut extensions = span.extensions_mut();
         match extensions.get_mut::<SpanFields>() {
-            Some(fields) => fields.merge(segments.segments),
-            None => extensions.insert(SpanFields::new(segments.segments)),
+            Some(fields) => fields.0.merge(segments),
+            None => extensions.insert(SpanFields(segments)),
         }
     }
 
