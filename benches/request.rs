@@ -27,28 +27,42 @@
 //! `./scripts/bench-metrics-instructions.sh` counts instructions per request
 //! under callgrind, which does not move.
 //!
-//! Measured 2026-11-21, 2-core x86_64 VM (instructions per request:
-//! callgrind, `scripts/bench-metrics-instructions.sh request`, export threads
-//! included; repeatable to about 1%):
+//! Measured 2026-11-22, 2-core x86_64 VM (instructions per request:
+//! callgrind with `--fair-sched=yes`, `scripts/bench-metrics-instructions.sh
+//! request`, export and collector threads included; the lowest and highest
+//! of 2 to 5 runs, other builds running on the machine at the same time,
+//! which moves the background threads' share by a few percent; without
+//! `--fair-sched` the spread is twice as wide):
 //!
-//! | setup                                   | instructions |
-//! |-----------------------------------------|-------------:|
-//! | tracelink                               |       52,732 |
-//! | stock (fmt json + ids, otel SDK, m-e-p) |      118,089 |
-//! | fastrace + logforth + prometheus-client |       38,823 |
+//! | setup                                   | instructions      | ns (summary) | allocations |
+//! |-----------------------------------------|------------------:|-------------:|------------:|
+//! | tracelink                               |  37,996 –  38,806 |        6,285 |        29.0 |
+//! | stock (fmt json + ids, otel SDK, m-e-p) | 117,176 – 118,790 |       17,484 |        70.1 |
+//! | fastrace + logforth + prometheus-client |  39,164 –  39,751 |        5,998 |        38.8 |
 //!
-//! Ratios by instructions: tracelink / stock 0.45 (target <= 0.35, NOT met);
-//! tracelink / fastrace 1.36 (target <= 1.0, NOT met). Time and allocations:
-//! the summary of `cargo bench --bench request` (not yet recorded here).
+//! Ratios, same run: tracelink / stock 0.32 (37,996 / 118,444; target
+//! <= 0.35, met), tracelink / fastrace 0.96 (37,996 / 39,751; target <= 1.0,
+//! met, narrowly: 0.98 in the worst pairing). By time, with compilers busy
+//! on both cores: 0.36 and 1.05 (one run; time on this VM moves by ±30%).
 //!
-//! Where tracelink's 52,700 go (callgrind, inclusive, per request): the
-//! `tracing-opentelemetry` layer ~24,000 (`on_event` ~7,500 for the two span
-//! events, `on_enter` ~5,300, `on_new_span` ~5,000, `on_close` ~4,700), the
-//! export thread ~5,900 (of which dropping `SpanData` in the discarding
-//! exporter ~3,900), the JSON layer ~10,400 for two lines plus ~3,600 in
-//! `on_new_span`; metrics, exemplars included, about 1,000 (2%). The gap to
-//! fastrace is `tracing-opentelemetry`'s per-span and per-event work, as
-//! `benches/span.rs` and `benches/log_line.rs` describe, not the metrics.
+//! How it got there from 52,700 (2026-11-21): `INFO` events stay log lines
+//! and no longer become span events (`TRACELINK_SPAN_EVENTS`, default `warn`:
+//! -7,500); the JSON layer reads a line's ids from what the OpenTelemetry
+//! layer noted when it entered the span, instead of asking
+//! `tracing-opentelemetry` through the dispatcher and caching them in the
+//! span's extensions (-2,800); spans without fields get no extension; a
+//! span's fields render into one string; the date part of timestamps is
+//! reused within a second; ids go to hex a word at a time.
+//!
+//! Where tracelink's ~38,000 go now (callgrind, inclusive, per request):
+//! `tracing-opentelemetry`'s layer ~17,000 for the four spans (`on_new_span`
+//! 5,200, `on_enter` 5,300 of which starting the span in tracelink's tracer
+//! 2,100, `on_close` 4,700, `on_exit` 1,900), the registry's own span
+//! bookkeeping ~6,000, the JSON layer ~7,000 for the two lines, the export
+//! thread ~4,000 (turning records into `SpanData`, and the discarding
+//! exporter dropping them), metrics with exemplars ~1,000. The rest of the
+//! gap to fastrace is `tracing-opentelemetry`'s per-span work, as
+//! `benches/span.rs` describes.
 
 #[path = "support/out.rs"]
 mod out;

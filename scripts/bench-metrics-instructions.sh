@@ -30,9 +30,12 @@ for line in sys.stdin:
         print(m["executable"])' "$1"
 }
 
+# TOGGLE, when set, counts only inside that function (the recording cases
+# run on one thread, and their setup, which calibrates clocks, varies).
 count() { # bin var-prefix setup n [callgrind output file]
   env "$2_BENCH_SETUP=$3" "$2_BENCH_$6=$4" OTEL_LOG_LEVEL=none \
-    valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="${5:-/dev/null}" "$1" 2>&1 \
+    valgrind --tool=callgrind --fair-sched=yes ${TOGGLE:+--toggle-collect=$TOGGLE} \
+      --callgrind-out-file="${5:-/dev/null}" "$1" 2>&1 \
     | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 
@@ -48,7 +51,7 @@ if [ "$which" = all ] || [ "$which" = metrics ]; then
   printf '%-40s %14s\n' "metrics setup" instructions/op
   for lib in tracelink prometheus prometheus_client; do
     for op in macro_counter macro_histogram handle_counter handle_histogram; do
-      row "$bin" METRICS OPS "${op}_${lib}" 2000 12000 10000 metrics
+      TOGGLE=metrics::run row "$bin" METRICS OPS "${op}_${lib}" 2000 12000 10000 metrics
     done
   done
   for lib in tracelink prometheus_client prometheus; do

@@ -49,9 +49,15 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 ///   spaces and tabs around members are ignored. More than 32 members, a key
 ///   or a value outside the spec's grammar, or a member without `=` drops the
 ///   whole `tracestate` (never the `traceparent`). Of two members with the
-///   same key, the first is kept (the spec allows dropping duplicates). A
-///   member that is valid but that OpenTelemetry's [`TraceState`] cannot hold
-///   is dropped alone.
+///   same key, the first is kept (the spec allows dropping duplicates).
+/// - **Keys OpenTelemetry cannot hold.** OpenTelemetry's [`TraceState`]
+///   checks keys against the spec's older grammar (at most one `@`, at most
+///   13 characters after it), so members such as `foo@@bar=1` or
+///   `t@vvvvvvvvvvvvvvv=1`, valid today, cannot be in it. They are kept in
+///   the extracted [`Context`] instead, beside the span context, and sent on
+///   in place by every span of the same trace started in that context, as
+///   the spec requires. The `TraceState` (and so the exported span's
+///   `trace_state`) holds the other members only.
 /// - **Limits.** tracelink writes at most 512 characters of `tracestate`
 ///   (the spec's minimum). Beyond that, whole members are dropped, never
 ///   cut: first the largest of those over 128 characters, then from the
@@ -114,7 +120,12 @@ impl TextMapPropagator for TraceContextPropagator {
             return;
         }
         injector.set(TRACEPARENT, traceparent(context));
-        let state = tracestate(context.trace_state());
+        let state = match cx.get::<ReceivedTraceState>() {
+            Some(received) if received.trace_id == context.trace_id() => {
+                tracestate(|| received.merge(context.trace_state()).into_iter())
+            }
+            _ => tracestate(|| context.trace_state().into_iter()),
+        };
         // The spec asks not to send an empty `tracestate`.
         if !state.is_empty() {
             injector.set(TRACESTATE, state);
@@ -123,7 +134,10 @@ impl TextMapPropagator for TraceContextPropagator {
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
         match extract_span_context(extractor) {
-            Some(context) => cx.with_remote_span_context(context),
+            Some((context, None)) => cx.with_remote_span_context(context),
+            Some((context, Some(received))) => {
+                cx.with_remote_span_context(context).with_value(received)
+            }
             None => cx.clone(),
         }
     }
@@ -135,8 +149,11 @@ impl TextMapPropagator for TraceContextPropagator {
 }
 
 /// The remote span context in `extractor`, if it holds exactly one valid
-/// `traceparent`.
-fn extract_span_context(extractor: &dyn Extractor) -> Option<SpanContext> {
+/// `traceparent`; with the whole `tracestate` when `TraceState` cannot hold
+/// all of it.
+fn extract_span_context(
+    extractor: &dyn Extractor,
+) -> Option<(SpanContext, Option<ReceivedTraceState>)> {
     let values = extractor.get_all(TRACEPARENT)?;
     // Two headers, or two values folded into one, mean the caller is confused:
     // restart the trace.
@@ -147,10 +164,53 @@ fn extract_span_context(extractor: &dyn Extractor) -> Option<SpanContext> {
         return None;
     }
     let (trace_id, span_id, flags) = parse_traceparent(value)?;
-    let state = extractor
-        .get_all(TRACESTATE)
-        .map_or(TraceState::NONE, |values| parse_tracestate(&values));
-    Some(SpanContext::new(trace_id, span_id, flags, true, state))
+    let (state, received) = match extractor.get_all(TRACESTATE) {
+        Some(values) => parse_tracestate(&values, trace_id),
+        None => (TraceState::NONE, None),
+    };
+    Some((
+        SpanContext::new(trace_id, span_id, flags, true, state),
+        received,
+    ))
+}
+
+/// A `tracestate` as received, when some of its members could not go into
+/// the `TraceState` (see [`TraceContextPropagator`]): kept in the extracted
+/// context, which the spans started in it inherit, for injection to send
+/// them on.
+#[derive(Debug)]
+struct ReceivedTraceState {
+    /// The trace it came with: a span of another trace does not send it.
+    trace_id: TraceId,
+    /// Every valid member, in order, each key once, and whether the
+    /// `TraceState` holds it.
+    members: Vec<(String, String, bool)>,
+}
+
+impl ReceivedTraceState {
+    /// The members to send for a span of this trace whose `TraceState` is
+    /// `state`: first the members `state` added or updated (on the left, as
+    /// the spec says), then the received ones in their order, less those
+    /// `state` deleted or updated; the ones `state` could not hold stay in
+    /// place among them.
+    fn merge<'a>(&'a self, state: &'a TraceState) -> Vec<(&'a str, &'a str)> {
+        let received = |key: &str, value: &str| {
+            self.members
+                .iter()
+                .any(|(k, v, held)| *held && k == key && v == value)
+        };
+        let mut out: Vec<(&str, &str)> = state
+            .into_iter()
+            .filter(|&(key, value)| !received(key, value))
+            .collect();
+        out.extend(
+            self.members
+                .iter()
+                .filter(|(key, value, held)| !held || state.get(key) == Some(value.as_str()))
+                .map(|(key, value, _)| (key.as_str(), value.as_str())),
+        );
+        out
+    }
 }
 
 /// Decodes a `traceparent` value; `None` if it is invalid in any way.
@@ -199,8 +259,12 @@ fn traceparent(context: &SpanContext) -> String {
 }
 
 /// Reads the `tracestate` header values, joined in order. Any invalid member,
-/// or more than 32, gives an empty state.
-fn parse_tracestate(values: &[&str]) -> TraceState {
+/// or more than 32, gives an empty state. The whole list comes along when the
+/// `TraceState` cannot hold all of it.
+fn parse_tracestate(
+    values: &[&str],
+    trace_id: TraceId,
+) -> (TraceState, Option<ReceivedTraceState>) {
     let mut members = [("", ""); MAX_MEMBERS];
     let mut kept = 0;
     let mut seen = 0;
@@ -211,13 +275,13 @@ fn parse_tracestate(values: &[&str]) -> TraceState {
         }
         seen += 1;
         if seen > MAX_MEMBERS {
-            return TraceState::NONE;
+            return (TraceState::NONE, None);
         }
         let Some((key, value)) = member.split_once('=') else {
-            return TraceState::NONE;
+            return (TraceState::NONE, None);
         };
         if !valid_key(key) || !valid_value(value) {
-            return TraceState::NONE;
+            return (TraceState::NONE, None);
         }
         // Duplicates: the first one wins, as in the W3C test suite's reference.
         if members[..kept].iter().all(|(k, _)| *k != key) {
@@ -225,30 +289,41 @@ fn parse_tracestate(values: &[&str]) -> TraceState {
             kept += 1;
         }
     }
-    trace_state(&members[..kept])
-}
-
-/// A `TraceState` of these valid members. A member OpenTelemetry refuses (its
-/// key check is older than the spec's grammar: it allows one `@`, followed by
-/// at most 13 characters) is dropped, and the rest kept.
-fn trace_state(members: &[(&str, &str)]) -> TraceState {
+    let members = &members[..kept];
     if let Ok(state) = TraceState::from_key_value(members.iter().copied()) {
-        return state;
+        return (state, None);
     }
-    // Rare: find the members it refuses, one by one.
-    let accepted = members
+    // Rare: OpenTelemetry refuses some of these valid members (its key check
+    // is older than the spec's grammar: it allows one `@`, followed by at most
+    // 13 characters). The `TraceState` gets the others; the whole list is
+    // kept beside it.
+    let members: Vec<(String, String, bool)> = members
         .iter()
-        .filter(|(key, value)| TraceState::NONE.insert(*key, *value).is_ok());
-    TraceState::from_key_value(accepted.copied()).unwrap_or(TraceState::NONE)
+        .map(|&(key, value)| {
+            let held = TraceState::NONE.insert(key, value).is_ok();
+            (key.to_owned(), value.to_owned(), held)
+        })
+        .collect();
+    let held = members
+        .iter()
+        .filter(|(_, _, held)| *held)
+        .map(|(k, v, _)| (k.as_str(), v.as_str()));
+    let state = TraceState::from_key_value(held).unwrap_or(TraceState::NONE);
+    let received = ReceivedTraceState { trace_id, members };
+    (state, Some(received))
 }
 
-/// The `tracestate` header for `state`: valid members only, each key once, at
-/// most 32 of them, and at most 512 characters, dropping whole members.
-fn tracestate(state: &TraceState) -> String {
+/// The `tracestate` header for these members (`members()` lists them, and is
+/// called twice): valid members only, each key once, at most 32 of them, and
+/// at most 512 characters, dropping whole members.
+fn tracestate<'a, I>(members: impl Fn() -> I) -> String
+where
+    I: Iterator<Item = (&'a str, &'a str)>,
+{
     let mut sizes = [0usize; MAX_MEMBERS];
     let mut keep = [false; MAX_MEMBERS];
     let mut keys = [""; MAX_MEMBERS];
-    for (i, (key, value)) in state.into_iter().take(MAX_MEMBERS).enumerate() {
+    for (i, (key, value)) in members().take(MAX_MEMBERS).enumerate() {
         keys[i] = key;
         let repeated = (0..i).any(|j| keep[j] && keys[j] == key);
         if valid_key(key) && valid_value(value) && !repeated {
@@ -275,7 +350,7 @@ fn tracestate(state: &TraceState) -> String {
         total = length(&keep);
     }
     let mut out = String::with_capacity(total);
-    for (i, (key, value)) in state.into_iter().take(MAX_MEMBERS).enumerate() {
+    for (i, (key, value)) in members().take(MAX_MEMBERS).enumerate() {
         if keep[i] {
             if !out.is_empty() {
                 out.push(',');
@@ -683,11 +758,131 @@ mod tests {
     #[test]
     fn tracestate_keys_with_several_at_signs_are_valid_but_not_representable() {
         // Level 2's grammar allows them; OpenTelemetry's TraceState does not,
-        // so only that member is dropped.
-        for key in ["foo@@bar", "foo@bar@baz", "t@vvvvvvvvvvvvvvv"] {
+        // so the TraceState holds the other members only.
+        let long_vendor = format!("{}@{}", "t".repeat(241), "v".repeat(14));
+        for key in ["foo@@bar", "foo@bar@baz", "t@vvvvvvvvvvvvvvv", &long_vendor] {
             assert!(valid_key(key), "{key}");
             let s = state(&[&format!("{key}=1,bar=2")]);
             assert_eq!(s.header(), "bar=2", "{key}");
+        }
+    }
+
+    /// Extracts from `headers`, then injects what a span of that context
+    /// sends: `span` gives its context from the remote one.
+    fn sent(
+        headers: &[(&str, &str)],
+        span: impl Fn(&SpanContext) -> SpanContext,
+    ) -> Vec<(String, String)> {
+        let cx = extract(headers);
+        let child = span(cx.span().span_context());
+        let cx = cx.with_remote_span_context(child);
+        let mut carrier = Vec::new();
+        TraceContextPropagator::new()
+            .inject_context(&cx, &mut crate::propagation::AsInjector(&mut carrier));
+        carrier
+    }
+
+    /// A span of the same trace, with `state`.
+    fn child(parent: &SpanContext, state: TraceState) -> SpanContext {
+        SpanContext::new(
+            parent.trace_id(),
+            SpanId::from(0x1111_2222_3333_4444),
+            parent.trace_flags(),
+            false,
+            state,
+        )
+    }
+
+    #[test]
+    fn members_the_trace_state_cannot_hold_are_sent_on_in_place() {
+        let tp = parent("01");
+        let received = "a=1,foo@@bar=2,b=3,t@vvvvvvvvvvvvvvv=4,c=5";
+        let headers = [("traceparent", tp.as_str()), ("tracestate", received)];
+        // A child with the same TraceState, as the tracer makes it.
+        let out = sent(&headers, |remote| {
+            child(remote, remote.trace_state().clone())
+        });
+        assert_eq!(header(&out, "tracestate"), Some(received));
+        // Across two headers, with duplicates and spaces.
+        let out = sent(
+            &[
+                ("traceparent", tp.as_str()),
+                ("tracestate", " foo@bar@baz=1 ,a=2"),
+                ("tracestate", "foo@bar@baz=3,b=4"),
+            ],
+            |remote| child(remote, remote.trace_state().clone()),
+        );
+        assert_eq!(header(&out, "tracestate"), Some("foo@bar@baz=1,a=2,b=4"));
+        // A member added on the left, as the spec says to add one.
+        let out = sent(&headers, |remote| {
+            child(
+                remote,
+                remote.trace_state().insert("tl", "x").expect("valid"),
+            )
+        });
+        assert_eq!(
+            header(&out, "tracestate"),
+            Some("tl=x,a=1,foo@@bar=2,b=3,t@vvvvvvvvvvvvvvv=4,c=5")
+        );
+        // A received member updated: it moves left, the others stay in order.
+        let out = sent(&headers, |remote| {
+            child(
+                remote,
+                remote.trace_state().insert("b", "9").expect("valid"),
+            )
+        });
+        assert_eq!(
+            header(&out, "tracestate"),
+            Some("b=9,a=1,foo@@bar=2,t@vvvvvvvvvvvvvvv=4,c=5")
+        );
+        // One deleted.
+        let out = sent(&headers, |remote| {
+            child(remote, remote.trace_state().delete("a").expect("valid"))
+        });
+        assert_eq!(
+            header(&out, "tracestate"),
+            Some("foo@@bar=2,b=3,t@vvvvvvvvvvvvvvv=4,c=5")
+        );
+        // Only these members.
+        let out = sent(
+            &[("traceparent", tp.as_str()), ("tracestate", "foo@@bar=1")],
+            |remote| child(remote, remote.trace_state().clone()),
+        );
+        assert_eq!(header(&out, "tracestate"), Some("foo@@bar=1"));
+    }
+
+    #[test]
+    fn a_span_of_another_trace_does_not_send_them() {
+        let tp = parent("01");
+        let headers = [
+            ("traceparent", tp.as_str()),
+            ("tracestate", "foo@@bar=1,a=2"),
+        ];
+        let out = sent(&headers, |_| {
+            SpanContext::new(
+                TraceId::from(7),
+                SpanId::from(8),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::NONE,
+            )
+        });
+        assert_eq!(header(&out, "tracestate"), None);
+        assert_eq!(
+            header(&out, "traceparent"),
+            Some("00-00000000000000000000000000000007-0000000000000008-01")
+        );
+    }
+
+    #[test]
+    fn an_invalid_tracestate_keeps_nothing_aside() {
+        let tp = parent("01");
+        for tracestate in ["foo@@bar=1,@x=2", "foo@@bar=1,a=", "foo@@bar=1,FOO=2"] {
+            let out = sent(
+                &[("traceparent", tp.as_str()), ("tracestate", tracestate)],
+                |remote| child(remote, remote.trace_state().clone()),
+            );
+            assert_eq!(header(&out, "tracestate"), None, "{tracestate}");
         }
     }
 
