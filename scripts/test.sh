@@ -12,7 +12,7 @@ echo "== test dependencies (Prometheus, the Python OpenMetrics parser)"
 bash scripts/install-test-deps.sh
 
 echo "== building"
-cargo build --all-targets --locked --features tower,reqwest 2>&1 | tail -n 3
+cargo build --workspace --all-targets --locked --features tower,reqwest 2>&1 | tail -n 3
 
 echo "== feature combinations"
 for features in "" grpc http tower reqwest; do
@@ -20,7 +20,7 @@ for features in "" grpc http tower reqwest; do
 done
 
 echo "== tests"
-cargo test --all-targets --locked --features tower,reqwest
+cargo test --workspace --all-targets --locked --features tower,reqwest
 
 echo "== doc tests"
 cargo test --doc --locked --features tower,reqwest

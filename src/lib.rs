@@ -20,7 +20,8 @@
 //!
 //! `config` (builder + env) → `init` (Registry + `tracing-opentelemetry` layer)
 //! → [`Tracer`] (samples first, records inline) → a bounded lock-free queue →
-//! one export thread (OTLP gRPC or HTTP/protobuf, console, or your exporter) →
+//! one export thread (OTLP gRPC or HTTP/protobuf, console, a local file
+//! ([`store`]), or your exporter) →
 //! [`Guard`] (flush on drop, one timeout for everything).
 //!
 //! ## Log lines
@@ -78,6 +79,7 @@ mod init;
 mod logs;
 mod metrics;
 pub mod propagation;
+pub mod store;
 mod trace;
 
 pub use config::{BatchConfig, Builder, Compression, Config, Propagator, Protocol, TracesExporter};
@@ -112,6 +114,7 @@ pub mod env {
         OTEL_TRACES_SAMPLER_ARG, OTEL_TRACES_SAMPLER_DEFAULT, RUST_LOG, RUST_LOG_DEFAULT,
         TRACELINK_LOG_FORMAT, TRACELINK_LOG_NON_BLOCKING, TRACELINK_LOG_STYLE,
         TRACELINK_SHUTDOWN_TIMEOUT, TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT, TRACELINK_SPAN_EVENTS,
-        TRACELINK_STRICT_CONFIG,
+        TRACELINK_STRICT_CONFIG, TRACELINK_TRACES_FILE, TRACELINK_TRACES_FILE_DEFAULT,
+        TRACELINK_TRACES_FILE_MAX_BYTES, TRACELINK_TRACES_FILE_MAX_BYTES_DEFAULT,
     };
 }

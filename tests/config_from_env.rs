@@ -501,6 +501,7 @@ fn public_types_are_debug_send_sync() {
     check::<tracelink::MetricsRecorder>();
     check::<tracelink::MetricsHandle>();
     check::<tracelink::MetricsConfig>();
+    check::<tracelink::store::TraceFile>();
 }
 
 #[test]
@@ -607,4 +608,128 @@ fn metrics_settings() {
         .unwrap();
     assert_eq!(c.prometheus_listener(), ("127.0.0.1", 0));
     assert!(!c.metrics());
+}
+
+#[test]
+fn file_exporter_is_one_of_the_list() {
+    let c = config(&[("OTEL_TRACES_EXPORTER", "file")]);
+    assert_eq!(c.traces_exporters(), &[TracesExporter::File]);
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    let c = config(&[("OTEL_TRACES_EXPORTER", "otlp,FILE, console")]);
+    assert_eq!(
+        c.traces_exporters(),
+        &[
+            TracesExporter::Otlp,
+            TracesExporter::File,
+            TracesExporter::Console
+        ]
+    );
+    // Repeats count once, wherever they are.
+    let c = config(&[("OTEL_TRACES_EXPORTER", "file,otlp,file")]);
+    assert_eq!(
+        c.traces_exporters(),
+        &[TracesExporter::File, TracesExporter::Otlp]
+    );
+    let c = config(&[("OTEL_TRACES_EXPORTER", "file,files")]);
+    assert_eq!(c.traces_exporters(), &[TracesExporter::File]);
+    let warning = warning_about(&c, "OTEL_TRACES_EXPORTER");
+    assert!(warning.contains("files"), "{warning}");
+    assert!(
+        warning.contains("expected otlp, console, file or none"),
+        "{warning}"
+    );
+    assert!(warning.ends_with("using file"), "{warning}");
+}
+
+#[test]
+fn trace_file_path_and_size() {
+    let c = config(&[]);
+    assert_eq!(
+        c.traces_file(),
+        std::path::Path::new(".tracelink/traces.jsonl")
+    );
+    assert_eq!(c.traces_file_max_bytes(), 64 * 1024 * 1024);
+
+    let c = config(&[
+        ("TRACELINK_TRACES_FILE", " /var/tmp/shop/traces.jsonl "),
+        ("TRACELINK_TRACES_FILE_MAX_BYTES", "1048576"),
+    ]);
+    assert_eq!(
+        c.traces_file(),
+        std::path::Path::new("/var/tmp/shop/traces.jsonl")
+    );
+    assert_eq!(c.traces_file_max_bytes(), 1 << 20);
+    // Setting the path does not choose the exporter.
+    assert_eq!(c.traces_exporters(), &[TracesExporter::Otlp]);
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+
+    for (value, bytes) in [
+        ("64MiB", 64 << 20),
+        ("64 M", 64 << 20),
+        ("512kib", 512 << 10),
+        ("2G", 2 << 30),
+        ("100MB", 100_000_000),
+        ("7 B", 7),
+    ] {
+        let c = config(&[("TRACELINK_TRACES_FILE_MAX_BYTES", value)]);
+        assert_eq!(c.traces_file_max_bytes(), bytes, "{value}");
+        assert!(c.warnings().is_empty(), "{value}: {:?}", c.warnings());
+    }
+}
+
+#[test]
+fn invalid_trace_file_sizes_warn_and_use_the_default() {
+    for value in [
+        "0",
+        "-1",
+        "64 furlongs",
+        "MiB",
+        "1.5GiB",
+        "99999999999999999999",
+    ] {
+        let c = config(&[("TRACELINK_TRACES_FILE_MAX_BYTES", value)]);
+        assert_eq!(c.traces_file_max_bytes(), 64 * 1024 * 1024, "{value}");
+        let warning = warning_about(&c, "TRACELINK_TRACES_FILE_MAX_BYTES");
+        assert!(warning.contains(&format!("{value:?}")), "{warning}");
+        assert!(warning.ends_with("using 64MiB"), "{warning}");
+    }
+    let error = tracelink::builder()
+        .with_env([("TRACELINK_TRACES_FILE_MAX_BYTES", "lots")])
+        .with_strict_config(true)
+        .config()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("TRACELINK_TRACES_FILE_MAX_BYTES"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_builder_selects_the_file_and_beats_the_env() {
+    let c = tracelink::builder()
+        .with_env([
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("TRACELINK_TRACES_FILE", "from-env.jsonl"),
+            ("TRACELINK_TRACES_FILE_MAX_BYTES", "10"),
+        ])
+        .with_traces_file("from-code.jsonl")
+        .with_traces_file_max_bytes(4096)
+        .config()
+        .unwrap();
+    assert_eq!(c.traces_exporters(), &[TracesExporter::File]);
+    assert_eq!(c.traces_file(), std::path::Path::new("from-code.jsonl"));
+    assert_eq!(c.traces_file_max_bytes(), 4096);
+
+    let c = tracelink::builder()
+        .with_env([("TRACELINK_TRACES_FILE", "from-env.jsonl")])
+        .with_traces_exporters([TracesExporter::Console, TracesExporter::File])
+        .config()
+        .unwrap();
+    assert_eq!(
+        c.traces_exporters(),
+        &[TracesExporter::Console, TracesExporter::File]
+    );
+    assert_eq!(c.traces_file(), std::path::Path::new("from-env.jsonl"));
 }

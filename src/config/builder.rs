@@ -36,6 +36,8 @@ pub struct Builder {
     pub(crate) service_name: Option<String>,
     pub(crate) resource: Vec<KeyValue>,
     pub(crate) exporters: Option<Vec<TracesExporter>>,
+    pub(crate) traces_file: Option<std::path::PathBuf>,
+    pub(crate) traces_file_max_bytes: Option<u64>,
     pub(crate) endpoint: Option<String>,
     pub(crate) traces_endpoint: Option<String>,
     pub(crate) protocol: Option<Protocol>,
@@ -164,6 +166,43 @@ impl Builder {
         exporters: impl IntoIterator<Item = TracesExporter>,
     ) -> Self {
         self.exporters = Some(exporters.into_iter().collect());
+        self
+    }
+
+    /// Also appends spans to the local trace store at `path`, as OTLP/JSON
+    /// lines that `tracelink show TRACE_ID --store PATH` reads (see
+    /// [`crate::store`]): this adds [`TracesExporter::File`] to the exporters
+    /// chosen by code or `OTEL_TRACES_EXPORTER`. A relative path is relative to
+    /// the working directory; missing directories are created.
+    ///
+    /// Defaults to no file; with `OTEL_TRACES_EXPORTER=file`, to
+    /// `.tracelink/traces.jsonl`. Corresponding environment variable:
+    /// `TRACELINK_TRACES_FILE`; this overrides it.
+    ///
+    /// ```
+    /// use tracelink::TracesExporter;
+    ///
+    /// let config = tracelink::builder()
+    ///     .with_env([("OTEL_TRACES_EXPORTER", "otlp")])
+    ///     .with_traces_file("target/traces.jsonl")
+    ///     .config()?;
+    /// assert_eq!(config.traces_exporters(), [TracesExporter::Otlp, TracesExporter::File]);
+    /// assert_eq!(config.traces_file(), std::path::Path::new("target/traces.jsonl"));
+    /// # Ok::<(), tracelink::Error>(())
+    /// ```
+    pub fn with_traces_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.traces_file = Some(path.into());
+        self
+    }
+
+    /// The size past which the trace file is rotated: it becomes
+    /// `traces.jsonl.1` and a new one is started; the newest
+    /// [`ROTATED_FILES`](crate::store::ROTATED_FILES) rotated files are kept.
+    ///
+    /// Defaults to 64 MiB. Corresponding environment variable:
+    /// `TRACELINK_TRACES_FILE_MAX_BYTES`; this overrides it.
+    pub fn with_traces_file_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.traces_file_max_bytes = Some(max_bytes.max(1));
         self
     }
 

@@ -18,7 +18,7 @@ pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
 pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 /// `OTEL_RESOURCE_ATTRIBUTES`: `key=value,...`, values percent-encoded.
 pub const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
-/// `OTEL_TRACES_EXPORTER`: `otlp`, `console` or `none` (a comma-separated list).
+/// `OTEL_TRACES_EXPORTER`: `otlp`, `console`, `file` or `none` (a comma-separated list).
 pub const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
 /// Default for [`OTEL_TRACES_EXPORTER`].
 pub const OTEL_TRACES_EXPORTER_DEFAULT: &str = "otlp";
@@ -110,6 +110,18 @@ pub const TRACELINK_LOG_NON_BLOCKING: &str = "TRACELINK_LOG_NON_BLOCKING";
 pub const GOOGLE_CLOUD_PROJECT: &str = "GOOGLE_CLOUD_PROJECT";
 /// `TRACELINK_STRICT_CONFIG`: `true` turns every invalid value into an error.
 pub const TRACELINK_STRICT_CONFIG: &str = "TRACELINK_STRICT_CONFIG";
+/// `TRACELINK_TRACES_FILE`: the file the `file` exporter appends spans to,
+/// as OTLP/JSON lines (see [`crate::store`]). Setting it does not choose the
+/// exporter: `OTEL_TRACES_EXPORTER=file` (or `otlp,file`) does.
+pub const TRACELINK_TRACES_FILE: &str = "TRACELINK_TRACES_FILE";
+/// Default for [`TRACELINK_TRACES_FILE`], relative to the working directory.
+pub const TRACELINK_TRACES_FILE_DEFAULT: &str = ".tracelink/traces.jsonl";
+/// `TRACELINK_TRACES_FILE_MAX_BYTES`: the size past which the trace file is
+/// rotated: bytes, or with a unit: `64MiB`, `512KiB`, `1GiB` (also `k`, `M`,
+/// `G` for the same binary units, `KB`, `MB`, `GB` for decimal ones).
+pub const TRACELINK_TRACES_FILE_MAX_BYTES: &str = "TRACELINK_TRACES_FILE_MAX_BYTES";
+/// Default for [`TRACELINK_TRACES_FILE_MAX_BYTES`]: 64 MiB.
+pub const TRACELINK_TRACES_FILE_MAX_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;
 
 /// Where spans go (`OTEL_TRACES_EXPORTER`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +131,9 @@ pub enum TracesExporter {
     Otlp,
     /// A readable line per span on stderr, for development.
     Console,
+    /// OTLP/JSON lines in a local file, for `tracelink show` (see
+    /// [`crate::store`]; `TRACELINK_TRACES_FILE`).
+    File,
 }
 
 impl TracesExporter {
@@ -126,6 +141,7 @@ impl TracesExporter {
         match self {
             TracesExporter::Otlp => "otlp",
             TracesExporter::Console => "console",
+            TracesExporter::File => "file",
         }
     }
 }
@@ -286,6 +302,8 @@ pub struct Config {
     pub(crate) service_name: String,
     pub(crate) resource: Vec<opentelemetry::KeyValue>,
     pub(crate) exporters: Vec<TracesExporter>,
+    pub(crate) traces_file: std::path::PathBuf,
+    pub(crate) traces_file_max_bytes: u64,
     pub(crate) endpoint: String,
     pub(crate) protocol: Protocol,
     pub(crate) headers: Vec<(String, String)>,
@@ -329,6 +347,26 @@ impl Config {
     /// The exporters spans go to; empty for `none`.
     pub fn traces_exporters(&self) -> &[TracesExporter] {
         &self.exporters
+    }
+
+    /// The file the `file` exporter appends to (`TRACELINK_TRACES_FILE`).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder()
+    ///     .with_env([("OTEL_TRACES_EXPORTER", "otlp,file")])
+    ///     .config()?;
+    /// assert_eq!(config.traces_file(), std::path::Path::new(".tracelink/traces.jsonl"));
+    /// # Ok(()) }
+    /// ```
+    pub fn traces_file(&self) -> &std::path::Path {
+        &self.traces_file
+    }
+
+    /// The size past which the trace file is rotated
+    /// (`TRACELINK_TRACES_FILE_MAX_BYTES`).
+    pub fn traces_file_max_bytes(&self) -> u64 {
+        self.traces_file_max_bytes
     }
 
     /// The full URL OTLP traces are sent to.

@@ -28,10 +28,22 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         .unwrap_or(DiagLevel::Warn);
 
     let (service_name, resource) = resource(b, &mut env);
-    let exporters = match &b.exporters {
+    let mut exporters = match &b.exporters {
         Some(exporters) => exporters.clone(),
         None => exporters_from_env(&mut env),
     };
+    if b.traces_file.is_some() && !exporters.contains(&TracesExporter::File) {
+        exporters.push(TracesExporter::File);
+    }
+    let traces_file = b.traces_file.clone().unwrap_or_else(|| {
+        env.raw(TRACELINK_TRACES_FILE)
+            .map(|path| std::path::PathBuf::from(path.trim()))
+            .unwrap_or_else(|| TRACELINK_TRACES_FILE_DEFAULT.into())
+    });
+    let traces_file_max_bytes = b.traces_file_max_bytes.unwrap_or_else(|| {
+        env.parse(TRACELINK_TRACES_FILE_MAX_BYTES, "64MiB", parse_size)
+            .unwrap_or(TRACELINK_TRACES_FILE_MAX_BYTES_DEFAULT)
+    });
     let protocol = b
         .protocol
         .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, "", parse_protocol))
@@ -184,6 +196,8 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         service_name,
         resource,
         exporters,
+        traces_file,
+        traces_file_max_bytes,
         endpoint,
         protocol,
         headers,
@@ -317,14 +331,23 @@ fn exporters_from_env(env: &mut EnvReader<'_>) -> Vec<TracesExporter> {
     let mut none = false;
     let mut bad = Vec::new();
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match item.to_ascii_lowercase().as_str() {
-            "otlp" => exporters.push(TracesExporter::Otlp),
-            "console" => exporters.push(TracesExporter::Console),
-            "none" => none = true,
-            _ => bad.push(item.to_owned()),
+        let exporter = match item.to_ascii_lowercase().as_str() {
+            "otlp" => TracesExporter::Otlp,
+            "console" => TracesExporter::Console,
+            "file" => TracesExporter::File,
+            "none" => {
+                none = true;
+                continue;
+            }
+            _ => {
+                bad.push(item.to_owned());
+                continue;
+            }
+        };
+        if !exporters.contains(&exporter) {
+            exporters.push(exporter);
         }
     }
-    exporters.dedup();
     if none {
         exporters.clear();
     }
@@ -345,13 +368,37 @@ fn exporters_from_env(env: &mut EnvReader<'_>) -> Vec<TracesExporter> {
             OTEL_TRACES_EXPORTER,
             &value,
             format!(
-                "unsupported exporter {}; expected otlp, console or none",
+                "unsupported exporter {}; expected otlp, console, file or none",
                 bad.join(", ")
             ),
             result,
         );
     }
     exporters
+}
+
+/// A size in bytes: `67108864`, `64MiB`, `64 M`, `100MB`; at least 1.
+fn parse_size(value: &str) -> Result<u64, String> {
+    let error = || "expected a size in bytes, like 67108864 or 64MiB".to_owned();
+    let digits = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let number: u64 = value[..digits].parse().map_err(|_| error())?;
+    let unit: u64 = match value[digits..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => return Err(error()),
+    };
+    match number.checked_mul(unit) {
+        Some(0) => Err("expected a size greater than 0".into()),
+        Some(bytes) => Ok(bytes),
+        None => Err("too large".into()),
+    }
 }
 
 fn parse_protocol(value: &str) -> Result<Protocol, String> {

@@ -1,5 +1,5 @@
-//! The exporters the export thread drives: OTLP, console, or any SDK
-//! [`SpanExporter`].
+//! The exporters the export thread drives: OTLP, console, the local trace
+//! file, or any SDK [`SpanExporter`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,7 +14,7 @@ use crate::config::{Compression, Protocol};
 use crate::config::{Config, TracesExporter};
 use crate::Error;
 
-type ExportFuture<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + Send + 'a>>;
+pub(crate) type ExportFuture<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + Send + 'a>>;
 
 /// An object-safe [`SpanExporter`].
 pub(crate) trait DynExporter: Send + Sync + std::fmt::Debug {
@@ -95,6 +95,10 @@ pub(crate) fn build(
                 });
             }
             TracesExporter::Console => exporters.push(Box::new(super::console::Console::stderr())),
+            TracesExporter::File => exporters.push(Box::new(super::file::FileExporter::new(
+                config.traces_file.clone(),
+                config.traces_file_max_bytes,
+            ))),
         }
     }
     Ok(exporters)

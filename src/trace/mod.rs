@@ -7,10 +7,11 @@
 //! sampling there, before anything is allocated, keeps a sampled span's data in
 //! one inline record, and on end moves it into a lock-free bounded queue. The
 //! export thread turns records into SDK `SpanData` and hands them to the OTLP
-//! (or console, or your own) exporter, off the request path.
+//! (or console, or local file, or your own) exporter, off the request path.
 
 mod console;
 pub(crate) mod exporter;
+mod file;
 mod ids;
 mod layer;
 pub(crate) mod pipeline;

@@ -1,0 +1,532 @@
+//! Reading OTLP/JSON lines: the few fields `tracelink` shows, borrowed from
+//! the line where possible.
+//!
+//! Lenient where the encoding allows choices: ids in either case, 64-bit
+//! integers as strings or numbers, enums as integers (or, as some writers
+//! do, names), snake_case field names as older Collectors accept them, and
+//! unknown fields ignored, as the OTLP specification asks of receivers.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// One line: an `ExportTraceServiceRequest`.
+#[derive(Deserialize)]
+pub(crate) struct Request<'a> {
+    #[serde(rename = "resourceSpans", alias = "resource_spans", borrow, default)]
+    pub(crate) resource_spans: Vec<ResourceSpans<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ResourceSpans<'a> {
+    #[serde(borrow, default)]
+    pub(crate) resource: Option<Resource<'a>>,
+    #[serde(rename = "scopeSpans", alias = "scope_spans", borrow, default)]
+    pub(crate) scope_spans: Vec<ScopeSpans<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Resource<'a> {
+    #[serde(borrow, default)]
+    pub(crate) attributes: Vec<KeyValue<'a>>,
+}
+
+impl Resource<'_> {
+    /// `service.name`, or `unknown_service` as the specification says.
+    pub(crate) fn service_name(&self) -> String {
+        self.attributes
+            .iter()
+            .find(|kv| kv.key == "service.name")
+            .map(|kv| kv.value.to_string())
+            .unwrap_or_else(|| "unknown_service".into())
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ScopeSpans<'a> {
+    #[serde(borrow, default)]
+    pub(crate) spans: Vec<Span<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Span<'a> {
+    #[serde(rename = "traceId", alias = "trace_id", borrow, default)]
+    pub(crate) trace_id: Cow<'a, str>,
+    #[serde(rename = "spanId", alias = "span_id", borrow, default)]
+    pub(crate) span_id: Cow<'a, str>,
+    #[serde(rename = "parentSpanId", alias = "parent_span_id", borrow, default)]
+    pub(crate) parent_span_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) name: Cow<'a, str>,
+    #[serde(default, deserialize_with = "kind")]
+    pub(crate) kind: i64,
+    #[serde(
+        rename = "startTimeUnixNano",
+        alias = "start_time_unix_nano",
+        default,
+        deserialize_with = "number"
+    )]
+    pub(crate) start: u64,
+    #[serde(
+        rename = "endTimeUnixNano",
+        alias = "end_time_unix_nano",
+        default,
+        deserialize_with = "number"
+    )]
+    pub(crate) end: u64,
+    #[serde(borrow, default)]
+    pub(crate) attributes: Vec<KeyValue<'a>>,
+    #[serde(borrow, default)]
+    pub(crate) events: Vec<Event<'a>>,
+    #[serde(borrow, default)]
+    pub(crate) status: Option<Status<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Event<'a> {
+    #[serde(
+        rename = "timeUnixNano",
+        alias = "time_unix_nano",
+        default,
+        deserialize_with = "number"
+    )]
+    pub(crate) time: u64,
+    #[serde(borrow, default)]
+    pub(crate) name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) attributes: Vec<KeyValue<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Status<'a> {
+    #[serde(borrow, default)]
+    pub(crate) message: Cow<'a, str>,
+    #[serde(default, deserialize_with = "status_code")]
+    pub(crate) code: i64,
+}
+
+/// `status.code` 2.
+pub(crate) const STATUS_ERROR: i64 = 2;
+
+#[derive(Deserialize)]
+pub(crate) struct KeyValue<'a> {
+    #[serde(borrow, default)]
+    pub(crate) key: Cow<'a, str>,
+    #[serde(default)]
+    pub(crate) value: AnyValue,
+}
+
+/// An attribute value, as `tracelink` shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) enum AnyValue {
+    #[default]
+    Empty,
+    String(String),
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    /// Base64, as in the line.
+    Bytes(String),
+    Array(Vec<AnyValue>),
+    Map(Vec<(String, AnyValue)>),
+}
+
+impl fmt::Display for AnyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AnyValue::Empty => Ok(()),
+            AnyValue::String(s) => f.write_str(s),
+            AnyValue::Bool(b) => write!(f, "{b}"),
+            AnyValue::Int(i) => write!(f, "{i}"),
+            AnyValue::Double(d) => write!(f, "{d}"),
+            AnyValue::Bytes(b) => write!(f, "base64:{b}"),
+            AnyValue::Array(values) => {
+                f.write_str("[")?;
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            AnyValue::Map(entries) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}={v}")?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AnyValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AnyValueVisitor)
+    }
+}
+
+struct AnyValueVisitor;
+
+impl<'de> Visitor<'de> for AnyValueVisitor {
+    type Value = AnyValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an OTLP AnyValue object")
+    }
+
+    fn visit_unit<E>(self) -> Result<AnyValue, E> {
+        Ok(AnyValue::Empty)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnyValue, A::Error> {
+        #[derive(Deserialize)]
+        struct Values<T> {
+            #[serde(default = "Vec::new")]
+            values: Vec<T>,
+        }
+        let mut value = AnyValue::Empty;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            value = match &*key {
+                "stringValue" | "string_value" => {
+                    AnyValue::String(map.next_value::<Option<String>>()?.unwrap_or_default())
+                }
+                "boolValue" | "bool_value" => {
+                    AnyValue::Bool(map.next_value::<Option<bool>>()?.unwrap_or_default())
+                }
+                "intValue" | "int_value" => AnyValue::Int(map.next_value::<Int>()?.0),
+                "doubleValue" | "double_value" => AnyValue::Double(map.next_value::<Double>()?.0),
+                "bytesValue" | "bytes_value" => {
+                    AnyValue::Bytes(map.next_value::<Option<String>>()?.unwrap_or_default())
+                }
+                "arrayValue" | "array_value" => {
+                    let array = map.next_value::<Option<Values<AnyValue>>>()?;
+                    AnyValue::Array(array.map(|a| a.values).unwrap_or_default())
+                }
+                "kvlistValue" | "kvlist_value" => {
+                    let list = map.next_value::<Option<Values<KeyValue<'_>>>>()?;
+                    AnyValue::Map(
+                        list.map(|l| l.values)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|kv| (kv.key.into_owned(), kv.value))
+                            .collect(),
+                    )
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+        }
+        Ok(value)
+    }
+}
+
+/// An int64: a decimal string, as OTLP/JSON writes it, or a number.
+struct Int(i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Int;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer, or a string holding one")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+                Ok(Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+                i64::try_from(v).map(Int).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Int, E> {
+                Ok(Int(v as i64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Int, E> {
+                v.trim().parse().map(Int).map_err(E::custom)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Int, E> {
+                Ok(Int(0))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A double: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"` (or a
+/// number in a string).
+struct Double(f64);
+
+impl<'de> Deserialize<'de> for Double {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Double;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number, NaN or Infinity")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Double, E> {
+                Ok(Double(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Double, E> {
+                Ok(Double(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Double, E> {
+                Ok(Double(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Double, E> {
+                match v {
+                    "NaN" => Ok(Double(f64::NAN)),
+                    "Infinity" => Ok(Double(f64::INFINITY)),
+                    "-Infinity" => Ok(Double(f64::NEG_INFINITY)),
+                    other => other.parse().map(Double).map_err(E::custom),
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Double, E> {
+                Ok(Double(0.0))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// An unsigned 64-bit field (times, flags): a string or a number.
+fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an unsigned integer, or a string holding one")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(E::custom)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+            Ok(v as u64)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+            v.trim().parse().map_err(E::custom)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<u64, E> {
+            Ok(0)
+        }
+    }
+    deserializer.deserialize_any(V)
+}
+
+/// An enum: its number, or its name (which OTLP/JSON forbids, but some
+/// writers use).
+fn enumeration<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    names: &'static [&'static str],
+) -> Result<i64, D::Error> {
+    struct V(&'static [&'static str]);
+    impl Visitor<'_> for V {
+        type Value = i64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an enum number or name")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(E::custom)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+            match self.0.iter().position(|name| *name == v) {
+                Some(i) => Ok(i as i64),
+                None => v.parse().map_err(E::custom),
+            }
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<i64, E> {
+            Ok(0)
+        }
+    }
+    deserializer.deserialize_any(V(names))
+}
+
+fn kind<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    enumeration(
+        deserializer,
+        &[
+            "SPAN_KIND_UNSPECIFIED",
+            "SPAN_KIND_INTERNAL",
+            "SPAN_KIND_SERVER",
+            "SPAN_KIND_CLIENT",
+            "SPAN_KIND_PRODUCER",
+            "SPAN_KIND_CONSUMER",
+        ],
+    )
+}
+
+fn status_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    enumeration(
+        deserializer,
+        &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"],
+    )
+}
+
+/// The kind's name, as `tracelink` shows it.
+pub(crate) fn kind_name(kind: i64) -> &'static str {
+    match kind {
+        1 => "internal",
+        2 => "server",
+        3 => "client",
+        4 => "producer",
+        5 => "consumer",
+        _ => "",
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The lighter model `tracelink traces` reads every line with.
+// ---------------------------------------------------------------------------
+
+/// One line, with only what a list of traces needs; attributes and events
+/// are skipped unparsed.
+#[derive(Deserialize)]
+pub(crate) struct SummaryRequest<'a> {
+    #[serde(rename = "resourceSpans", alias = "resource_spans", borrow, default)]
+    pub(crate) resource_spans: Vec<SummaryResourceSpans<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SummaryResourceSpans<'a> {
+    #[serde(borrow, default)]
+    pub(crate) resource: Option<Resource<'a>>,
+    #[serde(rename = "scopeSpans", alias = "scope_spans", borrow, default)]
+    pub(crate) scope_spans: Vec<SummaryScopeSpans<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SummaryScopeSpans<'a> {
+    #[serde(borrow, default)]
+    pub(crate) spans: Vec<SummarySpan<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SummarySpan<'a> {
+    #[serde(rename = "traceId", alias = "trace_id", borrow, default)]
+    pub(crate) trace_id: Cow<'a, str>,
+    #[serde(rename = "spanId", alias = "span_id", borrow, default)]
+    pub(crate) span_id: Cow<'a, str>,
+    #[serde(rename = "parentSpanId", alias = "parent_span_id", borrow, default)]
+    pub(crate) parent_span_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) name: Cow<'a, str>,
+    #[serde(
+        rename = "startTimeUnixNano",
+        alias = "start_time_unix_nano",
+        default,
+        deserialize_with = "number"
+    )]
+    pub(crate) start: u64,
+    #[serde(
+        rename = "endTimeUnixNano",
+        alias = "end_time_unix_nano",
+        default,
+        deserialize_with = "number"
+    )]
+    pub(crate) end: u64,
+    #[serde(default)]
+    pub(crate) status: Option<SummaryStatus>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SummaryStatus {
+    #[serde(default, deserialize_with = "status_code")]
+    pub(crate) code: i64,
+}
+
+// ---------------------------------------------------------------------------
+// Ids
+// ---------------------------------------------------------------------------
+
+/// Decodes hex (either case) into `N` bytes.
+pub(crate) fn decode_hex<const N: usize>(hex: &str) -> Option<[u8; N]> {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        out[i] = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+fn nibble(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_of_every_kind() {
+        let line = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},
+            "scopeSpans":[{"spans":[{"traceId":"4BF92F3577B34DA6A3CE929D0E0E4736","spanId":"00f067aa0ba902b7",
+            "name":"x","kind":"SPAN_KIND_SERVER","startTimeUnixNano":1000,"endTimeUnixNano":"3000",
+            "attributes":[{"key":"i","value":{"intValue":"-5"}},{"key":"n","value":{"intValue":7}},
+              {"key":"d","value":{"doubleValue":"NaN"}},{"key":"b","value":{"boolValue":true}},
+              {"key":"a","value":{"arrayValue":{"values":[{"stringValue":"x"},{"intValue":"1"}]}}},
+              {"key":"m","value":{"kvlistValue":{"values":[{"key":"k","value":{"stringValue":"v"}}]}}},
+              {"key":"e","value":{}},{"key":"future","value":{"somethingNew":1}}],
+            "status":{"code":2,"message":"boom"},"unknownField":{"x":[1,2]}}]}]}]}"#;
+        let request: Request<'_> = serde_json::from_str(line).unwrap();
+        let rs = &request.resource_spans[0];
+        assert_eq!(rs.resource.as_ref().unwrap().service_name(), "shop");
+        let span = &rs.scope_spans[0].spans[0];
+        assert_eq!(
+            decode_hex::<16>(&span.trace_id).map(|id| hex(&id)).unwrap(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(span.kind, 2);
+        assert_eq!((span.start, span.end), (1000, 3000));
+        let values: Vec<String> = span
+            .attributes
+            .iter()
+            .map(|kv| kv.value.to_string())
+            .collect();
+        assert_eq!(
+            values,
+            ["-5", "7", "NaN", "true", "[x, 1]", "{k=v}", "", ""]
+        );
+        let status = span.status.as_ref().unwrap();
+        assert_eq!((status.code, &*status.message), (STATUS_ERROR, "boom"));
+    }
+
+    #[test]
+    fn hex_ids_must_have_the_right_length_and_digits() {
+        assert_eq!(decode_hex::<2>("0aFf"), Some([0x0a, 0xff]));
+        assert_eq!(decode_hex::<2>("0aF"), None);
+        assert_eq!(decode_hex::<2>("0aFg"), None);
+    }
+}

@@ -1,0 +1,523 @@
+//! `tracelink show`, `jump` and `traces` on a store written by tracelink's
+//! own writer: a known trace with two services, an error span with an
+//! event, a span whose parent is missing, a line with upper-case ids, a
+//! second trace in the same lines, rotated files; and log files in two
+//! styles with lines of both traces and lines that are not JSON.
+
+mod support;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::trace::v1::{span, status, Status};
+use support::*;
+
+const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const OTHER: &str = "0af7651916cd43dd8448eb211c80319c";
+const ROOT: &str = "a100000000000001";
+const LOAD_CART: &str = "a100000000000002";
+const SELECT: &str = "a100000000000003";
+const CHARGE: &str = "a100000000000004";
+const FRAUD: &str = "a100000000000005";
+const RENDER: &str = "a100000000000006";
+const RECEIPT: &str = "a100000000000007";
+const MISSING: &str = "b900000000000009";
+const AUDIT: &str = "a100000000000008";
+
+struct Fixture {
+    dir: TempDir,
+}
+
+impl Fixture {
+    /// The store: three lines, each in its own file (`traces.jsonl.2`,
+    /// `.1`, and `traces.jsonl`), then a hand-written line with upper-case
+    /// ids; and two log files.
+    fn new(name: &str) -> Self {
+        let dir = TempDir::new(name);
+        let mut root = span(TRACE, ROOT, None, "GET /checkout", 0.0, 48.0);
+        root.kind = span::SpanKind::Server as i32;
+        root.attributes = vec![
+            s("http.request.method", "GET"),
+            s("url.path", "/checkout"),
+            kv("http.response.status_code", Value::IntValue(200)),
+            s("code.function.name", "shop::checkout"),
+            s("user.note", "not a key attribute"),
+        ];
+        let load_cart = span(TRACE, LOAD_CART, Some(ROOT), "load_cart", 1.0, 13.0);
+        let mut select = span(TRACE, SELECT, Some(LOAD_CART), "SELECT carts", 2.0, 11.0);
+        select.kind = span::SpanKind::Client as i32;
+        select.attributes = vec![
+            s("db.system.name", "postgresql"),
+            s("db.query.text", "SELECT * FROM carts WHERE id = $1"),
+        ];
+        let render = span(TRACE, RENDER, Some(ROOT), "render", 45.0, 47.5);
+        let other_root = span(OTHER, "c100000000000001", None, "GET /health", 10.0, 15.0);
+        let mut charge = span(TRACE, CHARGE, Some(ROOT), "charge", 14.0, 44.0);
+        charge.status = Some(Status {
+            message: "card declined".into(),
+            code: status::StatusCode::Error as i32,
+        });
+        charge.events = vec![span::Event {
+            time_unix_nano: T0 + 17 * MS,
+            name: "payment declined".into(),
+            attributes: vec![
+                s("level", "ERROR"),
+                s("reason", "card expired"),
+                s("code.file.path", "src/pay.rs"),
+            ],
+            dropped_attributes_count: 0,
+        }];
+        let fraud = span(TRACE, FRAUD, Some(CHARGE), "fraud.check", 15.0, 20.0);
+        let receipt = span(TRACE, RECEIPT, Some(MISSING), "send_receipt", 46.0, 50.0);
+        // Every line in its own file: the reader must follow the rotation.
+        write_store(
+            &dir.path("traces.jsonl"),
+            1,
+            &[
+                request(vec![
+                    ("shop", vec![root, load_cart, select, render]),
+                    ("other", vec![other_root]),
+                ]),
+                request(vec![("payments", vec![charge, fraud])]),
+                request(vec![("worker", vec![receipt])]),
+            ],
+        );
+        // Another writer's line, with upper-case hex ids and numbers as
+        // JSON numbers, both of which OTLP/JSON allows.
+        let audit = format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"audit"}}}}]}},"scopeSpans":[{{"spans":[{{"traceId":"{}","spanId":"{}","parentSpanId":"{}","name":"audit","kind":1,"startTimeUnixNano":{},"endTimeUnixNano":{}}}]}}]}}]}}"#,
+            TRACE.to_uppercase(),
+            AUDIT.to_uppercase(),
+            ROOT.to_uppercase(),
+            T0 + 30 * MS,
+            T0 + 31 * MS
+        );
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path("traces.jsonl"))
+            .unwrap();
+        writeln!(file, "{audit}").unwrap();
+
+        let line = |ms: f64,
+                    level: &str,
+                    message: &str,
+                    trace: &str,
+                    span: Option<&str>,
+                    extra: &str| {
+            let time = T0 + (ms * MS as f64) as u64;
+            let secs = time / 1_000_000_000 - T0 / 1_000_000_000;
+            let micros = (time % 1_000_000_000) / 1_000;
+            let span = span.map_or(String::new(), |s| format!(r#","span_id":"{s}""#));
+            format!(
+                r#"{{"timestamp":"2026-11-21T09:30:{secs:02}.{micros:06}Z","level":"{level}","target":"shop","message":"{message}"{extra},"trace_id":"{trace}"{span},"trace_flags":"01"}}"#
+            )
+        };
+        let app = [
+            line(
+                16.0,
+                "ERROR",
+                "payment declined",
+                TRACE,
+                Some(CHARGE),
+                r#","reason":"card expired""#,
+            ),
+            line(0.5, "INFO", "request received", TRACE, Some(ROOT), ""),
+            "starting server on :8080".to_owned(),
+            line(
+                12.0,
+                "INFO",
+                "other trace",
+                OTHER,
+                Some("c100000000000001"),
+                "",
+            ),
+            line(
+                3.0,
+                "INFO",
+                "cart loaded",
+                TRACE,
+                Some(LOAD_CART),
+                r#","items":3"#,
+            ),
+            line(49.0, "INFO", "request done", TRACE, None, ""),
+        ];
+        std::fs::write(dir.path("app.log"), app.join("\n") + "\n").unwrap();
+        let ecs = format!(
+            r#"{{"@timestamp":"2026-11-21T09:30:00.046000Z","log.level":"warn","message":"slow render","trace.id":"{TRACE}","span.id":"{RENDER}","ecs.version":"8.11.0"}}"#
+        );
+        std::fs::write(dir.path("ecs.log"), ecs + "\n").unwrap();
+        Self { dir }
+    }
+
+    fn store(&self) -> String {
+        self.dir.path("traces.jsonl").to_string_lossy().into_owned()
+    }
+
+    fn log(&self, name: &str) -> String {
+        self.dir.path(name).to_string_lossy().into_owned()
+    }
+}
+
+#[test]
+fn the_store_is_spread_over_rotated_files() {
+    let fixture = Fixture::new("files");
+    let files = tracelink::store::files(&fixture.dir.path("traces.jsonl"));
+    let names: Vec<_> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["traces.jsonl.2", "traces.jsonl.1", "traces.jsonl"]);
+}
+
+#[test]
+fn show_draws_every_span_in_tree_order_with_durations() {
+    let fixture = Fixture::new("tree");
+    let run = run(tracelink().args(["show", TRACE, "--store", &fixture.store()]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    assert!(!run.stdout.contains('\x1b'), "no colour into a pipe");
+    assert!(run.stdout.starts_with(&format!("trace {TRACE}\n")));
+    assert!(
+        run.stdout.contains(
+            "started 2026-11-21T09:30:00.000000Z · 50.000ms · 8 spans · \
+             4 services (shop, payments, audit, worker) · 1 error\n"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    let rows = rows(&run.stdout);
+    let tree: Vec<(usize, &str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.depth(),
+                r.name(),
+                r.service.as_str(),
+                r.start.as_str(),
+                r.duration.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tree,
+        [
+            (0, "GET /checkout", "shop", "+0.000ms", "48.000ms"),
+            (1, "load_cart", "shop", "+1.000ms", "12.000ms"),
+            (2, "SELECT carts", "shop", "+2.000ms", "9.000ms"),
+            (1, "charge", "payments", "+14.000ms", "30.000ms"),
+            (2, "fraud.check", "payments", "+15.000ms", "5.000ms"),
+            (1, "audit", "audit", "+30.000ms", "1.000ms"),
+            (1, "render", "shop", "+45.000ms", "2.500ms"),
+            (0, "send_receipt", "worker", "+46.000ms", "4.000ms"),
+        ]
+    );
+    assert_eq!(rows[2].tree_name, "│  └─ SELECT carts");
+    assert_eq!(rows[6].tree_name, "└─ render");
+    // The other trace of the same lines is not there.
+    assert!(!run.stdout.contains("GET /health"));
+}
+
+#[test]
+fn errors_events_attributes_and_orphans_are_marked() {
+    let fixture = Fixture::new("marks");
+    let run = run(tracelink().args(["show", TRACE, "--store", &fixture.store()]));
+    assert_eq!(run.code, Some(0));
+    let rows = rows(&run.stdout);
+    let errors: Vec<&str> = rows.iter().filter(|r| r.error).map(|r| r.name()).collect();
+    assert_eq!(errors, ["charge"]);
+    assert!(run.stdout.contains("· 1 error\n"));
+
+    let charge = details(&run.stdout, "charge").join("\n");
+    assert!(charge.contains("✗ card declined"), "{charge}");
+    assert!(
+        charge.contains("• +3.000ms payment declined  level=ERROR  reason=card expired"),
+        "{charge}"
+    );
+    assert!(
+        !run.stdout.contains("code."),
+        "code.* attributes are left out"
+    );
+
+    let root = details(&run.stdout, "GET /checkout").join("\n");
+    assert!(root.contains("kind=server"), "{root}");
+    assert!(
+        root.contains("http.request.method=GET  url.path=/checkout  http.response.status_code=200"),
+        "{root}"
+    );
+    assert!(!root.contains("user.note"), "{root}");
+    let select = details(&run.stdout, "SELECT carts").join("\n");
+    assert!(
+        select
+            .contains("db.system.name=postgresql  db.query.text=SELECT * FROM carts WHERE id = $1"),
+        "{select}"
+    );
+
+    let receipt = details(&run.stdout, "send_receipt").join("\n");
+    assert!(
+        receipt.contains(&format!("⚠ parent {MISSING} is not in the store")),
+        "{receipt}"
+    );
+    for name in ["GET /checkout", "charge", "audit"] {
+        assert!(
+            !details(&run.stdout, name).join("\n").contains("⚠"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn log_lines_of_the_trace_in_time_order_with_their_span() {
+    let fixture = Fixture::new("logs");
+    let run = run(tracelink().args([
+        "show",
+        TRACE,
+        "--store",
+        &fixture.store(),
+        "--logs",
+        &fixture.log("app.log"),
+        &fixture.log("ecs.log"),
+    ]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("\nlogs (5 lines)\n"), "{}", run.stdout);
+    let logs: Vec<Vec<&str>> = log_lines(&run.stdout)
+        .iter()
+        .map(|line| {
+            line.split("  ")
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        logs,
+        [
+            vec!["+0.500ms", "INFO", "GET /checkout", "request received"],
+            vec!["+3.000ms", "INFO", "load_cart", "cart loaded", "items=3"],
+            vec![
+                "+16.000ms",
+                "ERROR",
+                "charge",
+                "payment declined",
+                "reason=card expired"
+            ],
+            vec!["+46.000ms", "warn", "render", "slow render"],
+            vec!["+49.000ms", "INFO", "-", "request done"],
+        ]
+    );
+    assert!(!run.stdout.contains("other trace"));
+    assert!(!run.stdout.contains("starting server"));
+}
+
+#[test]
+fn jump_marks_the_span_of_the_line() {
+    let fixture = Fixture::new("jump");
+    let app = std::fs::read_to_string(fixture.dir.path("app.log")).unwrap();
+    let declined = app
+        .lines()
+        .find(|l| l.contains("payment declined"))
+        .unwrap();
+    let run = run(tracelink().args([
+        "jump",
+        declined,
+        "--store",
+        &fixture.store(),
+        "--logs",
+        &fixture.log("app.log"),
+    ]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let marked_rows: Vec<String> = rows(&run.stdout)
+        .iter()
+        .filter(|r| r.marked)
+        .map(|r| r.name().to_owned())
+        .collect();
+    assert_eq!(marked_rows, ["charge"]);
+    let marked_logs: Vec<&str> = log_lines(&run.stdout)
+        .into_iter()
+        .filter(|l| l.starts_with("> "))
+        .collect();
+    assert_eq!(marked_logs.len(), 1);
+    assert!(marked_logs[0].contains("payment declined"));
+
+    // From stdin, in ECS style.
+    let ecs = std::fs::read_to_string(fixture.dir.path("ecs.log")).unwrap();
+    let mut child = tracelink()
+        .args(["jump", "--store", &fixture.store()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ecs.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let marked: Vec<String> = rows(&stdout)
+        .iter()
+        .filter(|r| r.marked)
+        .map(|r| r.name().to_owned())
+        .collect();
+    assert_eq!(marked, ["render"]);
+}
+
+#[test]
+fn traces_lists_and_filters() {
+    let fixture = Fixture::new("traces");
+    let list = |args: &[&str]| -> Vec<String> {
+        let mut command = tracelink();
+        command
+            .args(["traces", "--store", &fixture.store()])
+            .args(args);
+        let run = run(&mut command);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        run.stdout.lines().skip(1).map(str::to_owned).collect()
+    };
+    let all = list(&[]);
+    assert_eq!(all.len(), 2, "{all:?}");
+    // Newest first: the other trace started at +10 ms.
+    assert!(all[0].starts_with(OTHER), "{all:?}");
+    let fields: Vec<&str> = all[1].split_whitespace().collect();
+    assert_eq!(
+        fields,
+        [
+            TRACE,
+            "2026-11-21T09:30:00.000Z",
+            "50.000ms",
+            "8",
+            "shop",
+            "GET",
+            "/checkout",
+            "ERROR"
+        ]
+    );
+    let other: Vec<&str> = all[0].split_whitespace().collect();
+    assert_eq!(other[2..], ["5.000ms", "1", "other", "GET", "/health"]);
+
+    let ids =
+        |lines: Vec<String>| -> Vec<String> { lines.iter().map(|l| l[..32].to_owned()).collect() };
+    assert_eq!(ids(list(&["--errors"])), [TRACE]);
+    assert_eq!(ids(list(&["--service", "payments"])), [TRACE]);
+    assert_eq!(ids(list(&["--service", "other"])), [OTHER]);
+    assert_eq!(ids(list(&["--min-duration", "49ms"])), [TRACE]);
+    assert_eq!(ids(list(&["--limit", "1"])), [OTHER]);
+    assert!(list(&["--service", "nobody"]).is_empty());
+}
+
+#[test]
+fn failures_say_what_and_exit_non_zero() {
+    let fixture = Fixture::new("failures");
+    let store = fixture.store();
+    let unknown = "ffffffffffffffffffffffffffffffff";
+    let cases: Vec<(Vec<&str>, i32, String)> = vec![
+        (
+            vec!["show", unknown, "--store", &store],
+            1,
+            format!("trace {unknown} is not in {store}"),
+        ),
+        (
+            vec!["show", "xyz", "--store", &store],
+            2,
+            "\"xyz\" is not a trace id".into(),
+        ),
+        (
+            vec!["show", "--store", &store],
+            2,
+            "needs a TRACE_ID".into(),
+        ),
+        (
+            vec!["jump", "hello world", "--store", &store],
+            1,
+            "no trace id in the line".into(),
+        ),
+        (
+            vec!["jump", "{\"trace_id\":", "--store", &store],
+            1,
+            "not valid JSON".into(),
+        ),
+        (
+            vec![
+                "show",
+                TRACE,
+                "--store",
+                &store,
+                "--logs",
+                "/nonexistent/app.log",
+            ],
+            1,
+            "cannot read log file /nonexistent/app.log".into(),
+        ),
+        (
+            vec!["show", TRACE, "--store", "/nonexistent/traces.jsonl"],
+            1,
+            "no trace store at /nonexistent/traces.jsonl".into(),
+        ),
+        (
+            vec!["traces", "--store", &store, "--limit", "lots"],
+            2,
+            "--limit \"lots\"".into(),
+        ),
+        (
+            vec!["frobnicate"],
+            2,
+            "unknown command \"frobnicate\"".into(),
+        ),
+    ];
+    for (args, code, message) in cases {
+        let run = run(tracelink().args(&args));
+        assert_eq!(run.code, Some(code), "{args:?}");
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(
+            run.stderr.starts_with("tracelink: "),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(&message), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_torn_last_line_is_skipped_and_the_rest_shown() {
+    let fixture = Fixture::new("torn");
+    // A writer died in the middle of a line with this trace's spans.
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(fixture.dir.path("traces.jsonl"))
+        .unwrap();
+    write!(
+        file,
+        r#"{{"resourceSpans":[{{"resource":{{}},"scopeSpans":[{{"spans":[{{"traceId":"{TRACE}","spanId":"a1000000000000ff","name":"lo"#
+    )
+    .unwrap();
+    drop(file);
+    let run = run(tracelink().args(["show", TRACE, "--store", &fixture.store()]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(rows(&run.stdout).len(), 8);
+    assert!(run.stderr.contains("skipped 1 line of"), "{}", run.stderr);
+    let run = run_traces(&fixture);
+    assert_eq!(run.code, Some(0));
+    assert_eq!(run.stdout.lines().count(), 3);
+}
+
+fn run_traces(fixture: &Fixture) -> Run {
+    run(tracelink().args(["traces", "--store", &fixture.store()]))
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let run = run(tracelink().arg("help"));
+    assert_eq!(run.code, Some(0));
+    for command in [
+        "tracelink show TRACE_ID",
+        "tracelink jump",
+        "tracelink traces",
+        "tracelink receive",
+    ] {
+        assert!(run.stdout.contains(command), "{command}");
+    }
+}

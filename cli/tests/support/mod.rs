@@ -1,0 +1,238 @@
+//! Test support: temp directories, running the `tracelink` binary, reading
+//! its waterfall, and building stores through tracelink's own writer.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        use std::hash::{BuildHasher, RandomState};
+        let unique = RandomState::new().hash_one(std::time::SystemTime::now());
+        let dir = std::env::temp_dir().join(format!(
+            "tracelink-cli-{name}-{}-{unique:x}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `tracelink` binary, with no `TRACELINK_*`, `OTEL_*` or `NO_COLOR`
+/// from the environment.
+pub fn tracelink() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tracelink"));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("TRACELINK_") || key.starts_with("OTEL_") || key == "NO_COLOR" {
+            command.env_remove(&*key);
+        }
+    }
+    command
+}
+
+/// What a run printed, and how it ended.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(command: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("tracelink runs");
+    let run = Run {
+        code: status.code(),
+        stdout: String::from_utf8(stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(stderr).expect("UTF-8 stderr"),
+    };
+    println!(
+        "$ {command:?}\n-- exit {:?}\n-- stdout\n{}-- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    );
+    run
+}
+
+/// One span row of the waterfall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub marked: bool,
+    /// The tree lines and the name, as drawn: `│  └─ SELECT carts`.
+    pub tree_name: String,
+    pub service: String,
+    pub start: String,
+    pub duration: String,
+    pub error: bool,
+}
+
+impl Row {
+    /// The name without the tree lines.
+    pub fn name(&self) -> &str {
+        self.tree_name.trim_start_matches(['│', '├', '└', '─', ' '])
+    }
+
+    /// The depth in the tree: 0 for a top-level span.
+    pub fn depth(&self) -> usize {
+        let prefix = self.tree_name.len() - self.name().len();
+        self.tree_name[..prefix].chars().count() / 3
+    }
+}
+
+/// The span rows of a waterfall: lines with a `|bar|` of 40 columns.
+pub fn rows(output: &str) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for line in output.lines() {
+        let chars: Vec<char> = line.chars().collect();
+        let Some(close) = chars.iter().rposition(|&c| c == '|') else {
+            continue;
+        };
+        if close < 41 || chars[close - 41] != '|' {
+            continue;
+        }
+        let bar = &chars[close - 40..close];
+        if !bar.iter().all(|&c| c == '█' || c == ' ') || !bar.contains(&'█') {
+            continue;
+        }
+        let after: String = chars[close + 1..].iter().collect();
+        let before: String = chars[..close - 41].iter().collect();
+        let Some((rest, duration)) = before.trim_end().rsplit_once(' ') else {
+            continue;
+        };
+        let Some((rest, start)) = rest.trim_end().rsplit_once(' ') else {
+            continue;
+        };
+        let Some((head, service)) = rest.trim_end().rsplit_once(' ') else {
+            continue;
+        };
+        let head = head.trim_end();
+        rows.push(Row {
+            marked: head.starts_with("> "),
+            tree_name: head.chars().skip(2).collect(),
+            service: service.to_owned(),
+            start: start.to_owned(),
+            duration: duration.to_owned(),
+            error: after.trim() == "ERROR",
+        });
+    }
+    rows
+}
+
+/// The lines after the span row of `name`, up to the next span row.
+pub fn details<'a>(output: &'a str, name: &str) -> Vec<&'a str> {
+    let mut lines = output
+        .lines()
+        .skip_while(|line| rows(line).first().is_none_or(|row| row.name() != name));
+    lines.next();
+    lines
+        .take_while(|line| rows(line).is_empty() && !line.trim().is_empty())
+        .collect()
+}
+
+/// The log section: lines after `logs (N lines)`.
+pub fn log_lines(output: &str) -> Vec<&str> {
+    output
+        .lines()
+        .skip_while(|line| !line.starts_with("logs ("))
+        .skip(1)
+        .collect()
+}
+
+pub const MS: u64 = 1_000_000;
+/// 2026-11-21T09:30:00Z.
+pub const T0: u64 = 1_795_253_400_000_000_000;
+
+pub fn kv(key: &str, value: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        key_strindex: 0,
+    }
+}
+
+pub fn s(key: &str, value: &str) -> KeyValue {
+    kv(key, any_value::Value::StringValue(value.into()))
+}
+
+pub fn hex_to_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// A span of trace `trace`, from `start` to `end` ms after [`T0`].
+pub fn span(
+    trace: &str,
+    id: &str,
+    parent: Option<&str>,
+    name: &str,
+    start_ms: f64,
+    end_ms: f64,
+) -> Span {
+    Span {
+        trace_id: hex_to_bytes(trace),
+        span_id: hex_to_bytes(id),
+        parent_span_id: parent.map(hex_to_bytes).unwrap_or_default(),
+        flags: 0x101,
+        name: name.into(),
+        kind: span::SpanKind::Internal as i32,
+        start_time_unix_nano: T0 + (start_ms * MS as f64) as u64,
+        end_time_unix_nano: T0 + (end_ms * MS as f64) as u64,
+        status: Some(Status::default()),
+        ..Default::default()
+    }
+}
+
+/// A request: for each service, its spans.
+pub fn request(services: Vec<(&str, Vec<Span>)>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: services
+            .into_iter()
+            .map(|(service, spans)| ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![s("service.name", service), s("host.name", "test")],
+                    dropped_attributes_count: 0,
+                    entity_refs: Vec::new(),
+                }),
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(InstrumentationScope {
+                        name: "fixture".into(),
+                        ..Default::default()
+                    }),
+                    spans,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            })
+            .collect(),
+    }
+}
+
+pub fn write_store(path: &Path, max_bytes: u64, requests: &[ExportTraceServiceRequest]) {
+    let mut file = tracelink::store::TraceFile::open(path, max_bytes).expect("store opens");
+    for request in requests {
+        file.append(request).expect("store writes");
+    }
+}

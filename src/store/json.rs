@@ -1,0 +1,549 @@
+//! OTLP/JSON, written by hand: one `ExportTraceServiceRequest` as one line,
+//! exactly as the OpenTelemetry Collector's file exporter writes it.
+//!
+//! The rules (OTLP specification, "JSON Protobuf Encoding", on top of the
+//! proto3 JSON mapping):
+//!
+//! * keys are the lowerCamelCase field names, in the order the `.proto`
+//!   declares them;
+//! * `traceId`, `spanId` and `parentSpanId` are lowercase hex, not base64;
+//! * enums (`kind`, `status.code`) are integers;
+//! * 64-bit integers (`intValue`, `*TimeUnixNano`) are decimal strings;
+//!   32-bit ones (`flags`, `dropped*Count`) are numbers;
+//! * `bytesValue` is base64 (standard alphabet, padded);
+//! * `doubleValue` is a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`;
+//! * fields holding their default value (0, `""`, empty list) are left out,
+//!   except `resource`, `scope` and `status`, which the Collector always
+//!   writes (`"status":{}` for an unset status).
+//!
+//! No `serde`: opentelemetry-proto's `with-serde` feature would add serde's
+//! derives for every message type to the library's build, and writes
+//! `"status":null`, empty defaults, and `null` for a NaN double, none of which
+//! is what the Collector writes (the last is not even valid OTLP/JSON).
+
+use std::fmt::Write as _;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{
+    any_value, AnyValue, EntityRef, InstrumentationScope, KeyValue,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
+
+/// Appends `request` to `out` as one line of OTLP/JSON, without the newline.
+pub(crate) fn encode_request(request: &ExportTraceServiceRequest, out: &mut String) {
+    let mut o = Object::new(out);
+    o.list("resourceSpans", &request.resource_spans, resource_spans);
+    o.end();
+}
+
+/// Writes the members of one JSON object, with the commas between them.
+struct Object<'a> {
+    out: &'a mut String,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    fn new(out: &'a mut String) -> Self {
+        out.push('{');
+        Self { out, empty: true }
+    }
+
+    fn key(&mut self, key: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        // Keys are our own field names: nothing to escape.
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
+        self.out
+    }
+
+    /// A string member, left out when empty.
+    fn string(&mut self, key: &str, value: &str) {
+        if !value.is_empty() {
+            let out = self.key(key);
+            string(out, value);
+        }
+    }
+
+    /// A hex id member, left out when empty.
+    fn id(&mut self, key: &str, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            let out = self.key(key);
+            out.push('"');
+            hex(out, bytes);
+            out.push('"');
+        }
+    }
+
+    /// A 32-bit number member, left out when 0.
+    fn number<N: itoa::Integer + Default + PartialEq>(&mut self, key: &str, value: N) {
+        if value != N::default() {
+            let out = self.key(key);
+            out.push_str(itoa::Buffer::new().format(value));
+        }
+    }
+
+    /// A 64-bit number member, as a decimal string, left out when 0.
+    fn long<N: itoa::Integer + Default + PartialEq>(&mut self, key: &str, value: N) {
+        if value != N::default() {
+            let out = self.key(key);
+            out.push('"');
+            out.push_str(itoa::Buffer::new().format(value));
+            out.push('"');
+        }
+    }
+
+    /// A list member, left out when empty.
+    fn list<T>(&mut self, key: &str, items: &[T], write: fn(&mut String, &T)) {
+        if !items.is_empty() {
+            let out = self.key(key);
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(out, item);
+            }
+            out.push(']');
+        }
+    }
+
+    fn end(self) {
+        self.out.push('}');
+    }
+}
+
+fn resource_spans(out: &mut String, rs: &ResourceSpans) {
+    let mut o = Object::new(out);
+    resource(o.key("resource"), rs.resource.as_ref());
+    o.list("scopeSpans", &rs.scope_spans, scope_spans);
+    o.string("schemaUrl", &rs.schema_url);
+    o.end();
+}
+
+fn resource(out: &mut String, resource: Option<&Resource>) {
+    let mut o = Object::new(out);
+    if let Some(r) = resource {
+        o.list("attributes", &r.attributes, key_value);
+        o.number("droppedAttributesCount", r.dropped_attributes_count);
+        o.list("entityRefs", &r.entity_refs, entity_ref);
+    }
+    o.end();
+}
+
+fn entity_ref(out: &mut String, e: &EntityRef) {
+    let mut o = Object::new(out);
+    o.string("schemaUrl", &e.schema_url);
+    o.string("type", &e.r#type);
+    o.list("idKeys", &e.id_keys, |out, key| string(out, key));
+    o.list("descriptionKeys", &e.description_keys, |out, key| {
+        string(out, key)
+    });
+    o.end();
+}
+
+fn scope_spans(out: &mut String, ss: &ScopeSpans) {
+    let mut o = Object::new(out);
+    scope(o.key("scope"), ss.scope.as_ref());
+    o.list("spans", &ss.spans, span);
+    o.string("schemaUrl", &ss.schema_url);
+    o.end();
+}
+
+fn scope(out: &mut String, scope: Option<&InstrumentationScope>) {
+    let mut o = Object::new(out);
+    if let Some(s) = scope {
+        o.string("name", &s.name);
+        o.string("version", &s.version);
+        o.list("attributes", &s.attributes, key_value);
+        o.number("droppedAttributesCount", s.dropped_attributes_count);
+    }
+    o.end();
+}
+
+fn span(out: &mut String, s: &Span) {
+    let mut o = Object::new(out);
+    o.id("traceId", &s.trace_id);
+    o.id("spanId", &s.span_id);
+    o.string("traceState", &s.trace_state);
+    o.id("parentSpanId", &s.parent_span_id);
+    o.number("flags", s.flags);
+    o.string("name", &s.name);
+    o.number("kind", s.kind);
+    o.long("startTimeUnixNano", s.start_time_unix_nano);
+    o.long("endTimeUnixNano", s.end_time_unix_nano);
+    o.list("attributes", &s.attributes, key_value);
+    o.number("droppedAttributesCount", s.dropped_attributes_count);
+    o.list("events", &s.events, event);
+    o.number("droppedEventsCount", s.dropped_events_count);
+    o.list("links", &s.links, link);
+    o.number("droppedLinksCount", s.dropped_links_count);
+    status(o.key("status"), s.status.as_ref());
+    o.end();
+}
+
+fn event(out: &mut String, e: &span::Event) {
+    let mut o = Object::new(out);
+    o.long("timeUnixNano", e.time_unix_nano);
+    o.string("name", &e.name);
+    o.list("attributes", &e.attributes, key_value);
+    o.number("droppedAttributesCount", e.dropped_attributes_count);
+    o.end();
+}
+
+fn link(out: &mut String, l: &span::Link) {
+    let mut o = Object::new(out);
+    o.id("traceId", &l.trace_id);
+    o.id("spanId", &l.span_id);
+    o.string("traceState", &l.trace_state);
+    o.list("attributes", &l.attributes, key_value);
+    o.number("droppedAttributesCount", l.dropped_attributes_count);
+    o.number("flags", l.flags);
+    o.end();
+}
+
+fn status(out: &mut String, status: Option<&Status>) {
+    let mut o = Object::new(out);
+    if let Some(s) = status {
+        o.string("message", &s.message);
+        o.number("code", s.code);
+    }
+    o.end();
+}
+
+fn key_value(out: &mut String, kv: &KeyValue) {
+    let mut o = Object::new(out);
+    o.string("key", &kv.key);
+    if let Some(value) = &kv.value {
+        any_value(o.key("value"), value);
+    }
+    o.number("keyStrindex", kv.key_strindex);
+    o.end();
+}
+
+fn any_value(out: &mut String, value: &AnyValue) {
+    use any_value::Value;
+    let mut o = Object::new(out);
+    match &value.value {
+        // A oneof member is written even when it holds its default: `""`
+        // and `0` are values, unlike an unset field.
+        Some(Value::StringValue(s)) => string(o.key("stringValue"), s),
+        Some(Value::BoolValue(b)) => o
+            .key("boolValue")
+            .push_str(if *b { "true" } else { "false" }),
+        Some(Value::IntValue(i)) => {
+            let out = o.key("intValue");
+            out.push('"');
+            out.push_str(itoa::Buffer::new().format(*i));
+            out.push('"');
+        }
+        Some(Value::DoubleValue(d)) => double(o.key("doubleValue"), *d),
+        Some(Value::ArrayValue(array)) => {
+            let mut inner = Object::new(o.key("arrayValue"));
+            inner.list("values", &array.values, any_value);
+            inner.end();
+        }
+        Some(Value::KvlistValue(list)) => {
+            let mut inner = Object::new(o.key("kvlistValue"));
+            inner.list("values", &list.values, key_value);
+            inner.end();
+        }
+        Some(Value::BytesValue(bytes)) => {
+            let out = o.key("bytesValue");
+            out.push('"');
+            base64(out, bytes);
+            out.push('"');
+        }
+        Some(Value::StringValueStrindex(index)) => {
+            o.key("stringValueStrindex")
+                .push_str(itoa::Buffer::new().format(*index));
+        }
+        None => {}
+    }
+    o.end();
+}
+
+fn double(out: &mut String, d: f64) {
+    if d.is_nan() {
+        out.push_str("\"NaN\"");
+    } else if d.is_infinite() {
+        out.push_str(if d > 0.0 {
+            "\"Infinity\""
+        } else {
+            "\"-Infinity\""
+        });
+    } else {
+        out.push_str(ryu::Buffer::new().format_finite(d));
+    }
+}
+
+/// A JSON string: `"`, `\` and control characters escaped, the rest as is
+/// (the output is UTF-8, like the input).
+pub(crate) fn string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte, so both slices end on char boundaries.
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+fn hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+}
+
+fn base64(out: &mut String, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in bytes.chunks(3) {
+        let n = match *chunk {
+            [a, b, c] => u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c),
+            [a, b] => u32::from(a) << 16 | u32::from(b) << 8,
+            [a] => u32::from(a) << 16,
+            _ => unreachable!("chunks(3) yields 1 to 3 bytes"),
+        };
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 0x3f) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
+
+    fn kv(key: &str, value: any_value::Value) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue { value: Some(value) }),
+            key_strindex: 0,
+        }
+    }
+
+    fn encode(request: &ExportTraceServiceRequest) -> String {
+        let mut out = String::new();
+        encode_request(request, &mut out);
+        out
+    }
+
+    fn one_span(span: Span) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![kv(
+                        "service.name",
+                        any_value::Value::StringValue("shop".into()),
+                    )],
+                    dropped_attributes_count: 0,
+                    entity_refs: vec![],
+                }),
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(InstrumentationScope {
+                        name: "tracelink".into(),
+                        version: "0.1.0".into(),
+                        attributes: vec![],
+                        dropped_attributes_count: 0,
+                    }),
+                    spans: vec![span],
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_span_is_written_as_the_collector_writes_it() {
+        let span = Span {
+            trace_id: (1..=16).collect(),
+            span_id: vec![0xab, 0xcd, 0xef, 1, 2, 3, 4, 5],
+            trace_state: String::new(),
+            parent_span_id: vec![],
+            flags: 0x101,
+            name: "GET /cart".into(),
+            kind: span::SpanKind::Server as i32,
+            start_time_unix_nano: 1_544_712_660_000_000_000,
+            end_time_unix_nano: 1_544_712_661_000_000_000,
+            attributes: vec![kv(
+                "http.response.status_code",
+                any_value::Value::IntValue(200),
+            )],
+            dropped_attributes_count: 0,
+            events: vec![],
+            dropped_events_count: 0,
+            links: vec![],
+            dropped_links_count: 0,
+            status: Some(Status::default()),
+        };
+        assert_eq!(
+            encode(&one_span(span)),
+            concat!(
+                r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},"#,
+                r#""scopeSpans":[{"scope":{"name":"tracelink","version":"0.1.0"},"spans":[{"#,
+                r#""traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"abcdef0102030405","flags":257,"#,
+                r#""name":"GET /cart","kind":2,"startTimeUnixNano":"1544712660000000000","#,
+                r#""endTimeUnixNano":"1544712661000000000","#,
+                r#""attributes":[{"key":"http.response.status_code","value":{"intValue":"200"}}],"#,
+                r#""status":{}}]}]}]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn every_field_of_a_span_is_written() {
+        let span = Span {
+            trace_id: vec![0xff; 16],
+            span_id: vec![0x11; 8],
+            trace_state: "vendor=x".into(),
+            parent_span_id: vec![0x22; 8],
+            flags: 0x301,
+            name: "charge".into(),
+            kind: span::SpanKind::Client as i32,
+            start_time_unix_nano: 1,
+            end_time_unix_nano: 2,
+            attributes: vec![],
+            dropped_attributes_count: 3,
+            events: vec![span::Event {
+                time_unix_nano: 5,
+                name: "retry".into(),
+                attributes: vec![kv("attempt", any_value::Value::IntValue(-2))],
+                dropped_attributes_count: 1,
+            }],
+            dropped_events_count: 4,
+            links: vec![span::Link {
+                trace_id: vec![0xaa; 16],
+                span_id: vec![0xbb; 8],
+                trace_state: "a=b".into(),
+                attributes: vec![],
+                dropped_attributes_count: 0,
+                flags: 1,
+            }],
+            dropped_links_count: 6,
+            status: Some(Status {
+                message: "card declined".into(),
+                code: 2,
+            }),
+        };
+        let line = encode(&one_span(span));
+        let expected = concat!(
+            r#"{"traceId":"ffffffffffffffffffffffffffffffff","spanId":"1111111111111111","#,
+            r#""traceState":"vendor=x","parentSpanId":"2222222222222222","flags":769,"#,
+            r#""name":"charge","kind":3,"startTimeUnixNano":"1","endTimeUnixNano":"2","#,
+            r#""droppedAttributesCount":3,"events":[{"timeUnixNano":"5","name":"retry","#,
+            r#""attributes":[{"key":"attempt","value":{"intValue":"-2"}}],"droppedAttributesCount":1}],"#,
+            r#""droppedEventsCount":4,"links":[{"traceId":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","#,
+            r#""spanId":"bbbbbbbbbbbbbbbb","traceState":"a=b","flags":1}],"droppedLinksCount":6,"#,
+            r#""status":{"message":"card declined","code":2}}"#
+        );
+        assert!(line.contains(expected), "{line}");
+    }
+
+    #[test]
+    fn values_follow_the_proto3_json_mapping() {
+        let values = vec![
+            kv("s", any_value::Value::StringValue(String::new())),
+            kv("b", any_value::Value::BoolValue(false)),
+            kv("i", any_value::Value::IntValue(i64::MIN)),
+            kv("d", any_value::Value::DoubleValue(0.25)),
+            kv("nan", any_value::Value::DoubleValue(f64::NAN)),
+            kv("inf", any_value::Value::DoubleValue(f64::INFINITY)),
+            kv("-inf", any_value::Value::DoubleValue(f64::NEG_INFINITY)),
+            kv("bytes", any_value::Value::BytesValue(b"foob".to_vec())),
+            kv(
+                "array",
+                any_value::Value::ArrayValue(ArrayValue {
+                    values: vec![
+                        AnyValue {
+                            value: Some(any_value::Value::IntValue(1)),
+                        },
+                        AnyValue { value: None },
+                    ],
+                }),
+            ),
+            kv(
+                "map",
+                any_value::Value::KvlistValue(KeyValueList {
+                    values: vec![kv("k", any_value::Value::BoolValue(true))],
+                }),
+            ),
+        ];
+        let span = Span {
+            attributes: values,
+            ..Span::default()
+        };
+        let line = encode(&one_span(span));
+        let expected = concat!(
+            r#""attributes":[{"key":"s","value":{"stringValue":""}},"#,
+            r#"{"key":"b","value":{"boolValue":false}},"#,
+            r#"{"key":"i","value":{"intValue":"-9223372036854775808"}},"#,
+            r#"{"key":"d","value":{"doubleValue":0.25}},"#,
+            r#"{"key":"nan","value":{"doubleValue":"NaN"}},"#,
+            r#"{"key":"inf","value":{"doubleValue":"Infinity"}},"#,
+            r#"{"key":"-inf","value":{"doubleValue":"-Infinity"}},"#,
+            r#"{"key":"bytes","value":{"bytesValue":"Zm9vYg=="}},"#,
+            r#"{"key":"array","value":{"arrayValue":{"values":[{"intValue":"1"},{}]}}},"#,
+            r#"{"key":"map","value":{"kvlistValue":{"values":[{"key":"k","value":{"boolValue":true}}]}}}]"#
+        );
+        assert!(line.contains(expected), "{line}");
+    }
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut out = String::new();
+        string(&mut out, "a\"b\\c\nd\te\u{0}\u{1f}\u{7f}é\u{2028}");
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\te\\u0000\\u001f\u{7f}é\u{2028}\"");
+    }
+
+    #[test]
+    fn base64_pads() {
+        for (input, expected) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"\xff\xfe\xfd\xfc", "//79/A=="),
+        ] {
+            let mut out = String::new();
+            base64(&mut out, input);
+            assert_eq!(out, expected);
+        }
+    }
+
+    #[test]
+    fn an_empty_request_is_an_empty_object() {
+        assert_eq!(encode(&ExportTraceServiceRequest::default()), "{}");
+    }
+}

@@ -1,0 +1,104 @@
+//! The local trace store: spans kept on disk as OTLP/JSON lines, so a trace
+//! can be looked at with no collector and no backend.
+//!
+//! The `file` exporter (`OTEL_TRACES_EXPORTER=file`, or
+//! [`Builder::with_traces_file`](crate::Builder::with_traces_file)) writes
+//! each batch of spans the export thread takes as one line, and
+//! `tracelink receive` writes each OTLP request it gets the same way. The
+//! `tracelink` command-line tool reads the lines back (`tracelink show
+//! TRACE_ID`).
+//!
+//! # Format
+//!
+//! One `ExportTraceServiceRequest` per line in the OTLP/JSON encoding, as the
+//! OpenTelemetry Collector's file exporter writes it (and its `otlpjsonfile`
+//! receiver reads it):
+//!
+//! ```text
+//! {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},
+//!  "scopeSpans":[{"scope":{"name":"tracelink","version":"0.1.0"},"spans":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736",
+//!  "spanId":"00f067aa0ba902b7","flags":257,"name":"GET /cart","kind":2,"startTimeUnixNano":"1763717400123456000",
+//!  "endTimeUnixNano":"1763717400135766000","attributes":[...],"status":{}}]}]}]}
+//! ```
+//!
+//! (one line in the file). Ids are lowercase hex, enums integers, 64-bit
+//! integers decimal strings, and fields at their default value are left out.
+//! `jq` reads it too:
+//!
+//! ```sh
+//! jq -c '.resourceSpans[].scopeSpans[].spans[] | select(.traceId == "4bf92f3577b34da6a3ce929d0e0e4736")' .tracelink/traces.jsonl
+//! ```
+//!
+//! # Files
+//!
+//! `TRACELINK_TRACES_FILE` (default `.tracelink/traces.jsonl`, relative to the
+//! working directory) is the file written to. Once the next line would take
+//! it past `TRACELINK_TRACES_FILE_MAX_BYTES` (default 64 MiB) it is renamed
+//! `traces.jsonl.1`, the previous `.1` becomes `.2`, and so on; the
+//! [`ROTATED_FILES`] newest rotated files are kept, so the store never holds
+//! more than `(1 + ROTATED_FILES) × max bytes`. [`files`] lists a store's
+//! files, oldest first.
+//!
+//! A reader must skip a line it can not parse: the last line of a file whose
+//! writer died mid-write may be cut short.
+
+mod file;
+mod json;
+
+use std::path::{Path, PathBuf};
+
+pub use file::TraceFile;
+
+/// How many rotated files a store keeps besides the one being written:
+/// `traces.jsonl.1` (the newest) to `traces.jsonl.3`.
+pub const ROTATED_FILES: usize = 3;
+
+/// The files of the store written at `path` that exist now, oldest first:
+/// the rotated files by decreasing number (`traces.jsonl.3`, `.2`, `.1`),
+/// then `path` itself.
+///
+/// Every `path.N` counts, also beyond [`ROTATED_FILES`].
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// # let dir = std::env::temp_dir().join(format!("tracelink-doc-files-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// for name in ["traces.jsonl", "traces.jsonl.1", "traces.jsonl.2", "other.jsonl"] {
+///     std::fs::write(dir.join(name), "")?;
+/// }
+/// let files = tracelink::store::files(&dir.join("traces.jsonl"));
+/// let names: Vec<_> = files.iter().map(|f| f.file_name().unwrap()).collect();
+/// assert_eq!(names, ["traces.jsonl.2", "traces.jsonl.1", "traces.jsonl"]);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(()) }
+/// ```
+pub fn files(path: &Path) -> Vec<PathBuf> {
+    let mut rotated: Vec<(u64, PathBuf)> = Vec::new();
+    if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let file_name = entry.file_name();
+                let Some(number) = file_name
+                    .to_str()
+                    .and_then(|f| f.strip_prefix(name))
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|n| n.parse::<u64>().ok())
+                else {
+                    continue;
+                };
+                rotated.push((number, file::numbered(path, number as usize)));
+            }
+        }
+    }
+    rotated.sort_by_key(|(number, _)| std::cmp::Reverse(*number));
+    let mut files: Vec<PathBuf> = rotated.into_iter().map(|(_, p)| p).collect();
+    if path.is_file() {
+        files.push(path.to_path_buf());
+    }
+    files
+}
