@@ -324,57 +324,75 @@ fn resource(b: &Builder, env: &mut EnvReader<'_>) -> (String, Vec<KeyValue>) {
 const OTEL_SDK_VERSION: &str = "0.33";
 
 fn exporters_from_env(env: &mut EnvReader<'_>) -> Vec<TracesExporter> {
-    let Some(value) = env.raw(OTEL_TRACES_EXPORTER) else {
-        return vec![TracesExporter::Otlp];
+    let names = [
+        TracesExporter::Otlp,
+        TracesExporter::Console,
+        TracesExporter::File,
+    ]
+    .map(|e| (e.name(), e));
+    name_list(
+        env,
+        OTEL_TRACES_EXPORTER,
+        "exporter",
+        &names,
+        &[TracesExporter::Otlp],
+    )
+}
+
+/// A comma-separated list of names, as `OTEL_TRACES_EXPORTER` and
+/// `OTEL_PROPAGATORS` take: the known ones in order, each once, matched
+/// ignoring case; `none` anywhere empties the list. Unknown names get one
+/// warning, and the list falls back to `default` if nothing valid is left.
+fn name_list<T: Copy + PartialEq>(
+    env: &mut EnvReader<'_>,
+    var: &'static str,
+    what: &str,
+    names: &[(&'static str, T)],
+    default: &[T],
+) -> Vec<T> {
+    let Some(value) = env.raw(var) else {
+        return default.to_vec();
     };
-    let mut exporters = Vec::new();
+    let mut list = Vec::new();
     let mut none = false;
     let mut bad = Vec::new();
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let exporter = match item.to_ascii_lowercase().as_str() {
-            "otlp" => TracesExporter::Otlp,
-            "console" => TracesExporter::Console,
-            "file" => TracesExporter::File,
-            "none" => {
-                none = true;
-                continue;
+        if item.eq_ignore_ascii_case("none") {
+            none = true;
+        } else if let Some(&(_, known)) = names.iter().find(|(n, _)| n.eq_ignore_ascii_case(item)) {
+            if !list.contains(&known) {
+                list.push(known);
             }
-            _ => {
-                bad.push(item.to_owned());
-                continue;
-            }
-        };
-        if !exporters.contains(&exporter) {
-            exporters.push(exporter);
+        } else {
+            bad.push(item.to_owned());
         }
     }
     if none {
-        exporters.clear();
+        list.clear();
     }
     if !bad.is_empty() {
-        let result = if exporters.is_empty() && !none {
-            exporters.push(TracesExporter::Otlp);
-            "otlp".to_owned()
-        } else if exporters.is_empty() {
+        if list.is_empty() && !none {
+            list = default.to_vec();
+        }
+        let name_of = |t: &T| names.iter().find(|(_, k)| k == t).map_or("", |(n, _)| n);
+        let result = if list.is_empty() {
             "none".to_owned()
         } else {
-            exporters
-                .iter()
-                .map(|e| e.name())
-                .collect::<Vec<_>>()
-                .join(",")
+            list.iter().map(name_of).collect::<Vec<_>>().join(",")
         };
+        let expected: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
         env.reject(
-            OTEL_TRACES_EXPORTER,
+            var,
             &value,
             format!(
-                "unsupported exporter {}; expected otlp, console, file or none",
-                bad.join(", ")
+                "unsupported {what} {}; expected {} or none",
+                bad.join(", "),
+                expected.join(", ")
             ),
             result,
         );
     }
-    exporters
+    list
 }
 
 /// A size in bytes: `67108864`, `64MiB`, `64 M`, `100MB`; at least 1.
@@ -567,60 +585,16 @@ fn sampler_from_env(env: &mut EnvReader<'_>) -> Sampler {
 }
 
 fn propagators_from_env(env: &mut EnvReader<'_>) -> Vec<Propagator> {
-    let default = vec![Propagator::TraceContext, Propagator::Baggage];
-    let Some(value) = env.raw(OTEL_PROPAGATORS) else {
-        return default;
-    };
-    let mut propagators = Vec::new();
-    let mut none = false;
-    let mut bad = Vec::new();
-    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let propagator = match item.to_ascii_lowercase().as_str() {
-            "tracecontext" => Propagator::TraceContext,
-            "baggage" => Propagator::Baggage,
-            "none" => {
-                none = true;
-                continue;
-            }
-            _ => {
-                bad.push(item.to_owned());
-                continue;
-            }
-        };
-        if !propagators.contains(&propagator) {
-            propagators.push(propagator);
-        }
-    }
-    if none {
-        propagators.clear();
-    }
-    if !bad.is_empty() {
-        if propagators.is_empty() && !none {
-            propagators = default;
-        }
-        let result = if propagators.is_empty() {
-            "none".to_owned()
-        } else {
-            propagators
-                .iter()
-                .map(|p| match p {
-                    Propagator::TraceContext => "tracecontext",
-                    Propagator::Baggage => "baggage",
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        env.reject(
-            OTEL_PROPAGATORS,
-            &value,
-            format!(
-                "unsupported propagator {}; expected tracecontext, baggage or none",
-                bad.join(", ")
-            ),
-            result,
-        );
-    }
-    propagators
+    name_list(
+        env,
+        OTEL_PROPAGATORS,
+        "propagator",
+        &[
+            ("tracecontext", Propagator::TraceContext),
+            ("baggage", Propagator::Baggage),
+        ],
+        &[Propagator::TraceContext, Propagator::Baggage],
+    )
 }
 
 fn batch_from_env(env: &mut EnvReader<'_>) -> BatchConfig {

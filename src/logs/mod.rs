@@ -7,7 +7,7 @@
 //! span, and hands the whole line to the writer in one `write_all`, so lines
 //! from many threads never interleave.
 
-mod json;
+pub(crate) mod json;
 mod layer;
 mod style;
 mod time;

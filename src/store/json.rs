@@ -21,9 +21,9 @@
 //! `"status":null`, empty defaults, and `null` for a NaN double, none of which
 //! is what the Collector writes (the last is not even valid OTLP/JSON).
 
-use std::fmt::Write as _;
-
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+use crate::logs::json::string;
 use opentelemetry_proto::tonic::common::v1::{
     any_value, AnyValue, EntityRef, InstrumentationScope, KeyValue,
 };
@@ -279,38 +279,6 @@ fn double(out: &mut String, d: f64) {
     } else {
         out.push_str(ryu::Buffer::new().format_finite(d));
     }
-}
-
-/// A JSON string: `"`, `\` and control characters escaped, the rest as is
-/// (the output is UTF-8, like the input).
-pub(crate) fn string(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        // `i` is at an ASCII byte, so both slices end on char boundaries.
-        out.push_str(&s[start..i]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(escape);
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
 }
 
 fn hex(out: &mut String, bytes: &[u8]) {
