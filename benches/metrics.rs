@@ -482,7 +482,10 @@ fn render_prometheus(r: &Renderers) -> String {
     r.prometheus.render()
 }
 
-const RENDERS: [(&str, fn(&Renderers) -> String); 3] = [
+/// A renderer under its setup name.
+type Render = (&'static str, fn(&Renderers) -> String);
+
+const RENDERS: [Render; 3] = [
     ("render_tracelink", render_tracelink),
     ("render_prometheus_client", render_prometheus_client),
     ("render_prometheus", render_prometheus),
