@@ -1,11 +1,15 @@
-//! The flow of `examples/two_services.rs`, run as is under `tracelink`'s
-//! global setup against a real OTLP receiver: the gateway's SERVER span, its
-//! CLIENT call, payments' SERVER span, the PRODUCER and the CONSUMER span are
-//! all in the client's one trace, each the child of the one before; every
-//! JSON log line of the flow carries that trace and the span it happened in;
-//! and the counters' exemplars point into it.
+//! The shop of `examples/shop.rs`, run as is under `tracelink`'s global
+//! setup, with spans going both to a real OTLP receiver and to the local
+//! trace store: each order is its own trace, from the client's `checkout`
+//! span through the gateway and payments to the notifier, each span the child
+//! of the one before; the slow order has its `fraud.review` span, the
+//! declined and the failing order fail where they should and nowhere else;
+//! every JSON log line of the flow carries its order's trace and the span it
+//! happened in; the counters' exemplars point at those spans; and the store
+//! holds the very spans the receiver got.
 //!
-//! One test only: it installs the global subscriber and recorder.
+//! The flow runs once per process ([`shop_run`]): it installs the global
+//! subscriber and recorder, which only one `init` may do.
 
 #![cfg(all(feature = "tower", feature = "reqwest"))]
 
@@ -13,31 +17,186 @@ mod support;
 
 // The example's `main` is not used here, only its flow.
 #[allow(dead_code)]
-#[path = "../examples/two_services.rs"]
-mod two_services;
+#[path = "../examples/shop.rs"]
+mod shop;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::Value;
+use shop::{Answer, Checkout};
 use support::{Capture, ReceivedSpan, Receiver};
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// What each order of `shop::ORDERS` must do: its id, the gateway's answer,
+/// and whether payments reviews it for fraud (the slow one).
+const EXPECTED: [(u64, Answer, bool); 4] = [
+    (1, Answer::Placed, false),
+    (2, Answer::Placed, true),
+    (3, Answer::Declined, false),
+    (4, Answer::Failed, false),
+];
+
+/// The id of the one order of [`EXPECTED`] answered so.
+fn the(answer: Answer) -> u64 {
+    let ids: Vec<u64> = EXPECTED
+        .iter()
+        .filter(|(_, a, _)| *a == answer)
+        .map(|(id, ..)| *id)
+        .collect();
+    assert_eq!(ids.len(), 1, "{answer:?}: {ids:?}");
+    ids[0]
+}
+
+/// The id of the order of [`EXPECTED`] that payments reviews.
+fn the_reviewed() -> u64 {
+    let (id, ..) = EXPECTED
+        .iter()
+        .find(|(_, _, reviewed)| *reviewed)
+        .expect("a reviewed order");
+    *id
+}
+
+/// Everything one run of the shop left behind.
+struct ShopRun {
+    outcome: shop::Outcome,
+    /// What the OTLP receiver got.
+    spans: Vec<ReceivedSpan>,
+    /// The JSON log lines.
+    logs: Vec<Value>,
+    /// `/metrics` in OpenMetrics, after the run.
+    exposition: String,
+    /// The spans of every line of the store file, after shutdown.
+    stored: Vec<Span>,
+}
+
+/// Runs the shop once for all the tests of this file.
+fn shop_run() -> &'static ShopRun {
+    static RUN: OnceLock<ShopRun> = OnceLock::new();
+    RUN.get_or_init(run_shop)
+}
+
+fn temp_dir() -> PathBuf {
+    use std::hash::{BuildHasher, RandomState};
+    let suffix = RandomState::new().hash_one(std::time::SystemTime::now());
+    let dir = std::env::temp_dir().join(format!(
+        "tracelink-shop-traces-{}-{suffix}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn run_shop() -> ShopRun {
+    let receiver = Receiver::start();
+    let capture = Capture::default();
+    let dir = temp_dir();
+    let store = dir.join("traces.jsonl");
+    let guard = tracelink::builder()
+        .with_env([
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.grpc_endpoint()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+        ])
+        .with_service_name("shop")
+        .with_log_writer(tracelink::LogWriter::custom(capture.clone()))
+        .with_prometheus_listener("127.0.0.1", 0)
+        .with_traces_file(&store)
+        .with_shutdown_timeout(WAIT)
+        .init()
+        .expect("tracelink initializes");
+    let metrics = guard.metrics_address().expect("/metrics listens");
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (outcome, exposition) = runtime.block_on(async {
+        let outcome = shop::run().await.expect("the flow runs");
+        let exposition = reqwest::Client::new()
+            .get(format!("http://{metrics}/metrics"))
+            .header("accept", "application/openmetrics-text; version=1.0.0")
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("exposition");
+        (outcome, exposition)
+    });
+    drop(runtime);
+
+    // Per order: the client's root and call, the gateway, its call and
+    // payments; one more for the review; PRODUCER and CONSUMER per placed
+    // order.
+    let expected: usize = EXPECTED
+        .iter()
+        .map(|(_, answer, reviewed)| {
+            5 + usize::from(*reviewed) + if *answer == Answer::Placed { 2 } else { 0 }
+        })
+        .sum();
+    guard.flush().expect("flush");
+    let spans = receiver.wait_for_spans(expected, WAIT);
+    guard.shutdown().expect("clean shutdown");
+
+    let stored = tracelink::store::files(&store)
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(file).expect("store file readable");
+            text.lines()
+                .map(|line| {
+                    serde_json::from_str::<ExportTraceServiceRequest>(line)
+                        .unwrap_or_else(|e| panic!("not OTLP/JSON ({e}): {line}"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .flat_map(|request| request.resource_spans)
+        .flat_map(|resource| resource.scope_spans)
+        .flat_map(|scope| scope.spans)
+        .collect();
+    std::fs::remove_dir_all(&dir).expect("temp dir removed");
+
+    let logs = capture
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    ShopRun {
+        outcome,
+        spans,
+        logs,
+        exposition,
+        stored,
+    }
+}
+
 /// The spans of one order, found by walking the parent links down from the
-/// gateway's SERVER span.
+/// client's root `checkout` span.
 struct Order<'a> {
-    gateway: &'a ReceivedSpan,
+    root: &'a ReceivedSpan,
+    /// The client's call to the gateway.
     call: &'a ReceivedSpan,
+    gateway: &'a ReceivedSpan,
+    /// The gateway's call to payments.
+    charge: &'a ReceivedSpan,
     payments: &'a ReceivedSpan,
+    /// `fraud.review`, when payments reviewed the order.
+    review: Option<&'a ReceivedSpan>,
     /// PRODUCER and CONSUMER, when the order was placed.
     queue: Option<(&'a ReceivedSpan, &'a ReceivedSpan)>,
 }
 
+/// The spans of one trace.
 struct Trace<'a> {
-    spans: &'a [ReceivedSpan],
+    spans: Vec<&'a ReceivedSpan>,
 }
 
 impl<'a> Trace<'a> {
@@ -52,6 +211,7 @@ impl<'a> Trace<'a> {
     fn children(&self, parent: &ReceivedSpan, kind: SpanKind) -> Vec<&'a ReceivedSpan> {
         self.spans
             .iter()
+            .copied()
             .filter(|s| s.parent_span_id() == Some(parent.span_id()) && s.kind() == kind)
             .collect()
     }
@@ -70,50 +230,102 @@ impl<'a> Trace<'a> {
         children[0]
     }
 
-    fn by_id(&self, span_id: &str) -> &'a ReceivedSpan {
-        self.spans
-            .iter()
-            .find(|s| s.span_id() == span_id)
-            .unwrap_or_else(|| panic!("no span {span_id}: {:#?}", self.names()))
+    /// At most one child of `parent` with this kind.
+    fn maybe_child(&self, parent: &ReceivedSpan, kind: SpanKind) -> Option<&'a ReceivedSpan> {
+        match self.children(parent, kind).as_slice() {
+            [] => None,
+            [child] => Some(*child),
+            more => panic!(
+                "{} {kind:?} children of {}: {:#?}",
+                more.len(),
+                parent.name(),
+                self.names()
+            ),
+        }
     }
 
-    /// Walks one order down from the client's CLIENT span.
-    fn order(&self, client_call: &'a ReceivedSpan) -> Order<'a> {
-        let gateway = self.child(client_call, SpanKind::Server);
-        let call = self.child(gateway, SpanKind::Client);
-        let payments = self.child(call, SpanKind::Server);
-        let queue = match self.children(gateway, SpanKind::Producer).as_slice() {
-            [] => None,
-            [producer] => Some((*producer, self.child(producer, SpanKind::Consumer))),
-            more => panic!("{} PRODUCER spans under one order", more.len()),
-        };
+    /// Walks the order down from its one root, and checks nothing else is
+    /// in the trace.
+    fn order(&self) -> Order<'a> {
+        let roots: Vec<_> = self
+            .spans
+            .iter()
+            .copied()
+            .filter(|s| s.parent_span_id().is_none())
+            .collect();
+        assert_eq!(roots.len(), 1, "roots: {:#?}", self.names());
+        let root = roots[0];
+        let call = self.child(root, SpanKind::Client);
+        let gateway = self.child(call, SpanKind::Server);
+        let charge = self.child(gateway, SpanKind::Client);
+        let payments = self.child(charge, SpanKind::Server);
+        let review = self.maybe_child(payments, SpanKind::Internal);
+        let queue = self
+            .maybe_child(gateway, SpanKind::Producer)
+            .map(|producer| (producer, self.child(producer, SpanKind::Consumer)));
+        let walked = 5 + usize::from(review.is_some()) + 2 * usize::from(queue.is_some());
+        assert_eq!(self.spans.len(), walked, "{:#?}", self.names());
         Order {
-            gateway,
+            root,
             call,
+            gateway,
+            charge,
             payments,
+            review,
             queue,
         }
     }
 }
 
-/// The log lines of `target` (the example's module, wherever it is
-/// compiled) with this message.
-fn lines<'a>(logs: &'a [Value], module: &str, message: &str) -> Vec<&'a Value> {
-    logs.iter()
-        .filter(|line| line["message"] == message)
-        .filter(|line| {
-            line["target"]
-                .as_str()
-                .is_some_and(|t| t.ends_with(&format!("two_services::{module}")))
+/// The spans of each order's trace, by order id, walked; checks that every
+/// span received is in one of them.
+fn orders(run: &ShopRun) -> HashMap<u64, Order<'_>> {
+    let checkouts = &run.outcome.checkouts;
+    for span in &run.spans {
+        assert!(
+            checkouts.iter().any(|c| c.trace_id == span.trace_id()),
+            "{} {} is in no order's trace",
+            span.name(),
+            span.trace_id()
+        );
+    }
+    checkouts
+        .iter()
+        .map(|checkout| {
+            let trace = Trace {
+                spans: run
+                    .spans
+                    .iter()
+                    .filter(|s| s.trace_id() == checkout.trace_id)
+                    .collect(),
+            };
+            (checkout.order.id, trace.order())
         })
         .collect()
 }
 
+fn checkout(run: &ShopRun, id: u64) -> &Checkout {
+    run.outcome
+        .checkouts
+        .iter()
+        .find(|c| c.order.id == id)
+        .unwrap_or_else(|| panic!("no checkout of order {id}"))
+}
+
+/// Whether a log line was written by the example's `module`, wherever it is
+/// compiled (`shop::gateway`, `shop_traces::shop::gateway`).
+fn from_module(line: &Value, module: &str) -> bool {
+    line["target"]
+        .as_str()
+        .is_some_and(|t| t.ends_with(&format!("shop::{module}")))
+}
+
 /// The one log line of `module` with this message for this order.
 fn line<'a>(logs: &'a [Value], module: &str, message: &str, order_id: u64) -> &'a Value {
-    let found: Vec<_> = lines(logs, module, message)
-        .into_iter()
-        .filter(|line| line["order.id"] == order_id)
+    let found: Vec<_> = logs
+        .iter()
+        .filter(|line| line["message"] == message && line["order.id"] == order_id)
+        .filter(|line| from_module(line, module))
         .collect();
     assert_eq!(
         found.len(),
@@ -143,105 +355,60 @@ fn exemplar(body: &str, series: &str) -> (String, String) {
 }
 
 #[test]
-fn gateway_payments_and_the_queue_are_one_trace() {
-    let receiver = Receiver::start();
-    let capture = Capture::default();
-    let guard = tracelink::builder()
-        .with_env([
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.grpc_endpoint()),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
-            ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
-        ])
-        .with_service_name("shop")
-        .with_log_writer(tracelink::LogWriter::custom(capture.clone()))
-        .with_prometheus_listener("127.0.0.1", 0)
-        .with_shutdown_timeout(WAIT)
-        .init()
-        .expect("tracelink initializes");
-    let metrics = guard.metrics_address().expect("/metrics listens");
+fn each_order_is_one_trace_from_the_client_to_the_notifier() {
+    let run = shop_run();
+    let outcome = &run.outcome;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (outcome, exposition) = runtime.block_on(async {
-        let outcome = two_services::run().await.expect("the flow runs");
-        let exposition = reqwest::Client::new()
-            .get(format!("http://{metrics}/metrics"))
-            .header("accept", "application/openmetrics-text; version=1.0.0")
-            .send()
-            .await
-            .expect("scrape")
-            .text()
-            .await
-            .expect("exposition");
-        (outcome, exposition)
-    });
-    drop(runtime);
-
-    assert_eq!(outcome.placed, [1, 2]);
-    assert_eq!(outcome.declined, [3]);
-    assert_eq!(outcome.notified, [1, 2]);
-    let trace_id = outcome.trace_id.clone();
-    assert_eq!(trace_id.len(), 32);
-    assert_ne!(trace_id, "0".repeat(32));
-
-    // Every span the flow made: the root, then per order the client's call,
-    // the gateway, its call, payments; PRODUCER and CONSUMER per placed order.
-    guard.flush().expect("flush");
-    let expected = 1 + 4 * two_services::ORDERS.len() + 2 * outcome.placed.len();
-    let spans = receiver.wait_for_spans(expected, WAIT);
-    let trace = Trace { spans: &spans };
-    assert_eq!(spans.len(), expected, "{:#?}", trace.names());
-    for span in &spans {
-        assert_eq!(
-            span.trace_id(),
-            trace_id,
-            "{} is in another trace",
-            span.name()
-        );
+    // Each order answered as it should, in its own trace.
+    let ids: Vec<u64> = outcome.checkouts.iter().map(|c| c.order.id).collect();
+    let expected_ids: Vec<u64> = EXPECTED.iter().map(|(id, ..)| *id).collect();
+    assert_eq!(ids, expected_ids);
+    for (id, answer, _) in EXPECTED {
+        assert_eq!(checkout(run, id).answer, answer, "order {id}");
     }
-
-    // The client's root span, and one CLIENT call per order below it.
-    let roots: Vec<_> = spans
+    let placed: Vec<u64> = EXPECTED
         .iter()
-        .filter(|s| s.parent_span_id().is_none())
+        .filter(|(_, answer, _)| *answer == Answer::Placed)
+        .map(|(id, ..)| *id)
         .collect();
-    assert_eq!(roots.len(), 1, "{:#?}", trace.names());
-    let root = roots[0];
-    assert_eq!(root.name(), "checkout");
-    let calls = trace.children(root, SpanKind::Client);
-    assert_eq!(
-        calls.len(),
-        two_services::ORDERS.len(),
-        "{:#?}",
-        trace.names()
-    );
-
-    let mut orders = HashMap::new();
-    for call in calls {
-        let order = trace.order(call);
-        let path = order.gateway.attr("url.path").expect("url.path");
-        let id: u64 = path
-            .strip_prefix("/orders/")
-            .and_then(|id| id.parse().ok())
-            .unwrap_or_else(|| panic!("the gateway span's path is {path}"));
-        orders.insert(id, order);
+    assert_eq!(outcome.notified, placed);
+    let mut trace_ids: Vec<&str> = outcome
+        .checkouts
+        .iter()
+        .map(|c| c.trace_id.as_str())
+        .collect();
+    trace_ids.sort_unstable();
+    trace_ids.dedup();
+    assert_eq!(trace_ids.len(), EXPECTED.len(), "{trace_ids:?}");
+    for trace_id in &trace_ids {
+        assert_eq!(trace_id.len(), 32);
+        assert_ne!(*trace_id, "0".repeat(32));
     }
+
+    let orders = orders(run);
     let gateway_port = outcome.gateway.port().to_string();
     let payments_port = outcome.payments.port().to_string();
-    for (id, _) in two_services::ORDERS {
+    for (id, answer, reviewed) in EXPECTED {
         let order = &orders[&id];
-        // Gateway SERVER, under the client's call (checked by the walk).
+        // The client's root and its call to the gateway.
+        assert_eq!(order.root.name(), "checkout");
+        assert_eq!(order.root.attr("order.id"), Some(id.to_string()));
+        assert_eq!(
+            order.call.attr("url.full"),
+            Some(format!("http://127.0.0.1:{gateway_port}/orders/{id}"))
+        );
+        // Gateway SERVER, its CLIENT call to payments, payments' SERVER span.
         assert_eq!(order.gateway.name(), "POST /orders/{id}");
+        assert_eq!(
+            order.gateway.attr("url.path"),
+            Some(format!("/orders/{id}"))
+        );
         assert_eq!(
             order.gateway.attr("server.port"),
             Some(gateway_port.clone())
         );
-        // Its CLIENT call to payments, and payments' SERVER span under it.
         assert_eq!(
-            order.call.attr("url.full"),
+            order.charge.attr("url.full"),
             Some(format!("http://127.0.0.1:{payments_port}/charges"))
         );
         assert_eq!(order.payments.name(), "POST /charges");
@@ -249,80 +416,186 @@ fn gateway_payments_and_the_queue_are_one_trace() {
             order.payments.attr("server.port"),
             Some(payments_port.clone())
         );
-        assert_eq!(order.payments.parent_span_id(), Some(order.call.span_id()));
-        assert_eq!(order.call.parent_span_id(), Some(order.gateway.span_id()));
 
-        let placed = outcome.placed.contains(&id);
+        // The slow order, and only it, has its review under payments.
+        match order.review {
+            Some(review) => {
+                assert!(reviewed, "order {id} was reviewed");
+                assert_eq!(review.name(), "fraud.review");
+                assert_eq!(review.attr("order.id"), Some(id.to_string()));
+            }
+            None => assert!(!reviewed, "order {id} has no fraud.review span"),
+        }
+
         match order.queue {
             Some((producer, consumer)) => {
-                assert!(placed, "order {id} was declined but published");
+                assert_eq!(answer, Answer::Placed, "order {id} was published");
                 assert_eq!(producer.name(), "send orders.placed");
-                assert_eq!(producer.parent_span_id(), Some(order.gateway.span_id()));
                 assert_eq!(consumer.name(), "process orders.placed");
-                assert_eq!(consumer.parent_span_id(), Some(producer.span_id()));
                 assert_eq!(
                     consumer.attr("messaging.destination.name").as_deref(),
-                    Some(two_services::ORDERS_TOPIC)
+                    Some(shop::ORDERS_TOPIC)
                 );
-                assert_eq!(order.call.status_code(), StatusCode::Unset);
             }
-            None => {
-                assert!(!placed, "order {id} was placed but not published");
-                // A 402 is an error for the caller, not for the server.
-                assert_eq!(order.call.status_code(), StatusCode::Error);
+            None => assert_ne!(answer, Answer::Placed, "order {id} was not published"),
+        }
+
+        let status = |span: &ReceivedSpan| (span.status_code(), span.attr("error.type"));
+        let ok = (StatusCode::Unset, None);
+        let failed = |code: &str| (StatusCode::Error, Some(code.to_owned()));
+        match answer {
+            Answer::Placed => {
+                for span in [order.call, order.gateway, order.charge, order.payments] {
+                    assert_eq!(status(span), ok, "order {id}: {}", span.name());
+                }
+            }
+            Answer::Declined => {
+                // A 402 is an error for the callers, not for the servers.
+                assert_eq!(status(order.call), failed("402"));
+                assert_eq!(status(order.charge), failed("402"));
+                assert_eq!(status(order.gateway), ok);
+                assert_eq!(status(order.payments), ok);
                 assert_eq!(
-                    order.call.attr("http.response.status_code").as_deref(),
+                    order.payments.attr("http.response.status_code").as_deref(),
                     Some("402")
                 );
-                assert_eq!(order.payments.status_code(), StatusCode::Unset);
+                // The warnings are on the spans too.
+                assert_eq!(order.payments.events_named("payment declined").len(), 1);
+                assert_eq!(
+                    order
+                        .gateway
+                        .events_named("order declined by payments")
+                        .len(),
+                    1
+                );
+            }
+            Answer::Failed => {
+                // Payments failed, with its ERROR event; the gateway failed
+                // in turn, and both calls.
+                assert_eq!(status(order.payments), failed("500"));
+                assert_eq!(
+                    order
+                        .payments
+                        .events_named("card processor unavailable")
+                        .len(),
+                    1
+                );
+                assert_eq!(status(order.charge), failed("500"));
+                assert_eq!(status(order.gateway), failed("502"));
+                assert_eq!(order.gateway.events_named("payments failed").len(), 1);
+                assert_eq!(status(order.call), failed("502"));
             }
         }
     }
+}
 
-    // The JSON lines: each in the trace, with the id of the span it happened in.
-    let logs: Vec<Value> = capture
-        .text()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    let in_span = |line: &Value, span: &ReceivedSpan| {
-        assert_eq!(line["trace_id"], trace_id.as_str(), "{line}");
-        assert_eq!(line["span_id"], span.span_id().as_str(), "{line}");
-    };
-    for (id, _) in two_services::ORDERS {
+#[test]
+fn each_log_line_carries_its_order_trace_and_span() {
+    let run = shop_run();
+    let orders = orders(run);
+    let logs = &run.logs;
+    let mut lines_seen = 0;
+    for (id, answer, _) in EXPECTED {
         let order = &orders[&id];
-        in_span(line(&logs, "gateway", "order received", id), order.gateway);
-        match order.queue {
-            Some((_, consumer)) => {
-                in_span(
-                    line(&logs, "payments", "payment captured", id),
-                    order.payments,
-                );
-                in_span(line(&logs, "gateway", "order placed", id), order.gateway);
-                let sent = line(&logs, "notifier", "order confirmation sent", id);
-                in_span(sent, consumer);
+        let trace_id = checkout(run, id).trace_id.as_str();
+        // Module, message, level, and the span the line happened in.
+        let mut expected = vec![("gateway", "order received", "INFO", order.gateway)];
+        if let Some(review) = order.review {
+            expected.push(("payments", "review passed", "INFO", review));
+        }
+        match answer {
+            Answer::Placed => {
+                let (_, consumer) = order.queue.expect("a placed order is published");
+                expected.extend([
+                    ("payments", "payment captured", "INFO", order.payments),
+                    ("gateway", "order placed", "INFO", order.gateway),
+                    ("notifier", "order confirmation sent", "INFO", consumer),
+                ]);
             }
-            None => {
-                in_span(
-                    line(&logs, "payments", "payment declined", id),
-                    order.payments,
-                );
-                let declined = line(&logs, "gateway", "order declined by payments", id);
-                in_span(declined, order.gateway);
+            Answer::Declined => expected.extend([
+                ("payments", "payment declined", "WARN", order.payments),
+                (
+                    "gateway",
+                    "order declined by payments",
+                    "WARN",
+                    order.gateway,
+                ),
+            ]),
+            Answer::Failed => {
+                expected.extend([
+                    (
+                        "payments",
+                        "card processor unavailable",
+                        "ERROR",
+                        order.payments,
+                    ),
+                    ("gateway", "payments failed", "ERROR", order.gateway),
+                ]);
+                let failed = line(logs, "gateway", "payments failed", id);
+                assert_eq!(failed["status"], 500, "{failed}");
             }
         }
-    }
-    // Nothing else was logged by the flow outside the trace.
-    for line in &logs {
-        if line["target"]
-            .as_str()
-            .is_some_and(|t| t.contains("two_services"))
-        {
-            assert_eq!(line["trace_id"], trace_id.as_str(), "{line}");
+        for (module, message, level, span) in &expected {
+            let line = line(logs, module, message, id);
+            assert_eq!(line["level"], *level, "{line}");
+            assert_eq!(line["trace_id"], trace_id, "{line}");
+            assert_eq!(line["span_id"], span.span_id().as_str(), "{line}");
         }
+        lines_seen += expected.len();
     }
+    // Nothing else was logged by the flow, inside the orders' traces or out.
+    let flow: Vec<&Value> = logs
+        .iter()
+        .filter(|line| {
+            ["gateway", "payments", "notifier"]
+                .iter()
+                .any(|module| from_module(line, module))
+        })
+        .collect();
+    assert_eq!(flow.len(), lines_seen, "{flow:#?}");
+}
 
-    // The counters' exemplars are spans of the trace.
+#[test]
+fn the_counters_exemplars_point_at_the_orders_spans() {
+    let run = shop_run();
+    let orders = orders(run);
+    let exposition = &run.exposition;
+    let span = |(trace_id, span_id): (String, String)| -> &ReceivedSpan {
+        run.spans
+            .iter()
+            .find(|s| s.trace_id() == trace_id && s.span_id() == span_id)
+            .unwrap_or_else(|| panic!("no span {span_id} in trace {trace_id}"))
+    };
+    let placed = |s: &ReceivedSpan| {
+        orders
+            .values()
+            .any(|o| o.queue.is_some() && o.root.trace_id() == s.trace_id())
+    };
+
+    // The declined and the failed order were counted once: the samples
+    // point at their spans.
+    let declined = &orders[&the(Answer::Declined)];
+    let failed = &orders[&the(Answer::Failed)];
+    for (series, expected) in [
+        (
+            "gateway_orders_total{outcome=\"declined\"}",
+            declined.gateway,
+        ),
+        (
+            "payments_charges_total{outcome=\"declined\"}",
+            declined.payments,
+        ),
+        ("gateway_orders_total{outcome=\"failed\"}", failed.gateway),
+        (
+            "payments_charges_total{outcome=\"failed\"}",
+            failed.payments,
+        ),
+    ] {
+        let sample = span(exemplar(exposition, series));
+        assert_eq!(sample.span_id(), expected.span_id(), "{series}");
+    }
+    // The placed orders were counted each: the samples point at a span of
+    // one of them, of the right kind.
     for (series, kind) in [
         (
             "payments_charges_total{outcome=\"captured\"}",
@@ -334,14 +607,66 @@ fn gateway_payments_and_the_queue_are_one_trace() {
             SpanKind::Consumer,
         ),
     ] {
-        let (exemplar_trace, exemplar_span) = exemplar(&exposition, series);
-        assert_eq!(exemplar_trace, trace_id, "{series}");
-        assert_eq!(trace.by_id(&exemplar_span).kind(), kind, "{series}");
+        let sample = span(exemplar(exposition, series));
+        assert_eq!(sample.kind(), kind, "{series}");
+        assert!(placed(sample), "{series}: {}", sample.trace_id());
     }
-    assert!(
-        exposition.contains("gateway_orders_total{outcome=\"declined\"} 1"),
-        "{exposition}"
-    );
+    let placed_count = EXPECTED
+        .iter()
+        .filter(|(_, answer, _)| *answer == Answer::Placed)
+        .count();
+    let placed_sample = format!("gateway_orders_total{{outcome=\"placed\"}} {placed_count} ");
+    assert!(exposition.contains(&placed_sample), "{exposition}");
+}
 
-    guard.shutdown().expect("clean shutdown");
+/// What identifies a span and its place in the tree, as exported.
+fn key(span: &Span) -> (String, String, String, String, i32, i32, Option<String>) {
+    (
+        support::hex(&span.trace_id),
+        support::hex(&span.span_id),
+        support::hex(&span.parent_span_id),
+        span.name.clone(),
+        span.kind,
+        span.status.as_ref().map_or(0, |s| s.code),
+        support::attr(&span.attributes, "error.type"),
+    )
+}
+
+#[test]
+fn the_store_holds_every_span_of_every_order() {
+    let run = shop_run();
+    // Walked and checked by the tests above.
+    let orders = orders(run);
+    assert_eq!(orders.len(), EXPECTED.len());
+
+    let mut received: Vec<_> = run.spans.iter().map(|s| key(&s.span)).collect();
+    let mut stored: Vec<_> = run.stored.iter().map(key).collect();
+    received.sort();
+    stored.sort();
+    assert_eq!(stored, received);
+
+    // And they read back as the traces `tracelink show` draws: the slow
+    // order's review under payments, the failing order's payments span failed.
+    let in_store = |span: &ReceivedSpan| {
+        run.stored
+            .iter()
+            .find(|s| support::hex(&s.span_id) == span.span_id())
+            .unwrap_or_else(|| panic!("{} is not in the store", span.name()))
+    };
+    let slow = &orders[&the_reviewed()];
+    let review = in_store(slow.review.expect("the slow order is reviewed"));
+    assert_eq!(review.name, "fraud.review");
+    assert_eq!(
+        support::hex(&review.parent_span_id),
+        slow.payments.span_id()
+    );
+    let failed = in_store(orders[&the(Answer::Failed)].payments);
+    assert_eq!(
+        failed.status.as_ref().map(|s| s.code()),
+        Some(StatusCode::Error)
+    );
+    assert_eq!(
+        support::attr(&failed.attributes, "error.type").as_deref(),
+        Some("500")
+    );
 }
