@@ -22,25 +22,6 @@ use tracing::Instrument;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn build(receiver: &Receiver) -> tracelink::Parts {
-    let parts = tracelink::builder()
-        .with_env([
-            (
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
-                receiver.grpc_endpoint().as_str(),
-            ),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
-            ("TRACELINK_LOG_FORMAT", "none"),
-        ])
-        .with_service_name("checkout")
-        .build()
-        .expect("tracelink builds");
-    // What `init()` installs.
-    opentelemetry::global::set_text_map_propagator(parts.propagator());
-    parts
-}
-
 /// The headers the server received, as JSON, with status `code`.
 async fn echo(code: StatusCode, headers: HeaderMap) -> (StatusCode, axum::Json<Value>) {
     let header = |name: &str| {
@@ -87,93 +68,82 @@ fn one<'a>(spans: &'a [ReceivedSpan], name: &str, url: &str) -> &'a ReceivedSpan
 #[test]
 fn client_spans_carry_the_context_to_the_server() {
     let receiver = Receiver::start();
-    let parts = build(&receiver);
+    let parts = support::build_exporting_to(&receiver, "checkout", &[]);
     let closed_port = support::free_port();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     let mut port = 0;
     let mut echoes = Vec::new();
-    tracing::dispatcher::with_default(&support::dispatch(&parts), || {
-        runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    support::block_on_traced(&parts, async {
+        port = support::spawn_app(app()).await;
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+
+        let checkout = tracing::info_span!("checkout");
+        async {
+            let ok = client
+                .get(format!("{base}/echo?q=1"))
+                .send_traced()
                 .await
-                .expect("bind");
-            port = listener.local_addr().expect("address").port();
-            tokio::spawn(async move { axum::serve(listener, app()).await.expect("serve") });
-            let base = format!("http://127.0.0.1:{port}");
-            let client = reqwest::Client::new();
+                .expect("/echo");
+            assert_eq!(ok.status(), 200);
+            echoes.push(ok.json::<Value>().await.expect("json"));
 
-            let checkout = tracing::info_span!("checkout");
-            async {
-                let ok = client
-                    .get(format!("{base}/echo?q=1"))
+            // reqwest moves credentials from the URL into `Authorization`.
+            let moved = client
+                .get(format!("http://user:pass@127.0.0.1:{port}/echo"))
+                .send_traced()
+                .await
+                .expect("credentials moved");
+            echoes.push(moved.json::<Value>().await.expect("json"));
+
+            // A request built beforehand keeps them in its URL: redacted.
+            let url = reqwest::Url::parse(&format!("http://user:pass@127.0.0.1:{port}/echo"))
+                .expect("a URL");
+            let kept = reqwest::RequestBuilder::from_parts(
+                client.clone(),
+                reqwest::Request::new(reqwest::Method::GET, url),
+            )
+            .send_traced()
+            .await;
+            // Whatever reqwest does with such a URL, the span is there.
+            drop(kept);
+
+            for code in [404, 500] {
+                let response = client
+                    .get(format!("{base}/status/{code}"))
                     .send_traced()
                     .await
-                    .expect("/echo");
-                assert_eq!(ok.status(), 200);
-                echoes.push(ok.json::<Value>().await.expect("json"));
+                    .expect("a response");
+                assert_eq!(response.status().as_u16(), code);
+                echoes.push(response.json::<Value>().await.expect("json"));
+            }
 
-                // reqwest moves credentials from the URL into `Authorization`.
-                let moved = client
-                    .get(format!("http://user:pass@127.0.0.1:{port}/echo"))
-                    .send_traced()
-                    .await
-                    .expect("credentials moved");
-                echoes.push(moved.json::<Value>().await.expect("json"));
-
-                // A request built beforehand keeps them in its URL: redacted.
-                let url = reqwest::Url::parse(&format!("http://user:pass@127.0.0.1:{port}/echo"))
-                    .expect("a URL");
-                let kept = reqwest::RequestBuilder::from_parts(
-                    client.clone(),
-                    reqwest::Request::new(reqwest::Method::GET, url),
+            let purge = client
+                .request(
+                    reqwest::Method::from_bytes(b"PURGE").expect("a method"),
+                    format!("{base}/echo"),
                 )
                 .send_traced()
-                .await;
-                // Whatever reqwest does with such a URL, the span is there.
-                drop(kept);
+                .await
+                .expect("PURGE");
+            assert_eq!(purge.status(), 200);
 
-                for code in [404, 500] {
-                    let response = client
-                        .get(format!("{base}/status/{code}"))
-                        .send_traced()
-                        .await
-                        .expect("a response");
-                    assert_eq!(response.status().as_u16(), code);
-                    echoes.push(response.json::<Value>().await.expect("json"));
-                }
-
-                let purge = client
-                    .request(
-                        reqwest::Method::from_bytes(b"PURGE").expect("a method"),
-                        format!("{base}/echo"),
-                    )
-                    .send_traced()
-                    .await
-                    .expect("PURGE");
-                assert_eq!(purge.status(), 200);
-
-                let error = client
-                    .get(format!("http://127.0.0.1:{closed_port}/nothing"))
-                    .send_traced()
-                    .await
-                    .expect_err("nobody listens there");
-                assert!(error.is_connect(), "{error:?}");
-            }
-            .instrument(checkout)
-            .await;
-
-            // No span current: a root CLIENT span, still propagated.
-            let root = client
-                .get(format!("{base}/echo?root"))
+            let error = client
+                .get(format!("http://127.0.0.1:{closed_port}/nothing"))
                 .send_traced()
                 .await
-                .expect("root");
-            echoes.push(root.json::<Value>().await.expect("json"));
-        });
-        drop(runtime);
+                .expect_err("nobody listens there");
+            assert!(error.is_connect(), "{error:?}");
+        }
+        .instrument(checkout)
+        .await;
+
+        // No span current: a root CLIENT span, still propagated.
+        let root = client
+            .get(format!("{base}/echo?root"))
+            .send_traced()
+            .await
+            .expect("root");
+        echoes.push(root.json::<Value>().await.expect("json"));
     });
 
     parts.guard().flush().expect("flush");
@@ -288,46 +258,25 @@ fn client_spans_carry_the_context_to_the_server() {
 #[test]
 fn a_filtered_out_client_span_passes_the_callers_context_on() {
     let receiver = Receiver::start();
-    let parts = tracelink::builder()
-        .with_env([
-            (
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
-                receiver.grpc_endpoint().as_str(),
-            ),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
-            ("TRACELINK_LOG_FORMAT", "none"),
-            ("RUST_LOG", "info,tracelink::http=off"),
-        ])
-        .build()
-        .expect("tracelink builds");
-    opentelemetry::global::set_text_map_propagator(parts.propagator());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let echo = tracing::dispatcher::with_default(&support::dispatch(&parts), || {
-        let echo = runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let parts = support::build_exporting_to(
+        &receiver,
+        "checkout",
+        &[("RUST_LOG", "info,tracelink::http=off")],
+    );
+    let echo = support::block_on_traced(&parts, async {
+        let port = support::spawn_app(app()).await;
+        async {
+            reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}/echo"))
+                .send_traced()
                 .await
-                .expect("bind");
-            let port = listener.local_addr().expect("address").port();
-            tokio::spawn(async move { axum::serve(listener, app()).await.expect("serve") });
-            async {
-                reqwest::Client::new()
-                    .get(format!("http://127.0.0.1:{port}/echo"))
-                    .send_traced()
-                    .await
-                    .expect("/echo")
-                    .json::<Value>()
-                    .await
-                    .expect("json")
-            }
-            .instrument(tracing::info_span!("checkout"))
-            .await
-        });
-        drop(runtime);
-        echo
+                .expect("/echo")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+        .instrument(tracing::info_span!("checkout"))
+        .await
     });
 
     parts.guard().flush().expect("flush");

@@ -38,41 +38,12 @@ const PARENT_B: &str = "00f067aa0ba902b7";
 const TRACE_FAIL: &str = "11111111111111111111111111111111";
 const PARENT_FAIL: &str = "2222222222222222";
 
-/// tracelink exporting to `receiver`, with the global propagator set as
-/// `init()` sets it (the propagators are the same for every test here).
-fn build(receiver: &Receiver) -> tracelink::Parts {
-    let parts = tracelink::builder()
-        .with_env([
-            (
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
-                receiver.grpc_endpoint().as_str(),
-            ),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
-            ("TRACELINK_LOG_FORMAT", "none"),
-        ])
-        .with_service_name("orders")
-        .build()
-        .expect("tracelink builds");
-    opentelemetry::global::set_text_map_propagator(parts.propagator());
-    parts
-}
-
 /// Runs `f` to completion on a current-thread runtime, with tracelink's
 /// subscriber and recorder as this thread's defaults: the server's tasks run
 /// on this thread, inside both. Returns the OpenMetrics rendering.
 fn run<F: std::future::Future<Output = ()>>(parts: &tracelink::Parts, f: F) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    tracing::dispatcher::with_default(&support::dispatch(parts), || {
-        metrics::with_local_recorder(parts.metrics_recorder(), || {
-            runtime.block_on(f);
-            // Tasks still alive (the server, its connections) end here, in
-            // the same dispatcher.
-            drop(runtime);
-        });
+    metrics::with_local_recorder(parts.metrics_recorder(), || {
+        support::block_on_traced(parts, f)
     });
     parts.metrics_handle().render(Format::OpenMetrics)
 }
@@ -216,14 +187,10 @@ fn exemplars(samples: &[Value], series: &BTreeMap<String, String>) -> Vec<(Strin
 #[test]
 fn axum_requests_become_server_spans_and_duration_samples() {
     let receiver = Receiver::start();
-    let parts = build(&receiver);
+    let parts = support::build_exporting_to(&receiver, "orders", &[]);
     let mut port = 0;
     let body = run(&parts, async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        port = listener.local_addr().expect("address").port();
-        tokio::spawn(async move { axum::serve(listener, app()).await.expect("serve") });
+        port = support::spawn_app(app()).await;
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
         let get = |path: &str| client.get(format!("{base}{path}"));
@@ -483,7 +450,7 @@ fn axum_requests_become_server_spans_and_duration_samples() {
 #[test]
 fn a_service_error_fails_the_span() {
     let receiver = Receiver::start();
-    let parts = build(&receiver);
+    let parts = support::build_exporting_to(&receiver, "orders", &[]);
     let body = run(&parts, async {
         let service = ServiceBuilder::new()
             .layer(ServerLayer::new().with_skipped_paths(["/ping"]))

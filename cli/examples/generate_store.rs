@@ -14,14 +14,16 @@
 //! exception event. Lines carry 512 spans each, as the export thread's
 //! batches do. Prints the ids of the first, middle and last trace.
 
+#[path = "../tests/support/proto.rs"]
+mod proto;
+
 use std::path::PathBuf;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{
-    span, status, ResourceSpans, ScopeSpans, Span, Status,
-};
+use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
+use proto::{error_status, event, int, s};
 
 const SPANS_PER_TRACE: usize = 10;
 const BATCH: usize = 512;
@@ -92,26 +94,6 @@ fn next(state: &mut u64) -> u64 {
     state.wrapping_mul(0x2545_f491_4f6c_dd1d)
 }
 
-fn string(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.into())),
-        }),
-        key_strindex: 0,
-    }
-}
-
-fn int(key: &str, value: i64) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::IntValue(value)),
-        }),
-        key_strindex: 0,
-    }
-}
-
 /// The 10 spans of trace `t`, each with the index of its service.
 fn trace(t: usize, trace_id: &[u8], rng: &mut u64) -> Vec<(usize, Span)> {
     let start = EPOCH + t as u64 * 10 * MS;
@@ -150,15 +132,15 @@ fn trace(t: usize, trace_id: &[u8], rng: &mut u64) -> Vec<(usize, Span)> {
     use span::SpanKind::{Client, Internal, Server};
     let mut root_span = span(&root, None, "GET /api/orders/{id}", Server, 0, 48 * MS);
     root_span.attributes = vec![
-        string("http.request.method", "GET"),
-        string("url.path", &format!("/api/orders/{order}")),
-        string("http.route", "/api/orders/{id}"),
+        s("http.request.method", "GET"),
+        s("url.path", &format!("/api/orders/{order}")),
+        s("http.route", "/api/orders/{id}"),
         int("http.response.status_code", if failed { 502 } else { 200 }),
     ];
     let mut get = span(&get_orders, Some(&root), "GET", Client, 2 * MS, 20 * MS);
     get.attributes = vec![
-        string("http.request.method", "GET"),
-        string("url.full", &format!("http://orders:8080/orders/{order}")),
+        s("http.request.method", "GET"),
+        s("url.full", &format!("http://orders:8080/orders/{order}")),
         int("http.response.status_code", 200),
     ];
     let mut orders_span = span(
@@ -170,12 +152,12 @@ fn trace(t: usize, trace_id: &[u8], rng: &mut u64) -> Vec<(usize, Span)> {
         19 * MS,
     );
     orders_span.attributes = vec![
-        string("http.request.method", "GET"),
-        string("http.route", "/orders/{id}"),
+        s("http.request.method", "GET"),
+        s("http.route", "/orders/{id}"),
         int("http.response.status_code", 200),
     ];
     let query = |span_id: &Vec<u8>, table: &str, from: u64, to: u64| {
-        let mut s = span(
+        let mut select = span(
             span_id,
             Some(&orders),
             &format!("SELECT {table}"),
@@ -183,15 +165,15 @@ fn trace(t: usize, trace_id: &[u8], rng: &mut u64) -> Vec<(usize, Span)> {
             from,
             to,
         );
-        s.attributes = vec![
-            string("db.system.name", "postgresql"),
-            string(
+        select.attributes = vec![
+            s("db.system.name", "postgresql"),
+            s(
                 "db.query.text",
                 &format!("SELECT * FROM {table} WHERE order_id = $1"),
             ),
-            string("server.address", "db"),
+            s("server.address", "db"),
         ];
-        s
+        select
     };
     let select_orders = query(&q1, "orders", 4 * MS, 9 * MS);
     let select_items = query(&q2, "items", 9 * MS + MS / 2, 16 * MS);
@@ -205,8 +187,8 @@ fn trace(t: usize, trace_id: &[u8], rng: &mut u64) -> Vec<(usize, Span)> {
     );
     let mut post_span = span(&post, Some(&root), "POST", Client, 21 * MS, 44 * MS);
     post_span.attributes = vec![
-        string("http.request.method", "POST"),
-        string("url.full", "http://payments:8080/charge"),
+        s("http.request.method", "POST"),
+        s("url.full", "http://payments:8080/charge"),
         int("http.response.status_code", if failed { 402 } else { 200 }),
     ];
     let mut charge_span = span(
@@ -218,24 +200,20 @@ fn trace(t: usize, trace_id: &[u8], rng: &mut u64) -> Vec<(usize, Span)> {
         43 * MS,
     );
     charge_span.attributes = vec![
-        string("http.request.method", "POST"),
-        string("http.route", "/charge"),
+        s("http.request.method", "POST"),
+        s("http.route", "/charge"),
         int("payment.amount_cents", 2500 + (t % 1000) as i64),
     ];
     if failed {
-        charge_span.status = Some(Status {
-            message: "card declined".into(),
-            code: status::StatusCode::Error as i32,
-        });
-        charge_span.events = vec![span::Event {
-            time_unix_nano: start + 40 * MS,
-            name: "exception".into(),
-            attributes: vec![
-                string("exception.type", "CardDeclined"),
-                string("exception.message", "card declined"),
+        charge_span.status = Some(error_status("card declined"));
+        charge_span.events = vec![event(
+            start + 40 * MS,
+            "exception",
+            vec![
+                s("exception.type", "CardDeclined"),
+                s("exception.message", "card declined"),
             ],
-            dropped_attributes_count: 0,
-        }];
+        )];
     }
     vec![
         (0, root_span),
@@ -272,17 +250,17 @@ fn request(pending: &mut Vec<(usize, Span)>) -> ExportTraceServiceRequest {
             .map(|(service, spans)| ResourceSpans {
                 resource: Some(Resource {
                     attributes: vec![
-                        string("service.name", SERVICES[service]),
-                        string(
+                        s("service.name", SERVICES[service]),
+                        s(
                             "service.instance.id",
                             "5f1c8d4e-9a0b-4c2d-8e7f-1a2b3c4d5e6f",
                         ),
-                        string("host.name", "bench-host"),
+                        s("host.name", "bench-host"),
                         int("process.pid", 4242),
-                        string("telemetry.sdk.name", "opentelemetry"),
-                        string("telemetry.sdk.language", "rust"),
-                        string("telemetry.sdk.version", "0.33"),
-                        string("telemetry.distro.name", "tracelink"),
+                        s("telemetry.sdk.name", "opentelemetry"),
+                        s("telemetry.sdk.language", "rust"),
+                        s("telemetry.sdk.version", "0.33"),
+                        s("telemetry.distro.name", "tracelink"),
                     ],
                     dropped_attributes_count: 0,
                     entity_refs: Vec::new(),

@@ -12,19 +12,27 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
-/// One line: an `ExportTraceServiceRequest`.
+/// One line: an `ExportTraceServiceRequest`, its spans read as `S`.
+///
+/// The lists default with `Vec::new`: a plain `default` would make serde ask
+/// for `S: Default`.
 #[derive(Deserialize)]
-pub(crate) struct Request<'a> {
-    #[serde(rename = "resourceSpans", alias = "resource_spans", borrow, default)]
-    pub(crate) resource_spans: Vec<ResourceSpans<'a>>,
+pub(crate) struct Request<'a, S = Span<'a>> {
+    #[serde(
+        rename = "resourceSpans",
+        alias = "resource_spans",
+        borrow,
+        default = "Vec::new"
+    )]
+    pub(crate) resource_spans: Vec<ResourceSpans<'a, S>>,
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ResourceSpans<'a> {
+pub(crate) struct ResourceSpans<'a, S> {
     #[serde(borrow, default)]
     pub(crate) resource: Option<Resource<'a>>,
-    #[serde(rename = "scopeSpans", alias = "scope_spans", borrow, default)]
-    pub(crate) scope_spans: Vec<ScopeSpans<'a>>,
+    #[serde(rename = "scopeSpans", alias = "scope_spans", default = "Vec::new")]
+    pub(crate) scope_spans: Vec<ScopeSpans<S>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -45,13 +53,15 @@ impl Resource<'_> {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ScopeSpans<'a> {
-    #[serde(borrow, default)]
-    pub(crate) spans: Vec<Span<'a>>,
+pub(crate) struct ScopeSpans<S> {
+    #[serde(default = "Vec::new")]
+    pub(crate) spans: Vec<S>,
 }
 
+/// A span, its attributes read as `A` and its events as `E`: in full, or
+/// [`IgnoredAny`] to skip them unparsed (see [`SummaryRequest`]).
 #[derive(Deserialize)]
-pub(crate) struct Span<'a> {
+pub(crate) struct Span<'a, A = Vec<KeyValue<'a>>, E = Vec<Event<'a>>> {
     #[serde(rename = "traceId", alias = "trace_id", borrow, default)]
     pub(crate) trace_id: Cow<'a, str>,
     #[serde(rename = "spanId", alias = "span_id", borrow, default)]
@@ -76,13 +86,17 @@ pub(crate) struct Span<'a> {
         deserialize_with = "number"
     )]
     pub(crate) end: u64,
-    #[serde(borrow, default)]
-    pub(crate) attributes: Vec<KeyValue<'a>>,
-    #[serde(borrow, default)]
-    pub(crate) events: Vec<Event<'a>>,
+    #[serde(default)]
+    pub(crate) attributes: A,
+    #[serde(default)]
+    pub(crate) events: E,
     #[serde(borrow, default)]
     pub(crate) status: Option<Status<'a>>,
 }
+
+/// One line, with only what a list of traces needs (`tracelink traces`
+/// reads every line): attributes and events are skipped unparsed.
+pub(crate) type SummaryRequest<'a> = Request<'a, Span<'a, IgnoredAny, IgnoredAny>>;
 
 #[derive(Deserialize)]
 pub(crate) struct Event<'a> {
@@ -389,66 +403,6 @@ pub(crate) fn kind_name(kind: i64) -> &'static str {
 }
 
 // ---------------------------------------------------------------------------
-// The lighter model `tracelink traces` reads every line with.
-// ---------------------------------------------------------------------------
-
-/// One line, with only what a list of traces needs; attributes and events
-/// are skipped unparsed.
-#[derive(Deserialize)]
-pub(crate) struct SummaryRequest<'a> {
-    #[serde(rename = "resourceSpans", alias = "resource_spans", borrow, default)]
-    pub(crate) resource_spans: Vec<SummaryResourceSpans<'a>>,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SummaryResourceSpans<'a> {
-    #[serde(borrow, default)]
-    pub(crate) resource: Option<Resource<'a>>,
-    #[serde(rename = "scopeSpans", alias = "scope_spans", borrow, default)]
-    pub(crate) scope_spans: Vec<SummaryScopeSpans<'a>>,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SummaryScopeSpans<'a> {
-    #[serde(borrow, default)]
-    pub(crate) spans: Vec<SummarySpan<'a>>,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SummarySpan<'a> {
-    #[serde(rename = "traceId", alias = "trace_id", borrow, default)]
-    pub(crate) trace_id: Cow<'a, str>,
-    #[serde(rename = "spanId", alias = "span_id", borrow, default)]
-    pub(crate) span_id: Cow<'a, str>,
-    #[serde(rename = "parentSpanId", alias = "parent_span_id", borrow, default)]
-    pub(crate) parent_span_id: Cow<'a, str>,
-    #[serde(borrow, default)]
-    pub(crate) name: Cow<'a, str>,
-    #[serde(
-        rename = "startTimeUnixNano",
-        alias = "start_time_unix_nano",
-        default,
-        deserialize_with = "number"
-    )]
-    pub(crate) start: u64,
-    #[serde(
-        rename = "endTimeUnixNano",
-        alias = "end_time_unix_nano",
-        default,
-        deserialize_with = "number"
-    )]
-    pub(crate) end: u64,
-    #[serde(default)]
-    pub(crate) status: Option<SummaryStatus>,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SummaryStatus {
-    #[serde(default, deserialize_with = "status_code")]
-    pub(crate) code: i64,
-}
-
-// ---------------------------------------------------------------------------
 // Ids
 // ---------------------------------------------------------------------------
 
@@ -521,6 +475,23 @@ mod tests {
         );
         let status = span.status.as_ref().unwrap();
         assert_eq!((status.code, &*status.message), (STATUS_ERROR, "boom"));
+    }
+
+    #[test]
+    fn the_summary_skips_attributes_and_events_unparsed() {
+        // Values the full model refuses: the summary never looks at them.
+        let line = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{
+            "traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","name":"x",
+            "startTimeUnixNano":"1000","endTimeUnixNano":3000,
+            "attributes":[{"key":"i","value":{"intValue":"not a number"}}],
+            "events":{"not":"a list"},"status":{"code":"STATUS_CODE_ERROR"}}]}]}]}"#;
+        assert!(serde_json::from_str::<Request<'_>>(line).is_err());
+        let request: SummaryRequest<'_> = serde_json::from_str(line).unwrap();
+        let rs = &request.resource_spans[0];
+        assert!(rs.resource.is_none());
+        let span = &rs.scope_spans[0].spans[0];
+        assert_eq!((&*span.name, span.start, span.end), ("x", 1000, 3000));
+        assert_eq!(span.status.as_ref().unwrap().code, STATUS_ERROR);
     }
 
     #[test]

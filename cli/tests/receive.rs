@@ -107,16 +107,10 @@ fn python() -> PathBuf {
     python
 }
 
-/// The Rust side: a tracelink service writing to the store with the `file`
-/// exporter, its SERVER span's parent taken from `traceparent`.
-fn continue_in_rust(store: &Path, traceparent: &str) {
-    let parts = tracelink::builder()
-        .with_env([
-            ("OTEL_SERVICE_NAME", "rust-backend"),
-            ("OTEL_TRACES_EXPORTER", "none"),
-            ("OTEL_METRICS_EXPORTER", "none"),
-        ])
-        .with_traces_file(store)
+/// A tracelink service from `builder`, without JSON logs, and a dispatch
+/// with its filter and its OpenTelemetry layer.
+fn service(builder: tracelink::Builder) -> (tracelink::Parts, tracing::Dispatch) {
+    let parts = builder
         .with_json_logs(false)
         .build()
         .expect("tracelink builds");
@@ -124,6 +118,21 @@ fn continue_in_rust(store: &Path, traceparent: &str) {
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer()),
+    );
+    (parts, dispatch)
+}
+
+/// The Rust side: a tracelink service writing to the store with the `file`
+/// exporter, its SERVER span's parent taken from `traceparent`.
+fn continue_in_rust(store: &Path, traceparent: &str) {
+    let (parts, dispatch) = service(
+        tracelink::builder()
+            .with_env([
+                ("OTEL_SERVICE_NAME", "rust-backend"),
+                ("OTEL_TRACES_EXPORTER", "none"),
+                ("OTEL_METRICS_EXPORTER", "none"),
+            ])
+            .with_traces_file(store),
     );
     let carrier = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
     let parent = parts.propagator().extract(&carrier);
@@ -236,22 +245,13 @@ fn otlp_grpc_with_gzip_reaches_the_store() {
     let store = dir.path("traces.jsonl");
     let receiver = Receiver::start(&store);
     let endpoint = format!("http://{}", receiver.grpc);
-    let parts = tracelink::builder()
-        .with_env([
-            ("OTEL_SERVICE_NAME", "grpc-service"),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
-            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
-            ("OTEL_METRICS_EXPORTER", "none"),
-        ])
-        .with_json_logs(false)
-        .build()
-        .expect("tracelink builds");
-    let dispatch = tracing::Dispatch::new(
-        tracing_subscriber::registry()
-            .with(parts.filter())
-            .with(parts.otel_layer()),
-    );
+    let (parts, dispatch) = service(tracelink::builder().with_env([
+        ("OTEL_SERVICE_NAME", "grpc-service"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ("OTEL_METRICS_EXPORTER", "none"),
+    ]));
     let trace_id = tracing::dispatcher::with_default(&dispatch, || {
         let job = tracing::info_span!("nightly job");
         let id = job.context().span().span_context().trace_id().to_string();

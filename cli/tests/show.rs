@@ -9,8 +9,7 @@ mod support;
 use std::io::Write;
 use std::process::Stdio;
 
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::trace::v1::{span, status, Status};
+use opentelemetry_proto::tonic::trace::v1::span;
 use support::*;
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -40,7 +39,7 @@ impl Fixture {
         root.attributes = vec![
             s("http.request.method", "GET"),
             s("url.path", "/checkout"),
-            kv("http.response.status_code", Value::IntValue(200)),
+            int("http.response.status_code", 200),
             s("code.function.name", "shop::checkout"),
             s("user.note", "not a key attribute"),
         ];
@@ -54,20 +53,16 @@ impl Fixture {
         let render = span(TRACE, RENDER, Some(ROOT), "render", 45.0, 47.5);
         let other_root = span(OTHER, "c100000000000001", None, "GET /health", 10.0, 15.0);
         let mut charge = span(TRACE, CHARGE, Some(ROOT), "charge", 14.0, 44.0);
-        charge.status = Some(Status {
-            message: "card declined".into(),
-            code: status::StatusCode::Error as i32,
-        });
-        charge.events = vec![span::Event {
-            time_unix_nano: T0 + 17 * MS,
-            name: "payment declined".into(),
-            attributes: vec![
+        charge.status = Some(error_status("card declined"));
+        charge.events = vec![event(
+            T0 + 17 * MS,
+            "payment declined",
+            vec![
                 s("level", "ERROR"),
                 s("reason", "card expired"),
                 s("code.file.path", "src/pay.rs"),
             ],
-            dropped_attributes_count: 0,
-        }];
+        )];
         let fraud = span(TRACE, FRAUD, Some(CHARGE), "fraud.check", 15.0, 20.0);
         let receipt = span(TRACE, RECEIPT, Some(MISSING), "send_receipt", 46.0, 50.0);
         // Every line in its own file: the reader must follow the rotation.

@@ -54,6 +54,23 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::Carrier;
 
+/// An `INFO` span for `operation` (`send`, `process`) on `destination`, named
+/// `{operation} {destination}` for OpenTelemetry; `$fields` are added.
+macro_rules! messaging_span {
+    ($operation:literal, $kind:literal, $system:expr, $destination:expr $(, $($fields:tt)+)?) => {{
+        let name = format!("{} {}", $operation, $destination);
+        tracing::info_span!(
+            $operation,
+            otel.kind = $kind,
+            otel.name = name.as_str(),
+            messaging.system = $system,
+            messaging.destination.name = $destination,
+            messaging.operation.type = $operation,
+            $($($fields)+)?
+        )
+    }};
+}
+
 /// A PRODUCER span for sending a message to `destination` (a topic, a queue)
 /// of messaging system `system` (`kafka`, `rabbitmq`, `aws_sqs`, … as in the
 /// semantic conventions).
@@ -70,15 +87,7 @@ use super::Carrier;
 /// span.in_scope(|| { /* channel.basic_publish(…, headers) */ });
 /// ```
 pub fn producer_span(system: &str, destination: &str) -> tracing::Span {
-    let name = format!("send {destination}");
-    tracing::info_span!(
-        "send",
-        otel.kind = "producer",
-        otel.name = name.as_str(),
-        messaging.system = system,
-        messaging.destination.name = destination,
-        messaging.operation.type = "send",
-    )
+    messaging_span!("send", "producer", system, destination)
 }
 
 /// A CONSUMER span for processing a message from `destination`, the child of
@@ -154,14 +163,11 @@ where
 }
 
 fn process_span(system: &str, destination: &str) -> tracing::Span {
-    let name = format!("process {destination}");
-    tracing::info_span!(
+    messaging_span!(
         "process",
-        otel.kind = "consumer",
-        otel.name = name.as_str(),
-        messaging.system = system,
-        messaging.destination.name = destination,
-        messaging.operation.type = "process",
-        messaging.batch.message_count = Empty,
+        "consumer",
+        system,
+        destination,
+        messaging.batch.message_count = Empty
     )
 }

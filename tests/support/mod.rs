@@ -664,6 +664,58 @@ pub fn dispatch(parts: &tracelink::Parts) -> tracing::Dispatch {
     )
 }
 
+/// Runs `f` to completion on a current-thread runtime, with the subscriber
+/// `parts` make as this thread's default: a server's tasks run on this
+/// thread, inside it, and those still alive (the server, its connections)
+/// end inside it too, when the runtime is dropped.
+pub fn block_on_traced<F: std::future::Future>(parts: &tracelink::Parts, f: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    tracing::dispatcher::with_default(&dispatch(parts), || {
+        let output = runtime.block_on(f);
+        drop(runtime);
+        output
+    })
+}
+
+/// Serves `app` on a free port of 127.0.0.1 from a task of the current
+/// runtime; returns the port.
+pub async fn spawn_app(app: axum::Router) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    port
+}
+
+/// tracelink named `service`, exporting spans to `receiver` over OTLP/gRPC
+/// (a batch every 100 ms, no log lines, `env` on top), with the global
+/// propagator set as `init()` sets it (the same propagator for every caller,
+/// so tests running in parallel do not disturb each other).
+pub fn build_exporting_to(
+    receiver: &Receiver,
+    service: &str,
+    env: &[(&str, &str)],
+) -> tracelink::Parts {
+    let endpoint = receiver.grpc_endpoint();
+    let base = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ("TRACELINK_LOG_FORMAT", "none"),
+    ];
+    let parts = tracelink::builder()
+        .with_env(base.into_iter().chain(env.iter().copied()))
+        .with_service_name(service)
+        .build()
+        .expect("tracelink builds");
+    opentelemetry::global::set_text_map_propagator(parts.propagator());
+    parts
+}
+
 /// A `MakeWriter` that appends every log line to one shared buffer.
 #[derive(Clone, Default)]
 pub struct Capture(pub Arc<Mutex<Vec<u8>>>);

@@ -3,13 +3,16 @@
 
 #![allow(dead_code)]
 
+mod proto;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
+pub use proto::*;
 
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -162,18 +165,6 @@ pub fn log_lines(output: &str) -> Vec<&str> {
 pub const MS: u64 = 1_000_000;
 /// 2026-11-21T09:30:00Z.
 pub const T0: u64 = 1_795_253_400_000_000_000;
-
-pub fn kv(key: &str, value: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
-        key_strindex: 0,
-    }
-}
-
-pub fn s(key: &str, value: &str) -> KeyValue {
-    kv(key, any_value::Value::StringValue(value.into()))
-}
 
 pub fn hex_to_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len())
