@@ -165,7 +165,7 @@ fn client_spans_carry_the_context_to_the_server() {
     // The server's parent is the CLIENT span.
     assert_eq!(
         seen(&echoes[0]),
-        format!("00-{}-{}-01", ok.trace_id(), ok.span_id())
+        format!("00-{}-{}-03", ok.trace_id(), ok.span_id())
     );
     let port_text = port.to_string();
     for (key, value) in [
@@ -184,7 +184,7 @@ fn client_spans_carry_the_context_to_the_server() {
     let moved = one(&spans, "GET", &format!("{base}/echo"));
     assert_eq!(
         seen(&echoes[1]),
-        format!("00-{}-{}-01", moved.trace_id(), moved.span_id())
+        format!("00-{}-{}-03", moved.trace_id(), moved.span_id())
     );
     assert_eq!(
         echoes[1]["authorization"].as_str(),
@@ -216,7 +216,7 @@ fn client_spans_carry_the_context_to_the_server() {
         );
         assert_eq!(
             seen(&echoes[i]),
-            format!("00-{}-{}-01", span.trace_id(), span.span_id())
+            format!("00-{}-{}-03", span.trace_id(), span.span_id())
         );
     }
 
@@ -248,7 +248,7 @@ fn client_spans_carry_the_context_to_the_server() {
     assert_ne!(root.trace_id(), checkout.trace_id());
     assert_eq!(
         seen(&echoes[4]),
-        format!("00-{}-{}-01", root.trace_id(), root.span_id())
+        format!("00-{}-{}-03", root.trace_id(), root.span_id())
     );
     parts.into_guard().shutdown().expect("clean shutdown");
 }
@@ -285,7 +285,7 @@ fn a_filtered_out_client_span_passes_the_callers_context_on() {
     assert_eq!(names, ["checkout"]);
     assert_eq!(
         seen(&echo),
-        format!("00-{}-{}-01", spans[0].trace_id(), spans[0].span_id())
+        format!("00-{}-{}-03", spans[0].trace_id(), spans[0].span_id())
     );
     parts.into_guard().shutdown().expect("clean shutdown");
 }

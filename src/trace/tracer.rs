@@ -14,6 +14,9 @@ use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use super::pipeline::{Pipeline, Record};
 use super::{ids, Sampler};
 
+/// W3C Trace Context Level 2's random trace id flag.
+const RANDOM_TRACE_ID: u8 = 0x02;
+
 /// Attributes, events and links a span keeps at most (the specification's
 /// defaults); the rest are counted as dropped.
 const LIMIT: usize = 128;
@@ -92,8 +95,10 @@ impl opentelemetry::trace::Tracer for Tracer {
             .as_ref()
             .map_or_else(ids::trace_id, SpanContext::trace_id);
         let sampled = self.sampler.should_sample(parent.as_ref(), trace_id);
-        // Keep the parent's other flag bits (the W3C random bit); set or clear sampled.
-        let inherited = parent.as_ref().map_or(0, |p| {
+        // Keep the parent's other flag bits (the W3C random bit); set or clear
+        // sampled. A trace started here has a fully random id, which W3C
+        // Trace Context Level 2 says to announce with the random bit.
+        let inherited = parent.as_ref().map_or(RANDOM_TRACE_ID, |p| {
             p.trace_flags().to_u8() & !TraceFlags::SAMPLED.to_u8()
         });
         let flags = TraceFlags::new(inherited | if sampled { 1 } else { 0 });
