@@ -34,16 +34,24 @@
 //! which moves the background threads' share by a few percent; without
 //! `--fair-sched` the spread is twice as wide):
 //!
-//! | setup                                   | instructions      | ns (summary) | allocations |
-//! |-----------------------------------------|------------------:|-------------:|------------:|
-//! | tracelink                               |  37,996 –  38,806 |        6,285 |        29.0 |
-//! | stock (fmt json + ids, otel SDK, m-e-p) | 117,176 – 118,790 |       17,484 |        70.1 |
-//! | fastrace + logforth + prometheus-client |  39,164 –  39,751 |        5,998 |        38.8 |
+//! | setup                                   | instructions      | ns (criterion) | allocations |
+//! |-----------------------------------------|------------------:|---------------:|------------:|
+//! | tracelink                               |  37,529 –  38,806 |          7,820 |        25.0 |
+//! | stock (fmt json + ids, otel SDK, m-e-p) | 117,176 – 118,790 |         21,093 |        70.1 |
+//! | fastrace + logforth + prometheus-client |  39,164 –  39,751 |          6,906 |        38.9 |
 //!
-//! Ratios, same run: tracelink / stock 0.32 (37,996 / 118,444; target
-//! <= 0.35, met), tracelink / fastrace 0.96 (37,996 / 39,751; target <= 1.0,
-//! met, narrowly: 0.98 in the worst pairing). By time, with compilers busy
-//! on both cores: 0.36 and 1.05 (one run; time on this VM moves by ±30%).
+//! Ratios, same run: tracelink / stock 0.32 (37,529 / 118,604; target
+//! <= 0.35, met), tracelink / fastrace 0.95 (37,529 / 39,672; target <= 1.0,
+//! met, narrowly). By time NOT met: 0.37x stock and 1.13x fastrace (criterion
+//! means of one run on a quiet moment of this VM; earlier runs 1.09x – 1.21x).
+//! Where the time goes that instructions do not show (`perf record -e
+//! cpu-clock` on `REQUEST_BENCH_SETUP=tracelink`): `clock_gettime` through the
+//! VM's vDSO (~5%: `tracing-opentelemetry` reads the clock at every span start
+//! and every exit), glibc's slow malloc path and arena lock, because the
+//! export thread frees what the request thread allocated (attribute vectors,
+//! and until 2026-11-22 each span's boxed record, now carried by value
+//! through the queue), and moves of `tracing-opentelemetry`'s large
+//! `SpanBuilder`.
 //!
 //! How it got there from 52,700 (2026-11-21): `INFO` events stay log lines
 //! and no longer become span events (`TRACELINK_SPAN_EVENTS`, default `warn`:

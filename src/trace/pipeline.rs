@@ -51,12 +51,12 @@ pub(crate) struct Record {
 
 struct Finished {
     context: SpanContext,
-    record: Box<Record>,
+    record: Record,
 }
 
 impl Finished {
     fn into_span_data(self, scopes: &[InstrumentationScope]) -> SpanData {
-        let r = *self.record;
+        let r = self.record;
         let mut events = SpanEvents::default();
         events.events = r.events;
         events.dropped_count = r.dropped_events;
@@ -224,7 +224,7 @@ impl Pipeline {
     }
 
     /// The hot path: queue an ended span, or count it as dropped.
-    pub(crate) fn push(&self, context: SpanContext, record: Box<Record>) {
+    pub(crate) fn push(&self, context: SpanContext, record: Record) {
         if !self.is_running() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;

@@ -124,7 +124,7 @@ impl opentelemetry::trace::Tracer for Tracer {
         links.truncate(LIMIT);
         Span {
             context,
-            record: Some(Box::new(Record {
+            record: Some(Record {
                 name: builder.name,
                 kind: builder.span_kind.unwrap_or(SpanKind::Internal),
                 parent_span_id: parent
@@ -141,7 +141,7 @@ impl opentelemetry::trace::Tracer for Tracer {
                 dropped_links,
                 status: Status::Unset,
                 scope: self.scope,
-            })),
+            }),
             pipeline: Some(self.pipeline.clone()),
         }
     }
@@ -152,7 +152,7 @@ impl opentelemetry::trace::Tracer for Tracer {
 #[derive(Debug)]
 pub struct Span {
     context: SpanContext,
-    record: Option<Box<Record>>,
+    record: Option<Record>,
     // Dropped on the thread that ends the span, never on the export thread.
     pipeline: Option<Arc<Pipeline>>,
 }
@@ -245,7 +245,10 @@ impl opentelemetry::trace::Span for Span {
 
 impl Drop for Span {
     fn drop(&mut self) {
-        // A span that is dropped without `end` still ends, as in the SDK.
-        opentelemetry::trace::Span::end(self);
+        // A span that is dropped without `end` still ends, as in the SDK;
+        // one already ended, or not recording, needs no clock read.
+        if self.record.is_some() {
+            opentelemetry::trace::Span::end(self);
+        }
     }
 }
