@@ -83,9 +83,6 @@ pub fn builder() -> Builder {
 pub struct Parts {
     config: Config,
     json: JsonLayer,
-    /// With context activation, the key under which the OpenTelemetry layer
-    /// notes entered spans' ids for the JSON layer.
-    stack: Option<u64>,
     metrics: MetricsRecorder,
     provider: TracerProvider,
     tracer: Tracer,
@@ -113,7 +110,11 @@ impl Parts {
             .with_threads(false)
             .with_location(true)
             .with_context_activation(self.config.context_activation);
-        OtelLayer::new(layer, self.config.span_events, self.stack)
+        OtelLayer::new(
+            layer,
+            self.config.span_events,
+            self.config.context_activation,
+        )
     }
 
     /// The `tracing` filter: `RUST_LOG` or [`Builder::with_filter`], `info` by
@@ -243,7 +244,6 @@ impl Builder {
             exporters.extend(self.custom_exporters);
         }
         let mut log_flush = None;
-        let stack = config.context_activation.then(crate::context::stack_key);
         let json = {
             let writer = match self.log_writer {
                 Some(writer) => writer,
@@ -264,7 +264,6 @@ impl Builder {
                 .with_service_name(service_name)
                 .with_gcp_project(config.gcp_project.as_deref().unwrap_or("unknown"))
                 .with_enabled(config.json_logs)
-                .with_stack(stack)
         };
         let resource = Resource::builder_empty()
             .with_attributes(config.resource.iter().cloned())
@@ -307,7 +306,6 @@ impl Builder {
         Ok(Parts {
             guard,
             json,
-            stack,
             metrics,
             config,
             provider,

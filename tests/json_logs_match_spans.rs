@@ -704,6 +704,47 @@ fn ids_come_from_the_lines_span_whatever_else_is_current() {
     other.finish();
 }
 
+/// Two subscribers built from the same `Parts` number their spans
+/// independently: a line in one never takes the ids of the other's span
+/// with the same number.
+#[test]
+fn two_subscribers_from_one_parts_keep_their_own_ids() {
+    let h = harness(|b| b);
+    let second = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(h.parts.filter())
+            .with(h.parts.otel_layer())
+            .with(h.parts.json_layer()),
+    );
+    tracing::dispatcher::with_default(&second, || {
+        let b = info_span!("in_second");
+        let _b = b.enter();
+        h.run(|| {
+            // A fresh registry: this span has the same id as `in_second`.
+            let a = info_span!("in_first");
+            let _a = a.enter();
+            tracing::dispatcher::with_default(&second, || {
+                info!("second, while first's span is innermost");
+                info!(parent: &b, "second, explicit parent");
+            });
+            info!("first");
+        });
+    });
+    drop(second);
+    let spans = h.spans(2);
+    let first = span_named(&spans, "in_first");
+    let in_second = span_named(&spans, "in_second");
+    let lines = h.capture.lines();
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert_ids_of(one_line(&lines, "first"), first);
+    assert_ids_of(
+        one_line(&lines, "second, while first's span is innermost"),
+        in_second,
+    );
+    assert_ids_of(one_line(&lines, "second, explicit parent"), in_second);
+    h.finish();
+}
+
 // ---------------------------------------------------------------------------
 // Unsampled traces
 // ---------------------------------------------------------------------------

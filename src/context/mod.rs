@@ -126,7 +126,7 @@ where
 /// right after the OpenTelemetry layer made it current (hex is worked out
 /// only when a line needs it).
 struct Entered {
-    stack: u64,
+    stack: StackKey,
     id: u64,
     trace_id: TraceId,
     span_id: SpanId,
@@ -138,10 +138,20 @@ thread_local! {
     static ENTERED: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A new key for one subscriber stack: span ids are only unique within one.
-pub(crate) fn stack_key() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+/// The key of one subscriber, under which its OpenTelemetry layer notes the
+/// spans it enters: span ids are only unique within one subscriber.
+///
+/// The layer makes one when it is added to a subscriber
+/// (`Layer::on_layer`) and answers it to `Dispatch::downcast_ref`, which is
+/// how the JSON layer of the same subscriber finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StackKey(u64);
+
+impl StackKey {
+    pub(crate) fn new() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        StackKey(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 /// Notes that `id` (of the stack `stack`) was entered, its OpenTelemetry
@@ -151,14 +161,16 @@ pub(crate) fn stack_key() -> u64 {
 /// attached the span's context, so the ids are exactly the exported span's,
 /// with no extension lookup and no lock; a log line in the innermost entered
 /// span (nearly every line) reads them with [`innermost`].
-pub(crate) fn entered(stack: u64, id: &span::Id) {
+pub(crate) fn entered(stack: StackKey, id: &span::Id) {
     let (trace_id, span_id, flags) = opentelemetry::Context::map_current(|cx| {
         let span = cx.span();
         let sc = span.span_context();
         (sc.trace_id(), sc.span_id(), sc.trace_flags())
     });
     let id = id.into_u64();
-    ENTERED.with(|entered| {
+    // `try_with`: during a thread's teardown (a span entered by another
+    // thread-local's destructor) the stack is gone; lines then look ids up.
+    let _ = ENTERED.try_with(|entered| {
         entered.borrow_mut().push(Entered {
             stack,
             id,
@@ -170,9 +182,9 @@ pub(crate) fn entered(stack: u64, id: &span::Id) {
 }
 
 /// Notes that `id` was exited (innermost first, but any order is allowed).
-pub(crate) fn exited(stack: u64, id: &span::Id) {
+pub(crate) fn exited(stack: StackKey, id: &span::Id) {
     let id = id.into_u64();
-    ENTERED.with(|entered| {
+    let _ = ENTERED.try_with(|entered| {
         let mut entered = entered.borrow_mut();
         if let Some(at) = entered.iter().rposition(|e| e.id == id && e.stack == stack) {
             entered.remove(at);
@@ -183,15 +195,18 @@ pub(crate) fn exited(stack: u64, id: &span::Id) {
 /// The ids of `id` if it is the innermost span entered on this thread
 /// (`Some(None)` if its context is invalid); `None` if it is not the
 /// innermost one (then ask [`span_ids`]).
-pub(crate) fn innermost(stack: u64, id: &span::Id) -> Option<Option<SpanIds>> {
+pub(crate) fn innermost(stack: StackKey, id: &span::Id) -> Option<Option<SpanIds>> {
     let id = id.into_u64();
-    ENTERED.with(|entered| {
-        entered
-            .borrow()
-            .last()
-            .filter(|e| e.id == id && e.stack == stack)
-            .map(|e| SpanIds::new(e.trace_id, e.span_id, e.flags))
-    })
+    ENTERED
+        .try_with(|entered| {
+            entered
+                .borrow()
+                .last()
+                .filter(|e| e.id == id && e.stack == stack)
+                .map(|e| SpanIds::new(e.trace_id, e.span_id, e.flags))
+        })
+        .ok()
+        .flatten()
 }
 
 fn lookup(id: &span::Id, dispatch: &Dispatch) -> Option<SpanIds> {

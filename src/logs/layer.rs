@@ -14,7 +14,7 @@ use tracing_subscriber::Layer;
 
 use super::json::{self, FieldWriter, Segments};
 use super::{LogStyle, LogWriter};
-use crate::context::{span_ids, SpanIds};
+use crate::context::{span_ids, SpanIds, StackKey};
 
 /// The ECS version the `ecs` style writes.
 const ECS_VERSION: &str = "8.11.0";
@@ -53,9 +53,9 @@ pub struct JsonLayer {
     /// The subscriber this layer is part of, to ask `tracing-opentelemetry`
     /// for span contexts.
     dispatch: OnceLock<WeakDispatch>,
-    /// The key of the subscriber stack whose OpenTelemetry layer records the
-    /// entered spans' ids (`Parts` sets it for its own pair of layers).
-    stack: Option<u64>,
+    /// The key under which the OpenTelemetry layer of the same subscriber
+    /// notes the spans it enters, learned with the dispatcher.
+    stack: OnceLock<Option<StackKey>>,
     /// Off for `TRACELINK_LOG_FORMAT=none`: the layer stays in the stack (an
     /// `Option` layer would not learn its dispatcher) and does nothing.
     enabled: bool,
@@ -90,16 +90,9 @@ impl JsonLayer {
             clock: SystemTime::now,
             write_errors: Arc::new(AtomicU64::new(0)),
             dispatch: OnceLock::new(),
-            stack: None,
+            stack: OnceLock::new(),
             enabled: true,
         }
-    }
-
-    /// Reads the ids of the innermost entered span from what the
-    /// [`OtelLayer`](crate::OtelLayer) of the same `Parts` recorded.
-    pub(crate) fn with_stack(mut self, stack: Option<u64>) -> Self {
-        self.stack = stack;
-        self
     }
 
     /// Lists every span from the root to the event's, each with its fields,
@@ -228,6 +221,9 @@ impl JsonLayer {
         let cached = self.write_spans(span, out);
         let innermost = self
             .stack
+            .get()
+            .copied()
+            .flatten()
             .and_then(|stack| crate::context::innermost(stack, &span.id()));
         let ids = match innermost {
             Some(ids) => ids,
@@ -323,6 +319,11 @@ where
 {
     fn on_register_dispatch(&self, subscriber: &Dispatch) {
         let _ = self.dispatch.set(subscriber.downgrade());
+        // The key the OpenTelemetry layer of this subscriber notes entered
+        // spans under, if it has one.
+        let _ = self
+            .stack
+            .set(subscriber.downcast_ref::<StackKey>().copied());
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -373,11 +374,17 @@ where
                 self.write_errors.fetch_add(1, Ordering::Relaxed);
             }
         };
-        // A reused buffer; a fresh one if an event is logged while formatting
-        // (a Debug impl that logs).
-        LINE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut line) => write(&mut line),
-            Err(_) => write(&mut String::new()),
+        // A fresh line when the reusable one is in use (a `Debug` impl that
+        // logs) or already gone (an event from a thread-local's destructor).
+        let reused = LINE.try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut line) => {
+                write(&mut line);
+                true
+            }
+            Err(_) => false,
         });
+        if reused != Ok(true) {
+            write(&mut String::new());
+        }
     }
 }

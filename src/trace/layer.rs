@@ -13,6 +13,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 use super::Tracer;
+use crate::context::StackKey;
 
 /// `tracing-opentelemetry`'s [`OpenTelemetryLayer`] on tracelink's
 /// [`Tracer`], which turns only events at or above a level into span events
@@ -45,22 +46,26 @@ use super::Tracer;
 pub struct OtelLayer<S> {
     inner: OpenTelemetryLayer<S, Tracer>,
     events: LevelFilter,
-    /// With context activation: the key under which entered spans' ids are
-    /// noted for the JSON layer of the same `Parts`.
-    stack: Option<u64>,
+    /// Whether tracing-opentelemetry makes entered spans' contexts current,
+    /// so that their ids can be noted at enter.
+    activation: bool,
+    /// The key of the subscriber this layer was added to (with activation),
+    /// under which entered spans' ids are noted for its JSON layer.
+    stack: Option<StackKey>,
 }
 
 impl<S> OtelLayer<S> {
     pub(crate) fn new(
         inner: OpenTelemetryLayer<S, Tracer>,
         events: LevelFilter,
-        stack: Option<u64>,
+        activation: bool,
     ) -> Self {
         OtelLayer {
             inner,
             // ERROR events set the span's status; they always pass.
             events: events.max(LevelFilter::ERROR),
-            stack,
+            activation,
+            stack: None,
         }
     }
 
@@ -87,6 +92,11 @@ where
     }
 
     fn on_layer(&mut self, subscriber: &mut S) {
+        // One key per subscriber this layer value joins: two subscribers
+        // built from the same `Parts` number their spans independently.
+        if self.activation {
+            self.stack = Some(StackKey::new());
+        }
         self.inner.on_layer(subscriber);
     }
 
@@ -152,6 +162,10 @@ where
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             Some(self as *const Self as *const ())
+        } else if id == TypeId::of::<StackKey>() {
+            self.stack
+                .as_ref()
+                .map(|key| key as *const StackKey as *const ())
         } else {
             // SAFETY: the caller's contract is passed on unchanged.
             unsafe { self.inner.downcast_raw(id) }
