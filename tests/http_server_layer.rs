@@ -516,3 +516,228 @@ fn a_service_error_fails_the_span() {
     assert_eq!(SERVER_REQUEST_DURATION, FAMILY);
     parts.into_guard().shutdown().expect("clean shutdown");
 }
+
+/// A request with `baggage` but no `traceparent`: a new trace, the baggage
+/// current in the handler and sent on by `send_traced`.
+#[cfg(feature = "reqwest")]
+#[test]
+fn baggage_without_a_traceparent_reaches_the_handler_and_goes_on() {
+    use axum::extract::State;
+    use axum::http::HeaderMap;
+    use opentelemetry::baggage::BaggageExt;
+    use tracelink::http::RequestBuilderExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    /// Echoes the context headers it received; not traced itself.
+    async fn echo(headers: HeaderMap) -> axum::Json<Value> {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        axum::Json(serde_json::json!({
+            "baggage": header("baggage"),
+            "traceparent": header("traceparent"),
+        }))
+    }
+
+    /// What the handler sees, and what its own call sends.
+    async fn handler(State(echo_url): State<String>) -> axum::Json<Value> {
+        let user =
+            |cx: &opentelemetry::Context| cx.baggage().get("user").map(|v| v.as_str().to_owned());
+        let current = user(&opentelemetry::Context::current());
+        let span = user(&tracing::Span::current().context());
+        let echoed: Value = reqwest::Client::new()
+            .get(echo_url)
+            .send_traced()
+            .await
+            .expect("echo")
+            .json()
+            .await
+            .expect("json");
+        axum::Json(serde_json::json!({ "current": current, "span": span, "echoed": echoed }))
+    }
+
+    let receiver = Receiver::start();
+    let parts = support::build_exporting_to(&receiver, "orders", &[]);
+    let mut seen = Value::Null;
+    run(&parts, async {
+        let echo_port = support::spawn_app(Router::new().route("/echo", get(echo))).await;
+        let app = Router::new()
+            .route("/who", get(handler))
+            .with_state(format!("http://127.0.0.1:{echo_port}/echo"))
+            .layer(ServerLayer::new());
+        let port = support::spawn_app(app).await;
+        seen = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/who"))
+            .header("baggage", "user=alice")
+            .send()
+            .await
+            .expect("/who")
+            .json()
+            .await
+            .expect("json");
+    });
+
+    assert_eq!(seen["current"], "alice", "{seen}");
+    assert_eq!(seen["span"], "alice", "{seen}");
+    assert_eq!(seen["echoed"]["baggage"], "user=alice", "{seen}");
+
+    parts.guard().flush().expect("flush");
+    let spans = receiver.wait_for_spans(2, WAIT);
+    assert_eq!(spans.len(), 2, "{spans:#?}");
+    let server = span_at(&spans, "/who", "GET");
+    assert_eq!(server.kind(), SpanKind::Server);
+    assert_eq!(server.parent_span_id(), None, "a new trace");
+    let client = spans
+        .iter()
+        .find(|s| s.kind() == SpanKind::Client)
+        .expect("the client span");
+    assert_eq!(client.trace_id(), server.trace_id());
+    assert_eq!(client.parent_span_id(), Some(server.span_id()));
+    assert_eq!(
+        seen["echoed"]["traceparent"],
+        format!("00-{}-{}-03", client.trace_id(), client.span_id()),
+        "{seen}"
+    );
+    parts.into_guard().shutdown().expect("clean shutdown");
+}
+
+/// A service called inside another span (a connection's, as when a hyper
+/// connection future is instrumented): without a `traceparent`, the request
+/// still starts a new trace; with one, it continues the caller's.
+#[test]
+fn a_request_inside_an_ambient_span_without_traceparent_starts_a_new_trace() {
+    let receiver = Receiver::start();
+    let parts = support::build_exporting_to(&receiver, "orders", &[]);
+    run(&parts, async {
+        let service = ServiceBuilder::new().layer(ServerLayer::new()).service_fn(
+            |_: http::Request<String>| async {
+                tracing::info_span!("handler").in_scope(|| {});
+                Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+            },
+        );
+        let connection = tracing::info_span!("connection");
+        async {
+            let request = |path: &str, traceparent: Option<String>| {
+                let mut builder = http::Request::builder().uri(path);
+                if let Some(traceparent) = traceparent {
+                    builder = builder.header("traceparent", traceparent);
+                }
+                builder.body(String::new()).expect("a request")
+            };
+            service
+                .clone()
+                .oneshot(request("/fresh", None))
+                .await
+                .expect("/fresh");
+            service
+                .clone()
+                .oneshot(request(
+                    "/continued",
+                    Some(traceparent(TRACE_A, PARENT_A, "01")),
+                ))
+                .await
+                .expect("/continued");
+        }
+        .instrument(connection)
+        .await;
+    });
+
+    parts.guard().flush().expect("flush");
+    // The connection, two server spans, two handler spans.
+    let spans = receiver.wait_for_spans(5, WAIT);
+    assert_eq!(spans.len(), 5, "{spans:#?}");
+    let connection = spans
+        .iter()
+        .find(|s| s.name() == "connection")
+        .expect("connection");
+    let fresh = span_at(&spans, "/fresh", "GET");
+    assert_eq!(fresh.parent_span_id(), None, "no parent: a new trace");
+    assert_ne!(fresh.trace_id(), connection.trace_id());
+    let continued = span_at(&spans, "/continued", "GET");
+    assert_eq!(continued.trace_id(), TRACE_A);
+    assert_eq!(continued.parent_span_id().as_deref(), Some(PARENT_A));
+    // The handlers' spans are the server spans' children.
+    for server in [fresh, continued] {
+        let handlers: Vec<_> = spans
+            .iter()
+            .filter(|s| s.name() == "handler" && s.parent_span_id() == Some(server.span_id()))
+            .collect();
+        assert_eq!(handlers.len(), 1, "{spans:#?}");
+        assert_eq!(handlers[0].trace_id(), server.trace_id());
+    }
+    parts.into_guard().shutdown().expect("clean shutdown");
+}
+
+/// A response future dropped before it completes (the client hung up): the
+/// service's future is dropped inside the request's span, the span ends
+/// failed, and the duration is recorded with `error.type = "_OTHER"`.
+#[test]
+fn an_abandoned_request_ends_its_span_and_records_its_duration() {
+    use std::future::Future;
+    use std::task::Poll;
+
+    use tower::Service;
+
+    /// Something the handler holds: dropping it makes a span, which belongs
+    /// to whatever span is current then.
+    struct Cleanup;
+
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            tracing::info_span!("cleanup").in_scope(|| {});
+        }
+    }
+
+    let receiver = Receiver::start();
+    let parts = support::build_exporting_to(&receiver, "orders", &[]);
+    let body = run(&parts, async {
+        let mut service = ServiceBuilder::new()
+            .layer(ServerLayer::new().with_route(|_| Some("/slow")))
+            .service_fn(|_: http::Request<String>| async {
+                let _cleanup = Cleanup;
+                std::future::pending::<()>().await;
+                Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+            });
+        let request = http::Request::builder()
+            .uri("/slow")
+            .body(String::new())
+            .expect("a request");
+        let ready = service.ready().await.expect("ready");
+        let mut future = Box::pin(ready.call(request));
+        // The handler starts, and waits forever.
+        std::future::poll_fn(|cx| {
+            assert!(future.as_mut().poll(cx).is_pending());
+            Poll::Ready(())
+        })
+        .await;
+        // The client hangs up: the server drops the future.
+        drop(future);
+    });
+
+    parts.guard().flush().expect("flush");
+    let spans = receiver.wait_for_spans(2, WAIT);
+    assert_eq!(spans.len(), 2, "{spans:#?}");
+    let slow = span_at(&spans, "/slow", "GET");
+    assert_eq!(slow.name(), "GET /slow");
+    assert_error(slow, "_OTHER");
+    assert_eq!(slow.attr("http.response.status_code"), None);
+    let cleanup = spans
+        .iter()
+        .find(|s| s.name() == "cleanup")
+        .expect("cleanup");
+    assert_eq!(cleanup.parent_span_id(), Some(slow.span_id()));
+    assert_eq!(cleanup.trace_id(), slow.trace_id());
+
+    let samples = samples(&body);
+    let abandoned = label_set(&[
+        ("http_request_method", "GET"),
+        ("http_route", "/slow"),
+        ("url_scheme", "http"),
+        ("error_type", "_OTHER"),
+    ]);
+    assert_eq!(count(&samples, &abandoned), Some(1.0), "{body}");
+    assert_eq!(
+        exemplars(&samples, &abandoned),
+        [(slow.trace_id(), slow.span_id())]
+    );
+    assert_eq!(total(&samples), 1.0, "{body}");
+    parts.into_guard().shutdown().expect("clean shutdown");
+}

@@ -83,6 +83,12 @@ fn assert_messaging(span: &ReceivedSpan, system: &str, destination: &str, operat
         span.attr("messaging.operation.type").as_deref(),
         Some(operation)
     );
+    // Required by the current conventions; tracelink names operations by
+    // their type.
+    assert_eq!(
+        span.attr("messaging.operation.name").as_deref(),
+        Some(operation)
+    );
     // tracing-opentelemetry's own fields become the span's kind and name,
     // not attributes.
     for key in ["otel.kind", "otel.name"] {
@@ -173,6 +179,55 @@ fn baggage_crosses_the_queue_with_the_parent() {
     let process = span(&spans, "process invoices");
     assert_messaging(process, "rabbitmq", "invoices", "process");
     assert_eq!(process.parent_span_id(), Some(send.span_id()));
+}
+
+#[test]
+fn baggage_without_a_parent_still_crosses_the_queue() {
+    let headers: Headers = vec![("baggage".to_owned(), "user=alice".to_owned())];
+    let mut forwarded = Vec::new();
+    let spans = run(4, || {
+        // Outside any span: a new trace, with the message's baggage.
+        let process = consumer_span("kafka", "orders", &headers);
+        let cx = process.context();
+        assert_eq!(cx.baggage().get("user").map(|v| v.as_str()), Some("alice"));
+        // Current inside the span, and sent on by what it produces.
+        process.in_scope(|| {
+            assert_eq!(
+                opentelemetry::Context::current()
+                    .baggage()
+                    .get("user")
+                    .map(|v| v.as_str()),
+                Some("alice")
+            );
+            let mut out = Headers::new();
+            inject_span(&producer_span("kafka", "audit"), &mut out);
+            forwarded = out;
+        });
+        drop(process);
+        // Inside a span: still its child, with the message's baggage.
+        tracing::info_span!("poll").in_scope(|| {
+            let process = consumer_span("kafka", "orders", &headers);
+            let cx = process.context();
+            assert_eq!(cx.baggage().get("user").map(|v| v.as_str()), Some("alice"));
+        });
+    });
+    assert_eq!(header(&forwarded, "baggage"), Some("user=alice"));
+    let poll = span(&spans, "poll");
+    let processed: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name() == "process orders")
+        .collect();
+    assert_eq!(processed.len(), 2);
+    let (child, root): (Vec<_>, Vec<_>) = processed
+        .into_iter()
+        .partition(|s| s.parent_span_id().is_some());
+    assert_eq!(child.len(), 1);
+    assert_eq!(child[0].parent_span_id(), Some(poll.span_id()));
+    assert_eq!(child[0].trace_id(), poll.trace_id());
+    assert_eq!(root.len(), 1);
+    assert_ne!(root[0].trace_id(), poll.trace_id());
+    let audit = span(&spans, "send audit");
+    assert_eq!(audit.parent_span_id(), Some(root[0].span_id()));
 }
 
 #[test]

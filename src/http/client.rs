@@ -43,7 +43,9 @@ mod sealed {
 ///   unknown method), `server.address`, `server.port` (the scheme's default
 ///   when the URL has none), and `url.full`: the URL as sent, except that
 ///   credentials in it (`https://user:secret@host/`) read
-///   `REDACTED:REDACTED@`;
+///   `REDACTED:REDACTED@`, and so do the values of the query parameters that
+///   sign URLs (`AWSAccessKeyId`, `Signature`, `sig`, `X-Goog-Signature`:
+///   `?sig=REDACTED`), as the conventions ask;
 /// - `http.response.status_code` and `network.protocol.version` once the
 ///   response head arrives;
 /// - on a 4xx or 5xx response (an error for the caller, unlike on a server),
@@ -188,17 +190,56 @@ fn finish(span: &Span, result: &Result<Response, reqwest::Error>) {
     }
 }
 
-/// `url.full`: `url` as is, or with its credentials replaced by
-/// `REDACTED:REDACTED`, as the conventions ask.
+/// The query parameters whose values `url.full` hides, as the conventions
+/// list them (signed URLs of AWS S3, Azure Storage, Google Cloud Storage).
+const SECRET_PARAMETERS: [&str; 4] = ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"];
+
+/// `url.full`: `url` as is, except, as the conventions ask, for its
+/// credentials (replaced by `REDACTED:REDACTED`) and the values of the query
+/// parameters in [`SECRET_PARAMETERS`] (each replaced by `REDACTED`).
 fn full_url(url: &Url) -> Cow<'_, str> {
-    if url.username().is_empty() && url.password().is_none() {
+    let credentials = !url.username().is_empty() || url.password().is_some();
+    let query = url.query().and_then(redacted_query);
+    if !credentials && query.is_none() {
         return Cow::Borrowed(url.as_str());
     }
     let mut redacted = url.clone();
-    // Both only fail for a URL that cannot have credentials, and this one has.
-    let _ = redacted.set_username("REDACTED");
-    let _ = redacted.set_password(Some("REDACTED"));
+    if credentials {
+        // Both only fail for a URL that cannot have credentials, and this one has.
+        let _ = redacted.set_username("REDACTED");
+        let _ = redacted.set_password(Some("REDACTED"));
+    }
+    if let Some(query) = query {
+        // Already encoded: made of the URL's own query and `REDACTED`.
+        redacted.set_query(Some(&query));
+    }
     Cow::Owned(redacted.into())
+}
+
+/// `query` with the value of each secret parameter replaced by `REDACTED`;
+/// `None` when it has none. Names are compared as sent, case and all.
+fn redacted_query(query: &str) -> Option<String> {
+    let secret = |pair: &str| {
+        pair.split_once('=')
+            .is_some_and(|(name, _)| SECRET_PARAMETERS.contains(&name))
+    };
+    if !query.split('&').any(secret) {
+        return None;
+    }
+    let mut out = String::with_capacity(query.len());
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((name, _)) if SECRET_PARAMETERS.contains(&name) => {
+                out.push_str(name);
+                out.push_str("=REDACTED");
+            }
+            _ => out.push_str(pair),
+        }
+    }
+    Some(out)
 }
 
 /// `error.type` of a request that got no response: what failed, low
@@ -269,6 +310,37 @@ mod tests {
             "http://example.com/",
             "http://127.0.0.1:9/a%20b?q=user:pass@x",
             "https://example.com/path@with@ats",
+        ] {
+            assert_eq!(full(plain), plain);
+        }
+    }
+
+    #[test]
+    fn signature_parameters_are_redacted() {
+        assert_eq!(
+            full("https://bucket.s3.amazonaws.com/k?AWSAccessKeyId=AKIA&Expires=1&Signature=abc%2Bd"),
+            "https://bucket.s3.amazonaws.com/k?AWSAccessKeyId=REDACTED&Expires=1&Signature=REDACTED"
+        );
+        assert_eq!(
+            full("https://acct.blob.core.windows.net/c/b?sv=2022&sig=x%3D&se=2#frag"),
+            "https://acct.blob.core.windows.net/c/b?sv=2022&sig=REDACTED&se=2#frag"
+        );
+        assert_eq!(
+            full("https://storage.googleapis.com/b/o?X-Goog-Signature=f00&X-Goog-Date=1"),
+            "https://storage.googleapis.com/b/o?X-Goog-Signature=REDACTED&X-Goog-Date=1"
+        );
+        // Every occurrence; an empty value too; credentials as well.
+        assert_eq!(
+            full("http://u:p@h/?sig=1&sig=&a=b"),
+            "http://REDACTED:REDACTED@h/?sig=REDACTED&sig=REDACTED&a=b"
+        );
+        // Other names, other cases, a name without a value, a value that
+        // looks like a name: unchanged.
+        for plain in [
+            "http://h/?signature=1&SIG=2&xsig=3",
+            "http://h/?sig",
+            "http://h/?a=sig=1",
+            "http://h/?a=1&&b=%20",
         ] {
             assert_eq!(full(plain), plain);
         }

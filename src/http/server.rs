@@ -17,9 +17,8 @@ use std::time::Instant;
 
 use http::header::{HOST, USER_AGENT};
 use http::uri::Authority;
-use http::{Extensions, Request, Response};
+use http::{Extensions, Request, Response, StatusCode};
 use metrics::{Label, SharedString, Unit};
-use opentelemetry::trace::TraceContextExt;
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -72,8 +71,12 @@ type RouteFn = fn(&Extensions) -> Option<&str>;
 /// - reads the caller's context from the headers (W3C `traceparent` and
 ///   `baggage` by default, as `OTEL_PROPAGATORS` says, through
 ///   [`propagation::extract`](crate::propagation::extract)), and starts a
-///   SERVER span whose parent is the caller's span, in the caller's trace
-///   (no `traceparent`: a new trace);
+///   SERVER span whose parent is the caller's span, in the caller's trace.
+///   Without a valid `traceparent` the span starts a new trace, even when
+///   `call` runs inside another span (a connection's, say: it stays the
+///   span's parent for `tracing`, not for OpenTelemetry). The caller's
+///   baggage is current in the span either way, and goes on with the calls
+///   made inside it;
 /// - names it `{method} {route}` (`GET /orders/{id}`), or just `{method}` when
 ///   no route is known ([`with_route`](Self::with_route)), `HTTP` for a
 ///   method the conventions do not list;
@@ -85,8 +88,8 @@ type RouteFn = fn(&Extensions) -> Option<&str>;
 ///   `http.response.status_code`;
 /// - marks the span failed (`otel.status_code = "ERROR"`, `error.type` = the
 ///   status code) on a 5xx response, and (`error.type = "_OTHER"`) when the
-///   service returns `Err`. A 4xx is the client's mistake, not the server's:
-///   not an error on a server span;
+///   service returns `Err` or the request is abandoned (see below). A 4xx is
+///   the client's mistake, not the server's: not an error on a server span;
 /// - records the duration in the [`SERVER_REQUEST_DURATION`] histogram, with
 ///   `http.request.method`, `http.route`, `http.response.status_code`,
 ///   `url.scheme` and `error.type` as labels. It is recorded inside the span,
@@ -103,8 +106,14 @@ type RouteFn = fn(&Extensions) -> Option<&str>;
 /// handler's own spans and events are its children. The duration runs from
 /// `call` to the moment the response head (status and headers) is ready;
 /// streaming the body comes after and is not included, as with tower-http's
-/// `TraceLayer`. A request the client abandons before its response is ready
-/// ends its span without a status code and records no duration.
+/// `TraceLayer`.
+///
+/// A request abandoned before its response is ready (the client hung up, and
+/// the server dropped the response future) ends its span then, without a
+/// status code, with `error.type = "_OTHER"` (the conventions' value for an
+/// error without a more specific one); the duration, up to that moment, is
+/// recorded with the same label. Your service's future is dropped inside the
+/// span, so what its drop logs belongs to the request.
 ///
 /// The spans are `INFO` spans with target `tracelink::http::server`; a filter
 /// that turns them off leaves the metric in place.
@@ -317,12 +326,12 @@ impl ServerLayer {
             http.response.status_code = Empty,
             "error.type" = Empty,
         );
-        let parent = crate::propagation::extract(request.headers());
-        if parent.span().span_context().is_valid() {
-            // Fails only when no OpenTelemetry layer sees this span (none
-            // installed, or the span filtered out): nothing to link then.
-            let _ = span.set_parent(parent);
-        }
+        // Always the parent, even empty: the caller's span (with its
+        // baggage), else a new trace (with the caller's baggage, if any),
+        // never the span around this call (a connection's, say).
+        // Fails only when no OpenTelemetry layer sees this span (none
+        // installed, or the span filtered out): nothing to link then.
+        let _ = span.set_parent(crate::propagation::extract(request.headers()));
         Started {
             span,
             start,
@@ -445,7 +454,7 @@ where
         let start = Instant::now();
         if self.layer.skips(request.uri().path()) {
             return ResponseFuture {
-                inner: self.inner.call(request),
+                inner: Some(self.inner.call(request)),
                 started: None,
             };
         }
@@ -456,7 +465,7 @@ where
             self.inner.call(request)
         };
         ResponseFuture {
-            inner,
+            inner: Some(inner),
             started: Some(started),
         }
     }
@@ -476,18 +485,34 @@ impl Started {
     /// (`route` is `self.route`, taken). Called inside the span, so that the
     /// sample's exemplar is this span.
     fn finish<B, E>(&self, result: &Result<Response<B>, E>, route: Option<String>) {
-        let duration = self.start.elapsed().as_secs_f64();
-        let mut status = None;
-        let error_type: Option<SharedString> = match result {
+        match result {
             Ok(response) => {
                 let code = response.status();
-                self.span.record("http.response.status_code", code.as_u16());
-                status = Some(code);
-                code.is_server_error()
-                    .then(|| SharedString::from(code.as_str().to_owned()))
+                let error_type = code
+                    .is_server_error()
+                    .then(|| SharedString::from(code.as_str().to_owned()));
+                self.record(Some(code), error_type, route);
             }
-            Err(_) => Some(SharedString::const_str(semconv::OTHER)),
-        };
+            Err(_) => self.record(None, Some(SharedString::const_str(semconv::OTHER)), route),
+        }
+    }
+
+    /// Records a request abandoned before its response was ready: no status
+    /// code, `error.type = "_OTHER"`. Called inside the span.
+    fn abandon(&self, route: Option<String>) {
+        self.record(None, Some(SharedString::const_str(semconv::OTHER)), route);
+    }
+
+    fn record(
+        &self,
+        status: Option<StatusCode>,
+        error_type: Option<SharedString>,
+        route: Option<String>,
+    ) {
+        let duration = self.start.elapsed().as_secs_f64();
+        if let Some(code) = status {
+            self.span.record("http.response.status_code", code.as_u16());
+        }
         if let Some(error_type) = &error_type {
             self.span.record("error.type", &**error_type);
             self.span.record("otel.status_code", "ERROR");
@@ -514,7 +539,9 @@ impl Started {
 pin_project! {
     /// The response future of [`ServerService`]: your service's, inside the
     /// request's span. When it completes it records the status, the error if
-    /// any, and the duration, then ends the span.
+    /// any, and the duration, then ends the span; dropped before that (the
+    /// request abandoned), it drops your service's future inside the span,
+    /// records the duration with `error.type = "_OTHER"`, and ends the span.
     ///
     /// ```
     /// use std::convert::Infallible;
@@ -533,10 +560,25 @@ pin_project! {
     /// # Ok(()) }
     /// ```
     pub struct ResponseFuture<F> {
+        // `None` once dropped early, inside the span.
         #[pin]
-        inner: F,
+        inner: Option<F>,
         // `None` for a skipped path, and once finished.
         started: Option<Started>,
+    }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            // Finished, or never traced: the fields drop as usual.
+            let Some(mut started) = this.started.take() else {
+                return;
+            };
+            let route = started.route.take();
+            let _entered = started.span.enter();
+            this.inner.set(None);
+            started.abandon(route);
+        }
     }
 }
 
@@ -548,12 +590,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        // UNWRAP: only the drop empties `inner`, and nothing polls a future
+        // being dropped.
+        let inner = this.inner.as_pin_mut().expect("polled after drop");
         let Some(started) = this.started.as_mut() else {
-            return this.inner.poll(cx);
+            return inner.poll(cx);
         };
         let result = {
             let _entered = started.span.enter();
-            let result = ready!(this.inner.poll(cx));
+            let result = ready!(inner.poll(cx));
             let route = started.route.take();
             started.finish(&result, route);
             result

@@ -38,8 +38,9 @@
 //!
 //! ## Attributes
 //!
-//! Both spans carry `messaging.system`, `messaging.destination.name` and
-//! `messaging.operation.type` (`send` or `process`), are named
+//! Both spans carry `messaging.system`, `messaging.destination.name`,
+//! `messaging.operation.name` and `messaging.operation.type` (both `send` or
+//! `process`: tracelink names the operations by their type), are named
 //! `send {destination}` / `process {destination}` and have kind `producer` /
 //! `consumer`; a linked span over several messages also records
 //! `messaging.batch.message_count`.
@@ -48,6 +49,7 @@
 //! a filter that enables only your own crate (`RUST_LOG=my_app=debug`) turns
 //! them off, and the trace breaks at the queue. Add `tracelink=info`.
 
+use opentelemetry::baggage::{Baggage, BaggageExt};
 use opentelemetry::trace::TraceContextExt;
 use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -65,6 +67,7 @@ macro_rules! messaging_span {
             otel.name = name.as_str(),
             messaging.system = $system,
             messaging.destination.name = $destination,
+            messaging.operation.name = $operation,
             messaging.operation.type = $operation,
             $($($fields)+)?
         )
@@ -96,7 +99,8 @@ pub fn producer_span(system: &str, destination: &str) -> tracing::Span {
 ///
 /// A message without a valid `traceparent` gives a span in the current
 /// context instead: a child of the current span, or the root of a new trace.
-/// The message's baggage comes along with its parent.
+/// The message's baggage comes along either way: with its parent, or, when
+/// the message has baggage but no parent, in place of the current baggage.
 ///
 /// ```
 /// use tracelink::propagation::consumer_span;
@@ -113,13 +117,31 @@ pub fn consumer_span<C: Carrier + ?Sized>(
     destination: &str,
     message: &C,
 ) -> tracing::Span {
+    let current = tracing::Span::current();
     let span = process_span(system, destination);
     let cx = super::extract(message);
-    if cx.span().span_context().is_valid() {
-        // Fails only if the span is disabled or has no OpenTelemetry layer:
-        // then there is no trace to continue.
-        let _ = span.set_parent(cx);
-    }
+    let parent = if cx.span().span_context().is_valid() {
+        cx
+    } else if cx.baggage().is_empty() {
+        return span;
+    } else {
+        // Baggage alone: the parent stays the one the span has (the current
+        // span, or none), with the message's baggage.
+        let current = if current.is_none() {
+            opentelemetry::Context::current()
+        } else {
+            current.context()
+        };
+        let baggage: Baggage = cx
+            .baggage()
+            .iter()
+            .map(|(key, (value, metadata))| (key.clone(), (value.clone(), metadata.clone())))
+            .collect();
+        current.with_baggage(baggage)
+    };
+    // Fails only if the span is disabled or has no OpenTelemetry layer: then
+    // there is no trace to continue.
+    let _ = span.set_parent(parent);
     span
 }
 

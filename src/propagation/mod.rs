@@ -115,7 +115,7 @@ impl<C: Carrier + ?Sized> Extractor for AsExtractor<'_, C> {
     }
 
     fn keys(&self) -> Vec<&str> {
-        Vec::new()
+        self.0.keys()
     }
 
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
@@ -137,5 +137,56 @@ mod tests {
         fn global<T: opentelemetry::propagation::TextMapPropagator + Send + Sync + 'static>() {}
         global::<TraceContextPropagator>();
         global::<BaggagePropagator>();
+    }
+
+    /// A propagator that reads every header whose name starts with
+    /// `ctx-`, as some vendors' do: it enumerates the carrier's keys.
+    #[derive(Debug)]
+    struct Prefixed;
+
+    impl opentelemetry::propagation::TextMapPropagator for Prefixed {
+        fn inject_context(&self, _: &Context, _: &mut dyn Injector) {}
+
+        fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+            let mut found: Vec<String> = extractor
+                .keys()
+                .into_iter()
+                .filter(|key| key.starts_with("ctx-"))
+                .filter_map(|key| Some(format!("{key}={}", extractor.get(key)?)))
+                .collect();
+            found.sort();
+            cx.with_value(found)
+        }
+
+        fn fields(&self) -> opentelemetry::propagation::text_map_propagator::FieldIter<'_> {
+            opentelemetry::propagation::text_map_propagator::FieldIter::new(&[])
+        }
+    }
+
+    #[test]
+    fn a_propagator_that_enumerates_keys_finds_them_in_every_carrier() {
+        use opentelemetry::propagation::TextMapPropagator;
+
+        let expected = ["ctx-a=1", "ctx-b=2"];
+        let found = |cx: Context| cx.get::<Vec<String>>().cloned().unwrap_or_default();
+
+        let mut map = http::HeaderMap::new();
+        for (k, v) in [("ctx-a", "1"), ("other", "x"), ("ctx-b", "2")] {
+            Carrier::set(&mut map, k, v.to_owned());
+        }
+        assert_eq!(found(Prefixed.extract(&AsExtractor(&map))), expected);
+
+        let pairs = [("ctx-b", "2"), ("ctx-a", "1"), ("other", "x")];
+        let hash: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(found(Prefixed.extract(&AsExtractor(&hash))), expected);
+
+        let list: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(found(Prefixed.extract(&AsExtractor(&list))), expected);
     }
 }

@@ -17,6 +17,9 @@ pub(crate) const TRACESTATE: &str = "tracestate";
 /// The flag bits W3C Trace Context Level 2 defines: sampled (`0x01`) and
 /// random trace id (`0x02`). The others are reserved and sent as zero.
 const KNOWN_FLAGS: u8 = 0x03;
+/// The one flag bit read from a `traceparent` of a later version: whatever
+/// the other bits mean there, sampled is the one the spec says to parse.
+const SAMPLED: u8 = 0x01;
 /// A version-00 `traceparent` is exactly this long; later versions at least.
 const TRACEPARENT_LEN: usize = 55;
 /// At most this many list members in a `tracestate`.
@@ -37,14 +40,17 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// - **`traceparent`.** Version `00` must be exactly 55 characters
 ///   (surrounding spaces and tabs ignored); a later version is read by its
 ///   first four fields, if the header is at least 55 characters long and the
-///   56th is `-`, and written back as version `00`. Version `ff`, uppercase
+///   56th is `-`, keeping only the sampled flag of its flags (as the spec
+///   says: the other bits may mean something else in that version), and
+///   written back as version `00`. Version `ff`, uppercase
 ///   hex, an all-zero trace id or parent id, any malformed field, or more than
 ///   one `traceparent` (two headers, or one with a `,`) make the whole context
 ///   invalid: it is ignored, along with its `tracestate`, and a new trace
 ///   starts.
-/// - **Flags.** The sampled (`01`) and random trace id (`02`) bits are kept,
-///   so a trace started by an SDK that sends `03` keeps its random bit in
-///   every child tracelink creates; the other bits are written as zero.
+/// - **Flags.** The sampled (`01`) and random trace id (`02`) bits of a
+///   version `00` `traceparent` are kept, so a trace started by an SDK that
+///   sends `03` keeps its random bit in every child tracelink creates; the
+///   other bits are written as zero.
 /// - **`tracestate`.** All headers are joined in order; empty members and the
 ///   spaces and tabs around members are ignored. More than 32 members, a key
 ///   or a value outside the spec's grammar, or a member without `=` drops the
@@ -236,10 +242,15 @@ fn parse_traceparent(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
     if trace_id == 0 || span_id == 0 {
         return None;
     }
+    let known = if version == 0x00 {
+        KNOWN_FLAGS
+    } else {
+        SAMPLED
+    };
     Some((
         TraceId::from(trace_id),
         SpanId::from(span_id),
-        TraceFlags::new(flags & KNOWN_FLAGS),
+        TraceFlags::new(flags & known),
     ))
 }
 
@@ -578,6 +589,30 @@ mod tests {
         assert!(remote(&[("traceparent", &tp)]).is_none());
         let tp = format!("cc-00000000000000000000000000000000-{SPAN}-01-future");
         assert!(remote(&[("traceparent", &tp)]).is_none());
+    }
+
+    #[test]
+    fn a_future_version_keeps_only_the_sampled_flag() {
+        for (sent, kept) in [
+            ("01", 0x01),
+            ("03", 0x01),
+            ("02", 0x00),
+            ("ff", 0x01),
+            ("fe", 0x00),
+        ] {
+            for tp in [
+                format!("cc-{TRACE}-{SPAN}-{sent}"),
+                format!("01-{TRACE}-{SPAN}-{sent}-future"),
+            ] {
+                let context = remote(&[("traceparent", &tp)]).expect("valid");
+                assert_eq!(context.trace_flags().to_u8(), kept, "{tp}");
+                let out = inject(context);
+                assert_eq!(
+                    header(&out, "traceparent"),
+                    Some(parent(&format!("{kept:02x}")).as_str())
+                );
+            }
+        }
     }
 
     #[test]
