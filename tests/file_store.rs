@@ -297,3 +297,119 @@ fn a_store_that_can_not_be_written_counts_failed_spans() {
     let _ = guard.shutdown();
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A request with one span named `name`.
+fn named_request(name: &str) -> ExportTraceServiceRequest {
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![Span {
+                    trace_id: vec![1; 16],
+                    span_id: vec![2; 8],
+                    name: name.into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// A service and `tracelink receive` (here four threads, each with its own
+/// `TraceFile`) append to one store: each rotation is made once, so the
+/// store keeps its documented files, each rotated file full, and of each
+/// writer's lines exactly the newest ones.
+///
+/// A second rotation of an already rotated file leaves a rotated file with
+/// fewer lines than fit, until it is rotated out of the store: the files
+/// are checked after each of many short rounds of concurrent appends.
+/// (Rotation is serialized with `flock`, which Windows lacks.)
+#[cfg(unix)]
+#[test]
+fn writers_rotate_once_and_lose_no_kept_line() {
+    const WRITERS: usize = 4;
+    const ROUNDS: usize = 50;
+    const LINES: usize = 40;
+    let dir = temp_dir("two-writers");
+    let path = dir.join("traces.jsonl");
+    // All lines the same length: `w0-00000`.
+    let line_len = {
+        let dir = temp_dir("line-length");
+        let probe = dir.join("probe.jsonl");
+        let mut file = tracelink::store::TraceFile::open(&probe, 1 << 20).unwrap();
+        file.append(&named_request("w0-00000")).unwrap();
+        let len = std::fs::metadata(&probe).unwrap().len();
+        std::fs::remove_dir_all(dir).unwrap();
+        len
+    };
+    // A file is rotated once it holds 4 lines.
+    let max = line_len * 4 + line_len / 2;
+    let mut writers: Vec<tracelink::store::TraceFile> = (0..WRITERS)
+        .map(|_| tracelink::store::TraceFile::open(&path, max).unwrap())
+        .collect();
+    for round in 0..ROUNDS {
+        let start = std::sync::Barrier::new(WRITERS);
+        std::thread::scope(|scope| {
+            for (writer, file) in writers.iter_mut().enumerate() {
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    for i in round * LINES..(round + 1) * LINES {
+                        file.append(&named_request(&format!("w{writer}-{i:05}")))
+                            .unwrap();
+                    }
+                });
+            }
+        });
+
+        let files = tracelink::store::files(&path);
+        assert!(files.len() <= 1 + tracelink::store::ROTATED_FILES);
+        let mut kept: Vec<Vec<usize>> = vec![Vec::new(); WRITERS];
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            if file != &path {
+                // Rotated only when the next line did not fit: never early.
+                assert!(
+                    text.lines().count() >= 4,
+                    "round {round}: {} holds {} lines: rotated twice",
+                    file.display(),
+                    text.lines().count()
+                );
+            }
+            for line in text.lines() {
+                let span = &decode(line).resource_spans[0].scope_spans[0].spans[0];
+                let (writer, i) = span.name.split_once('-').unwrap();
+                kept[writer[1..].parse::<usize>().unwrap()].push(i.parse().unwrap());
+            }
+        }
+        // Only whole oldest files are deleted: each writer's kept lines are
+        // its newest, in order, none missing in between.
+        let written = (round + 1) * LINES;
+        for (writer, kept) in kept.iter().enumerate() {
+            let first = written - kept.len();
+            assert_eq!(
+                *kept,
+                (first..written).collect::<Vec<_>>(),
+                "round {round}, writer {writer}"
+            );
+        }
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "traces.jsonl",
+            "traces.jsonl.1",
+            "traces.jsonl.2",
+            "traces.jsonl.3",
+            "traces.jsonl.lock"
+        ]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

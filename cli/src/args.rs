@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -170,7 +171,7 @@ fn store_defaults() -> (PathBuf, u64) {
         Ok(config) => {
             for warning in config.warnings() {
                 if warning.contains("TRACELINK_TRACES_FILE") {
-                    eprintln!("tracelink: {warning}");
+                    let _ = writeln!(std::io::stderr(), "tracelink: {warning}");
                 }
             }
             (
@@ -320,6 +321,13 @@ pub(crate) fn parse(args: impl Iterator<Item = OsString>) -> Result<Settings, Fa
             "listen" => grpc = socket("listen", &value)?,
             "http-listen" => http = socket("http-listen", &value)?,
             "max-bytes" => {
+                // The library takes an empty variable for an unset one, and
+                // its default: a size given empty is a mistake.
+                if value.trim().is_empty() {
+                    return Err(Failure::Usage(
+                        "--max-bytes needs a size, like 67108864 or 64MiB".into(),
+                    ));
+                }
                 // The library's parser, through its builder.
                 let config = tracelink::builder()
                     .with_env([(
@@ -466,6 +474,9 @@ mod tests {
             &["receive", "--listen", "off", "--http-listen", "off"],
             &["receive", "--listen", "localhost"],
             &["receive", "--max-bytes", "lots"],
+            &["receive", "--max-bytes="],
+            &["receive", "--max-bytes", ""],
+            &["receive", "--max-bytes", " "],
             &["frobnicate"],
         ] {
             assert!(
@@ -515,6 +526,14 @@ mod tests {
         assert_eq!(receive.grpc, None);
         assert_eq!(receive.http, Some("127.0.0.1:0".parse().unwrap()));
         assert_eq!(receive.max_bytes, Some(1 << 20));
+    }
+
+    #[test]
+    fn an_empty_max_bytes_says_a_size_is_needed() {
+        let Err(Failure::Usage(message)) = parse_strs(&["receive", "--max-bytes="]) else {
+            panic!("a usage error")
+        };
+        assert_eq!(message, "--max-bytes needs a size, like 67108864 or 64MiB");
     }
 
     #[test]

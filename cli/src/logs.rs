@@ -29,7 +29,7 @@ pub(crate) struct LogLine {
     pub(crate) fields: Vec<(String, String)>,
     /// Which file, and where in it (for a stable order).
     pub(crate) file: usize,
-    pub(crate) position: usize,
+    pub(crate) position: u64,
 }
 
 const TIME_KEYS: &[&str] = &["timestamp", "@timestamp", "time", "ts", "t"];
@@ -231,28 +231,26 @@ pub(crate) fn load(files: &[PathBuf], trace_id: [u8; 16]) -> Result<Vec<LogLine>
     let id = hex(&trace_id);
     let needle = memmem::Finder::new(id.as_bytes()).into_owned();
     let ranges = scan::ranges(files)?;
-    let states = scan::parallel(
-        &ranges,
-        Vec::new,
-        |lines: &mut Vec<LogLine>, range, block| {
-            let mut pos = 0;
-            while let Some(hit) = needle.find(&block[pos..]) {
-                let (line, end) = scan::line_at(block, pos + hit);
-                if let Ok(mut log) = parse_line(&String::from_utf8_lossy(line)) {
-                    if log.trace_id == Some(trace_id) {
-                        log.file = range.file;
-                        // Unique and increasing within a file.
-                        log.position = (range.start as usize).saturating_add(end);
-                        lines.push(log);
-                    }
-                }
-                pos = end + 1;
-                if pos >= block.len() {
-                    break;
+    let states = scan::parallel(&ranges, Vec::new, |lines: &mut Vec<LogLine>, block| {
+        let (file, offset, block) = (block.file, block.offset, block.bytes);
+        let mut pos = 0;
+        while let Some(hit) = needle.find(&block[pos..]) {
+            let (line, end) = scan::line_at(block, pos + hit);
+            if let Ok(mut log) = parse_line(&String::from_utf8_lossy(line)) {
+                if log.trace_id == Some(trace_id) {
+                    log.file = file;
+                    // Unique and increasing within a file: where the
+                    // line ends in it.
+                    log.position = offset.saturating_add(end as u64);
+                    lines.push(log);
                 }
             }
-        },
-    )?;
+            pos = end + 1;
+            if pos >= block.len() {
+                break;
+            }
+        }
+    })?;
     let mut lines: Vec<LogLine> = states.into_iter().flatten().collect();
     lines.sort_by_key(|l| (l.time.is_none(), l.time, l.file, l.position));
     Ok(lines)
@@ -315,6 +313,43 @@ mod tests {
             log.span_id.map(|s| hex(&s)).as_deref(),
             Some("00f067aa0ba902b7")
         );
+    }
+
+    /// A file read in several blocks: lines without a timestamp still come
+    /// in file order.
+    #[test]
+    fn lines_without_a_time_keep_the_file_order_past_the_first_block() {
+        let dir = std::env::temp_dir().join(format!(
+            "tracelink-cli-logs-order-{}-{:x}",
+            std::process::id(),
+            {
+                use std::hash::{BuildHasher, RandomState};
+                RandomState::new().hash_one(std::time::SystemTime::now())
+            }
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("app.log");
+        let filler = format!("{}\n", "filler without an id ".repeat(50));
+        let mut content = String::new();
+        let mut seq = 0;
+        // Past two 4 MiB blocks, in one 32 MiB range.
+        while content.len() < 10 << 20 {
+            for _ in 0..100 {
+                content.push_str(&filler);
+            }
+            content.push_str(&format!("INFO step seq={seq:05} trace_id={TRACE}\n"));
+            seq += 1;
+        }
+        std::fs::write(&path, &content).unwrap();
+        let trace_id = decode_hex::<16>(TRACE).unwrap();
+        let lines = load(std::slice::from_ref(&path), trace_id).unwrap();
+        let got: Vec<String> = lines
+            .iter()
+            .map(|l| l.message.split_whitespace().nth(2).unwrap().to_owned())
+            .collect();
+        let expected: Vec<String> = (0..seq).map(|s| format!("seq={s:05}")).collect();
+        assert_eq!(got, expected);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -26,13 +26,14 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "tracelink: {message}\n\nRun `tracelink help` for the commands and their options."
             );
             ExitCode::from(2)
         }
         Err(Failure::Failed(message)) => {
-            eprintln!("tracelink: {message}");
+            let _ = writeln!(std::io::stderr(), "tracelink: {message}");
             ExitCode::from(1)
         }
         Err(Failure::Help(text)) => {
@@ -81,7 +82,10 @@ fn run(settings: Settings) -> Result<(), Failure> {
 fn read_stdin_line() -> Result<String, Failure> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprintln!("tracelink jump: paste a log line, then Enter");
+        let _ = writeln!(
+            std::io::stderr(),
+            "tracelink jump: paste a log line, then Enter"
+        );
     }
     for line in stdin.lock().lines() {
         let line = line.map_err(|e| Failure::Failed(format!("cannot read stdin: {e}")))?;
@@ -126,7 +130,8 @@ fn show(
     };
     if let Some(span) = highlight {
         if !spans.iter().any(|s| s.span_id == span) {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "tracelink: span {} is not in the store; showing its trace",
                 otlp::hex(&span)
             );
@@ -163,7 +168,8 @@ fn traces(
     let shown = traces.len().min(filter.limit);
     let mut out = String::new();
     if traces.is_empty() {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "tracelink: no trace matches, of {total} in {}",
             store.display()
         );
@@ -172,13 +178,15 @@ fn traces(
     let rows: Vec<[String; 5]> = traces[..shown]
         .iter()
         .map(|t| {
+            // Names from the store, for the terminal.
             let (name, service) = match &t.root {
-                Some((_, name, service)) => (name.clone(), service.to_string()),
+                Some((_, name, service)) => (style::escape(name), style::escape(service)),
                 None => (
-                    format!("{} (root not in store)", t.first.1),
-                    t.first.2.to_string(),
+                    format!("{} (root not in store)", style::escape(&t.first.1)).into(),
+                    style::escape(&t.first.2),
                 ),
             };
+            let (name, service) = (name.into_owned(), service.into_owned());
             [
                 time::rfc3339(t.start, 3),
                 time::duration(t.duration()),
@@ -224,7 +232,8 @@ fn traces(
     }
     print(&out);
     if shown < traces.len() {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "tracelink: {shown} of {} matching traces ({total} in the store); --limit shows more",
             traces.len()
         );

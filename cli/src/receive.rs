@@ -27,6 +27,9 @@ use tracelink::store::TraceFile;
 /// recommends.
 const MAX_BODY: usize = 20 << 20;
 
+/// The pause after a failed `accept`.
+const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+
 pub(crate) struct Options {
     pub(crate) grpc: Option<SocketAddr>,
     pub(crate) http: Option<SocketAddr>,
@@ -63,7 +66,8 @@ impl Store {
                 .filter(|kv| kv.key == "service.name")
                 .filter_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
                     opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s) => {
-                        Some(s.clone())
+                        // What a client sent, for the terminal.
+                        Some(crate::style::escape(s).into_owned())
                     }
                     _ => None,
                 })
@@ -198,12 +202,30 @@ async fn serve_grpc(listener: tokio::net::TcpListener, store: Store) {
     let service = TraceServiceServer::new(Grpc { store })
         .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
         .max_decoding_message_size(MAX_BODY);
+    // tonic skips a failed `accept` and accepts again at once: the same
+    // pause as for OTLP/HTTP. (Its `tokio_stream` re-export, so as not to
+    // depend on the crate for `then`.)
+    use tonic::codegen::tokio_stream::StreamExt as _;
+    let incoming =
+        tonic::transport::server::TcpIncoming::from(listener).then(|accepted| async move {
+            if let Err(error) = &accepted {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "tracelink receive: accepting an OTLP/gRPC connection failed: {error}"
+                );
+                tokio::time::sleep(ACCEPT_RETRY).await;
+            }
+            accepted
+        });
     let result = tonic::transport::Server::builder()
         .add_service(service)
-        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+        .serve_with_incoming(incoming)
         .await;
     if let Err(error) = result {
-        eprintln!("tracelink receive: the OTLP/gRPC server stopped: {error}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "tracelink receive: the OTLP/gRPC server stopped: {error}"
+        );
     }
 }
 
@@ -212,7 +234,14 @@ async fn serve_http(listener: tokio::net::TcpListener, store: Store) {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
-                eprintln!("tracelink receive: accepting an OTLP/HTTP connection failed: {error}");
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "tracelink receive: accepting an OTLP/HTTP connection failed: {error}"
+                );
+                // Out of file descriptors (EMFILE), say: accepting again at
+                // once would fail again at once, in a busy loop. Wait for
+                // connections to close.
+                tokio::time::sleep(ACCEPT_RETRY).await;
                 continue;
             }
         };

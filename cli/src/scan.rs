@@ -24,7 +24,18 @@ pub(crate) struct Range {
     pub(crate) end: u64,
 }
 
-/// Cuts `files` into ranges.
+/// Whole lines of a file, read together.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Block<'a> {
+    /// Index of the file in the list given to [`ranges`].
+    pub(crate) file: usize,
+    /// Where `bytes` start in the file.
+    pub(crate) offset: u64,
+    pub(crate) bytes: &'a [u8],
+}
+
+/// Cuts `files` into ranges. A file that is not there (any more: a live
+/// writer rotates its files) has none.
 ///
 /// # Errors
 ///
@@ -32,9 +43,11 @@ pub(crate) struct Range {
 pub(crate) fn ranges(files: &[PathBuf]) -> Result<Vec<Range>, String> {
     let mut ranges = Vec::new();
     for (index, path) in files.iter().enumerate() {
-        let len = std::fs::metadata(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-            .len();
+        let len = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.len(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
         let mut start = 0;
         loop {
             let end = (start + RANGE).min(len);
@@ -53,8 +66,9 @@ pub(crate) fn ranges(files: &[PathBuf]) -> Result<Vec<Range>, String> {
     Ok(ranges)
 }
 
-/// Runs `work` on every range, on as many threads as there are cores, each
-/// thread with its own state from `init`; returns the states.
+/// Runs `work` on every block of every range, on as many threads as there
+/// are cores, each thread with its own state from `init`; returns the
+/// states.
 ///
 /// # Errors
 ///
@@ -62,7 +76,7 @@ pub(crate) fn ranges(files: &[PathBuf]) -> Result<Vec<Range>, String> {
 pub(crate) fn parallel<S: Send>(
     ranges: &[Range],
     init: impl Fn() -> S + Sync,
-    work: impl Fn(&mut S, &Range, &[u8]) + Sync,
+    work: impl Fn(&mut S, Block<'_>) + Sync,
 ) -> Result<Vec<S>, String> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -78,7 +92,14 @@ pub(crate) fn parallel<S: Send>(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(range) = ranges.get(i) else { break };
-                        let result = read_range(range, |block| work(&mut state, range, block));
+                        let result = read_range(range, |offset, bytes| {
+                            let block = Block {
+                                file: range.file,
+                                offset,
+                                bytes,
+                            };
+                            work(&mut state, block)
+                        });
                         if let Err(e) = result {
                             let mut error = error.lock().unwrap_or_else(|e| e.into_inner());
                             error.get_or_insert(format!(
@@ -106,11 +127,16 @@ pub(crate) fn parallel<S: Send>(
     }
 }
 
-/// Calls `f` with blocks of whole lines, together exactly the lines that
-/// start in the range. Each line in a block ends with `\n`, but a file's
-/// last line may not.
-pub(crate) fn read_range(range: &Range, mut f: impl FnMut(&[u8])) -> io::Result<()> {
-    let mut file = File::open(&range.path)?;
+/// Calls `f` with blocks of whole lines and where each starts in the file,
+/// together exactly the lines that start in the range. Each line in a block
+/// ends with `\n`, but a file's last line may not. A file that is not there
+/// any more (rotated away by a live writer) has no lines.
+pub(crate) fn read_range(range: &Range, mut f: impl FnMut(u64, &[u8])) -> io::Result<()> {
+    let mut file = match File::open(&range.path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
     // A range that does not start the file starts after the first newline
     // at or after `start - 1`: the line around `start` belongs to the range
     // before.
@@ -165,7 +191,8 @@ pub(crate) fn read_range(range: &Range, mut f: impl FnMut(&[u8])) -> io::Result<
             (complete, eof)
         };
         if end > first {
-            f(&buf[first..end]);
+            // `buf` starts at `base` in the file.
+            f(base + first as u64, &buf[first..end]);
         }
         if done {
             return Ok(());
@@ -232,7 +259,7 @@ mod tests {
                         start,
                         end,
                     };
-                    read_range(&range, |block| {
+                    read_range(&range, |_, block| {
                         got.extend(lines(block).map(<[u8]>::to_vec));
                     })
                     .unwrap();
@@ -252,10 +279,56 @@ mod tests {
         let range = ranges(std::slice::from_ref(&path)).unwrap();
         let mut got = Vec::new();
         for range in &range {
-            read_range(range, |block| got.extend(lines(block).map(<[u8]>::len))).unwrap();
+            read_range(range, |_, block| got.extend(lines(block).map(<[u8]>::len))).unwrap();
         }
         assert_eq!(got, [BLOCK * 2 + 17, 5]);
         std::fs::remove_file(path).unwrap();
+    }
+
+    /// Each block says where it starts: its lines are found there in the
+    /// file, also past the first block of a range.
+    #[test]
+    fn block_offsets_are_where_the_blocks_start_in_the_file() {
+        let mut content = Vec::new();
+        let mut i = 0;
+        while content.len() < BLOCK * 2 + BLOCK / 2 {
+            content.extend_from_slice(format!("line {i:07} {}\n", "x".repeat(i % 300)).as_bytes());
+            i += 1;
+        }
+        let path = temp_file("offsets", &content);
+        let ranges = ranges(std::slice::from_ref(&path)).unwrap();
+        let mut blocks = 0;
+        let mut next = 0;
+        for range in &ranges {
+            read_range(range, |offset, block| {
+                blocks += 1;
+                assert_eq!(offset, next, "blocks follow each other");
+                let start = offset as usize;
+                assert_eq!(&content[start..start + block.len()], block);
+                next = offset + block.len() as u64;
+            })
+            .unwrap();
+        }
+        assert!(blocks >= 3, "{blocks} blocks");
+        assert_eq!(next, content.len() as u64);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn a_file_gone_has_no_lines() {
+        let path = temp_file("gone", b"one\ntwo\n");
+        let missing = path.with_extension("missing");
+        let ranges = ranges(&[missing.clone(), path.clone()]).unwrap();
+        assert!(ranges.iter().all(|r| r.path == path), "{ranges:?}");
+        // Rotated away between listing and reading.
+        std::fs::remove_file(&path).unwrap();
+        let mut got = 0;
+        for range in &ranges {
+            read_range(range, |_, block| got += block.len()).unwrap();
+        }
+        assert_eq!(got, 0);
+        let states = parallel(&ranges, || 0, |n: &mut usize, b| *n += b.bytes.len()).unwrap();
+        assert_eq!(states.iter().sum::<usize>(), 0);
     }
 
     #[test]

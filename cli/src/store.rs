@@ -1,6 +1,7 @@
 //! Reading the local trace store: one trace, or a summary of every trace.
 
 use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -43,7 +44,8 @@ impl Skipped {
         let mut entries: Vec<_> = self.0.iter().collect();
         entries.sort();
         for (&file, &count) in entries {
-            eprintln!(
+            let _ = writeln!(
+std::io::stderr(),
                 "tracelink: skipped {count} line{} of {} that {} not OTLP/JSON (cut short by a crash, or being written)",
                 if count == 1 { "" } else { "s" },
                 scan::name(&files[file]),
@@ -89,13 +91,14 @@ pub(crate) fn load_trace(
     let states = scan::parallel(
         &ranges,
         || (Vec::new(), Skipped::default()),
-        |(spans, skipped): &mut (Vec<SpanRecord>, Skipped), range, block| {
+        |(spans, skipped): &mut (Vec<SpanRecord>, Skipped), block| {
+            let (file, block) = (block.file, block.bytes);
             for needle in &needles {
                 let mut pos = 0;
                 while let Some(hit) = needle.find(&block[pos..]) {
                     let (line, end) = scan::line_at(block, pos + hit);
                     if !parse_trace_line(line, trace_id, spans) {
-                        *skipped.0.entry(range.file).or_default() += 1;
+                        *skipped.0.entry(file).or_default() += 1;
                     }
                     pos = end + 1;
                     if pos >= block.len() {
@@ -236,10 +239,10 @@ struct SummaryState {
 /// A summary of every trace in `files`, in no order.
 pub(crate) fn summaries(files: &[PathBuf]) -> Result<(Vec<TraceSummary>, Skipped), String> {
     let ranges = scan::ranges(files)?;
-    let states = scan::parallel(&ranges, SummaryState::default, |state, range, block| {
-        for line in scan::lines(block) {
+    let states = scan::parallel(&ranges, SummaryState::default, |state, block| {
+        for line in scan::lines(block.bytes) {
             if !summarize_line(line, state) {
-                *state.skipped.0.entry(range.file).or_default() += 1;
+                *state.skipped.0.entry(block.file).or_default() += 1;
             }
         }
     })?;

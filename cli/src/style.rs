@@ -1,6 +1,8 @@
 //! Colour, when stdout is a terminal and `NO_COLOR` is unset; plain text
 //! otherwise.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 /// How text is painted.
@@ -77,6 +79,30 @@ impl Style {
     }
 }
 
+/// `text` safe to print on a terminal: every control character (C0, DEL,
+/// C1), which could move the cursor, clear the screen or retitle the
+/// window, written as an escape: `\n`, `\r`, `\t`, else `\x1b`. Everything
+/// printed from a store or a log file goes through it.
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Control characters are all below U+00A0.
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// `text` cut to `width` characters, with `…` when cut.
 pub(crate) fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -94,4 +120,20 @@ pub(crate) fn pad(text: &str, width: usize) -> String {
     let mut out = text.to_owned();
     out.extend(std::iter::repeat_n(' ', width.saturating_sub(len)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert!(matches!(escape("GET /cart ünï"), Cow::Borrowed(_)));
+        assert_eq!(escape("a\x1b]0;x\x07\x1b[2Jb"), "a\\x1b]0;x\\x07\\x1b[2Jb");
+        assert_eq!(escape("\0\n\r\t\x7f"), "\\x00\\n\\r\\t\\x7f");
+        // C1: CSI and OSC on their own.
+        assert_eq!(escape("\u{9b}2J\u{9d}"), "\\x9b2J\\x9d");
+        // Not controls: NBSP, and a backslash stays itself.
+        assert_eq!(escape("\u{a0}\\x1b"), "\u{a0}\\x1b");
+    }
 }

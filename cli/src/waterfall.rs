@@ -19,8 +19,8 @@ use std::fmt::Write as _;
 
 use crate::logs::LogLine;
 use crate::otlp::{hex, kind_name, AnyValue};
-use crate::store::SpanRecord;
-use crate::style::{self, pad, truncate, Style};
+use crate::store::{EventRecord, SpanRecord};
+use crate::style::{self, escape, pad, truncate, Style};
 use crate::time;
 
 /// Columns of the bar.
@@ -172,11 +172,59 @@ impl Scale {
 }
 
 fn value(value: &AnyValue) -> String {
-    truncate(&value.to_string().replace('\n', "⏎"), 80)
+    truncate(&escape(&value.to_string().replace('\n', "⏎")), 80)
+}
+
+fn escaped(text: &str) -> String {
+    escape(text).into_owned()
+}
+
+/// `span` with its strings safe for the terminal (attribute values are
+/// escaped by [`value`]).
+fn escaped_span(span: &SpanRecord) -> SpanRecord {
+    SpanRecord {
+        name: escaped(&span.name),
+        service: escaped(&span.service),
+        status_message: escaped(&span.status_message),
+        attributes: escaped_keys(&span.attributes),
+        events: span
+            .events
+            .iter()
+            .map(|e| EventRecord {
+                time: e.time,
+                name: escaped(&e.name),
+                attributes: escaped_keys(&e.attributes),
+            })
+            .collect(),
+        ..span.clone()
+    }
+}
+
+fn escaped_keys(attributes: &[(String, AnyValue)]) -> Vec<(String, AnyValue)> {
+    attributes
+        .iter()
+        .map(|(key, v)| (escaped(key), v.clone()))
+        .collect()
+}
+
+/// `log` with its strings safe for the terminal.
+fn escaped_log(log: &LogLine) -> LogLine {
+    LogLine {
+        level: escaped(&log.level),
+        message: escaped(&log.message),
+        span_name: log.span_name.as_deref().map(escaped),
+        fields: log
+            .fields
+            .iter()
+            .map(|(key, v)| (escaped(key), escaped(v)))
+            .collect(),
+        ..log.clone()
+    }
 }
 
 /// Renders `spans` (one trace, sorted or not) and its `logs`; `highlight`
-/// marks a span and its log lines with `>`.
+/// marks a span and its log lines with `>`. Control characters in what
+/// they hold are shown escaped, never sent to the terminal.
 pub(crate) fn render(
     trace_id: [u8; 16],
     spans: &[SpanRecord],
@@ -184,6 +232,9 @@ pub(crate) fn render(
     highlight: Option<[u8; 8]>,
     style: Style,
 ) -> String {
+    let spans: &[SpanRecord] = &spans.iter().map(escaped_span).collect::<Vec<_>>();
+    let logs: Option<Vec<LogLine>> = logs.map(|logs| logs.iter().map(escaped_log).collect());
+    let logs = logs.as_deref();
     let mut out = String::new();
     let t0 = spans.iter().map(|s| s.start).min().unwrap_or(0);
     let t1 = spans.iter().map(|s| s.end).max().unwrap_or(t0);

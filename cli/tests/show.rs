@@ -462,6 +462,20 @@ fn failures_say_what_and_exit_non_zero() {
             2,
             "unknown command \"frobnicate\"".into(),
         ),
+        (
+            // Both listeners off: a usage error even without the check of
+            // the size, but not this one.
+            vec![
+                "receive",
+                "--max-bytes=",
+                "--listen",
+                "off",
+                "--http-listen",
+                "off",
+            ],
+            2,
+            "--max-bytes needs a size".into(),
+        ),
     ];
     for (args, code, message) in cases {
         let run = run(tracelink().args(&args));
@@ -515,4 +529,94 @@ fn help_lists_the_commands() {
     ] {
         assert!(run.stdout.contains(command), "{command}");
     }
+}
+
+/// Resets the terminal's title and clears the screen, if printed as is.
+const ATTACK: &str = "\x1b]0;x\x07\x1b[2J";
+/// How `tracelink` shows it.
+const ESCAPED: &str = "\\x1b]0;x\\x07\\x1b[2J";
+
+#[test]
+fn control_characters_from_the_store_and_the_logs_are_shown_escaped() {
+    let dir = TempDir::new("escape");
+    let store = dir.path("traces.jsonl");
+    let mut root = span(TRACE, ROOT, None, &format!("GET {ATTACK}"), 0.0, 10.0);
+    root.status = Some(error_status(&format!("failed {ATTACK}")));
+    root.attributes = vec![s("http.route", &format!("/x{ATTACK}"))];
+    root.events = vec![event(
+        T0 + MS,
+        &format!("retry {ATTACK}"),
+        vec![s("why", &format!("because {ATTACK}"))],
+    )];
+    let child = span(TRACE, LOAD_CART, Some(ROOT), "load_cart\u{9b}2J", 1.0, 2.0);
+    write_store(
+        &store,
+        1 << 20,
+        &[request(vec![(&format!("shop{ATTACK}"), vec![root, child])])],
+    );
+    let message = format!("order {ATTACK}")
+        .replace('\x1b', "\\u001b")
+        .replace('\x07', "\\u0007");
+    std::fs::write(
+        dir.path("app.log"),
+        format!(
+            r#"{{"timestamp":"2026-11-21T09:30:00.001Z","level":"INFO","message":"{message}","note":"{message}","trace_id":"{TRACE}","span_id":"{ROOT}"}}"#
+        ) + "\n",
+    )
+    .unwrap();
+
+    let shown = run(tracelink().args([
+        "show",
+        TRACE,
+        "--store",
+        store.to_str().unwrap(),
+        "--logs",
+        dir.path("app.log").to_str().unwrap(),
+    ]));
+    assert_eq!(shown.code, Some(0), "{}", shown.stderr);
+    let traces = run(tracelink().args(["traces", "--store", store.to_str().unwrap()]));
+    assert_eq!(traces.code, Some(0), "{}", traces.stderr);
+    for out in [&shown.stdout, &traces.stdout] {
+        let raw: Vec<char> = out
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(raw.is_empty(), "raw control characters {raw:?} in\n{out}");
+    }
+    for text in [
+        format!("GET {ESCAPED}"),
+        format!("shop{ESCAPED}"),
+        format!("✗ failed {ESCAPED}"),
+        format!("http.route=/x{ESCAPED}"),
+        format!("retry {ESCAPED}  why=because {ESCAPED}"),
+        "load_cart\\x9b2J".to_owned(),
+        format!("order {ESCAPED}  note=order {ESCAPED}"),
+    ] {
+        assert!(shown.stdout.contains(&text), "{text} in\n{}", shown.stdout);
+    }
+    assert!(
+        traces.stdout.contains(&format!("GET {ESCAPED}")),
+        "{}",
+        traces.stdout
+    );
+}
+
+/// Files that look rotated but were not named by the writer (`.00`,
+/// `.007`, `.01`) are not the store's: not read, not a failure.
+#[test]
+fn files_with_odd_numbers_are_not_read() {
+    let fixture = Fixture::new("odd-numbers");
+    for name in ["traces.jsonl.00", "traces.jsonl.007", "traces.jsonl.01"] {
+        std::fs::copy(fixture.dir.path("traces.jsonl.1"), fixture.dir.path(name)).unwrap();
+    }
+    let run = run(tracelink().args(["show", TRACE, "--store", &fixture.store()]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    assert_eq!(rows(&run.stdout).len(), 8);
+    let files = tracelink::store::files(&fixture.dir.path("traces.jsonl"));
+    let names: Vec<_> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["traces.jsonl.2", "traces.jsonl.1", "traces.jsonl"]);
 }

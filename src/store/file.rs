@@ -25,6 +25,14 @@ use super::ROTATED_FILES;
 ///   `.2`, and so on up to [`ROTATED_FILES`]; the oldest is deleted. A line
 ///   is never split between two files; one larger than `max_bytes` gets a
 ///   file of its own.
+/// * **Several writers rotate once.** The size check and the renames run
+///   under an exclusive advisory lock (`flock`) on a sidecar file,
+///   `traces.jsonl.lock`, and the check is made again under it: a writer
+///   that finds the file already rotated by another one writes to the new
+///   file instead of rotating it too. (On platforms without `flock`, such
+///   as Windows, there is no lock between processes.) Lines other writers
+///   append while one rotates may take a file a few lines past
+///   `max_bytes`.
 /// * **Directories** on the way to the file are created.
 ///
 /// ```
@@ -160,15 +168,27 @@ impl TraceFile {
     }
 
     fn try_write_line(&mut self, line: &[u8]) -> io::Result<()> {
+        let len = line.len() as u64;
         // The size as the file system has it, other writers' lines included.
-        let size = self.current()?.metadata()?.len();
-        if size > 0 && size.saturating_add(line.len() as u64) > self.max_bytes {
-            self.rotate()?;
+        if self.is_full(len)? {
+            let _lock = lock(&self.path)?;
+            // Another writer may have rotated between the check and the
+            // lock: `current` then opens the new file, and it is not full.
+            if self.is_full(len)? {
+                self.rotate()?;
+            }
         }
         match &mut self.file {
             Some(file) => file.write_all(line),
             None => Err(io::Error::other("the trace file is not open")),
         }
+    }
+
+    /// Whether a line of `len` bytes would take the current file past
+    /// `max_bytes` (an empty file takes any line).
+    fn is_full(&mut self, len: u64) -> io::Result<bool> {
+        let size = self.current()?.metadata()?.len();
+        Ok(size > 0 && size.saturating_add(len) > self.max_bytes)
     }
 
     /// The open file, opened again if another writer rotated it away.
@@ -189,6 +209,7 @@ impl TraceFile {
         }
     }
 
+    /// Renames the files one number up. The caller holds the [`lock`].
     fn rotate(&mut self) -> io::Result<()> {
         self.file = None;
         for n in (1..self.rotated).rev() {
@@ -208,10 +229,64 @@ impl TraceFile {
 }
 
 /// `path` with `.n` appended: `traces.jsonl.2`.
-pub(crate) fn numbered(path: &Path, n: usize) -> PathBuf {
+fn numbered(path: &Path, n: usize) -> PathBuf {
     let mut name = OsString::from(path.as_os_str());
     name.push(format!(".{n}"));
     PathBuf::from(name)
+}
+
+/// `path` with `.lock` appended: the sidecar file rotations lock.
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = OsString::from(path.as_os_str());
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// An exclusive lock on the store at `path`, held until dropped, by this
+/// process against every other `TraceFile` (in this process or another)
+/// that writes to `path`: `flock` on `path.lock`, created if missing. The
+/// lock is released when the file is closed, also if the process dies.
+fn lock(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock_path(path))?;
+    lock_exclusive(&file)?;
+    Ok(file)
+}
+
+// Where rustix has `flock`.
+#[cfg(all(
+    unix,
+    not(any(
+        target_os = "espidf",
+        target_os = "horizon",
+        target_os = "solaris",
+        target_os = "vita"
+    ))
+))]
+fn lock_exclusive(file: &File) -> io::Result<()> {
+    use rustix::fs::{flock, FlockOperation};
+    loop {
+        match flock(file, FlockOperation::LockExclusive) {
+            Err(rustix::io::Errno::INTR) => continue,
+            other => return other.map_err(io::Error::from),
+        }
+    }
+}
+
+#[cfg(not(all(
+    unix,
+    not(any(
+        target_os = "espidf",
+        target_os = "horizon",
+        target_os = "solaris",
+        target_os = "vita"
+    ))
+)))]
+fn lock_exclusive(_file: &File) -> io::Result<()> {
+    Ok(())
 }
 
 fn ignore_missing(result: io::Result<()>) -> io::Result<()> {
@@ -390,7 +465,8 @@ mod tests {
                 "traces.jsonl",
                 "traces.jsonl.1",
                 "traces.jsonl.2",
-                "traces.jsonl.3"
+                "traces.jsonl.3",
+                "traces.jsonl.lock"
             ]
         );
         fs::remove_dir_all(dir).unwrap();

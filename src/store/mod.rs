@@ -36,8 +36,10 @@
 //! it past `TRACELINK_TRACES_FILE_MAX_BYTES` (default 64 MiB) it is renamed
 //! `traces.jsonl.1`, the previous `.1` becomes `.2`, and so on; the
 //! [`ROTATED_FILES`] newest rotated files are kept, so the store never holds
-//! more than `(1 + ROTATED_FILES) × max bytes`. [`files`] lists a store's
-//! files, oldest first.
+//! more than `(1 + ROTATED_FILES) × max bytes` (give or take the lines other
+//! writers append during a rotation). Writers in several processes rotate
+//! under a lock on `traces.jsonl.lock`, an empty file left next to the
+//! store. [`files`] lists a store's files, oldest first.
 //!
 //! A reader must skip a line it can not parse: the last line of a file whose
 //! writer died mid-write may be cut short.
@@ -57,7 +59,12 @@ pub const ROTATED_FILES: usize = 3;
 /// the rotated files by decreasing number (`traces.jsonl.3`, `.2`, `.1`),
 /// then `path` itself.
 ///
-/// Every `path.N` counts, also beyond [`ROTATED_FILES`].
+/// Every `path.N` counts, also beyond [`ROTATED_FILES`], where `N` is a
+/// number from 1 written as the writer writes it: `traces.jsonl.01`,
+/// `.007` or `.0` are some other file, and left out. The paths are the
+/// directory's own names, so every one listed existed when it was read
+/// (a live writer may rotate it away since). The lock file
+/// `traces.jsonl.lock` is not listed.
 ///
 /// ```
 /// # fn main() -> std::io::Result<()> {
@@ -86,12 +93,11 @@ pub fn files(path: &Path) -> Vec<PathBuf> {
                     .to_str()
                     .and_then(|f| f.strip_prefix(name))
                     .and_then(|rest| rest.strip_prefix('.'))
-                    .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-                    .and_then(|n| n.parse::<u64>().ok())
+                    .and_then(rotation_number)
                 else {
                     continue;
                 };
-                rotated.push((number, file::numbered(path, number as usize)));
+                rotated.push((number, path.with_file_name(&file_name)));
             }
         }
     }
@@ -101,4 +107,63 @@ pub fn files(path: &Path) -> Vec<PathBuf> {
         files.push(path.to_path_buf());
     }
     files
+}
+
+/// `N` of a rotated file's `.N`: digits, from 1, without leading zeros.
+fn rotation_number(text: &str) -> Option<u64> {
+    let canonical = text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0');
+    text.parse().ok().filter(|_| canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_numbers_are_canonical() {
+        assert_eq!(rotation_number("1"), Some(1));
+        assert_eq!(rotation_number("12"), Some(12));
+        for text in [
+            "",
+            "0",
+            "00",
+            "01",
+            "007",
+            "+1",
+            "1a",
+            " 1",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(rotation_number(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn odd_numbers_and_the_lock_are_not_store_files() {
+        let dir = std::env::temp_dir().join(format!(
+            "tracelink-store-files-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in [
+            "traces.jsonl",
+            "traces.jsonl.1",
+            "traces.jsonl.10",
+            "traces.jsonl.0",
+            "traces.jsonl.00",
+            "traces.jsonl.01",
+            "traces.jsonl.007",
+            "traces.jsonl.lock",
+            "traces.jsonl.1.tmp",
+            "traces.jsonlx.2",
+        ] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        let files = files(&dir.join("traces.jsonl"));
+        let names: Vec<_> = files.iter().map(|f| f.file_name().unwrap()).collect();
+        assert_eq!(names, ["traces.jsonl.10", "traces.jsonl.1", "traces.jsonl"]);
+        assert!(files.iter().all(|f| f.is_file()), "{files:?}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
