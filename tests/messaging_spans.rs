@@ -65,6 +65,26 @@ fn span<'a>(spans: &'a [ReceivedSpan], name: &str) -> &'a ReceivedSpan {
         .unwrap_or_else(|| panic!("no span {name:?} in {:?}", names(spans)))
 }
 
+/// Of the two `process orders` spans, checks that one is the child of `poll`
+/// and returns the other, processed outside any span: a new trace's root.
+fn processed_in_poll_and_alone(spans: &[ReceivedSpan]) -> &ReceivedSpan {
+    let poll = span(spans, "poll");
+    let processed: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name() == "process orders")
+        .collect();
+    assert_eq!(processed.len(), 2);
+    let (child, root): (Vec<_>, Vec<_>) = processed
+        .into_iter()
+        .partition(|s| s.parent_span_id().is_some());
+    assert_eq!(child.len(), 1);
+    assert_eq!(root.len(), 1, "one message processed outside any span");
+    assert_eq!(child[0].parent_span_id(), Some(poll.span_id()));
+    assert_eq!(child[0].trace_id(), poll.trace_id());
+    assert_ne!(root[0].trace_id(), poll.trace_id());
+    root[0]
+}
+
 fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -212,22 +232,9 @@ fn baggage_without_a_parent_still_crosses_the_queue() {
         });
     });
     assert_eq!(header(&forwarded, "baggage"), Some("user=alice"));
-    let poll = span(&spans, "poll");
-    let processed: Vec<_> = spans
-        .iter()
-        .filter(|s| s.name() == "process orders")
-        .collect();
-    assert_eq!(processed.len(), 2);
-    let (child, root): (Vec<_>, Vec<_>) = processed
-        .into_iter()
-        .partition(|s| s.parent_span_id().is_some());
-    assert_eq!(child.len(), 1);
-    assert_eq!(child[0].parent_span_id(), Some(poll.span_id()));
-    assert_eq!(child[0].trace_id(), poll.trace_id());
-    assert_eq!(root.len(), 1);
-    assert_ne!(root[0].trace_id(), poll.trace_id());
+    let root = processed_in_poll_and_alone(&spans);
     let audit = span(&spans, "send audit");
-    assert_eq!(audit.parent_span_id(), Some(root[0].span_id()));
+    assert_eq!(audit.parent_span_id(), Some(root.span_id()));
 }
 
 #[test]
@@ -298,20 +305,9 @@ fn a_message_without_context_is_processed_where_the_consumer_is() {
         });
         consumer_span("kafka", "orders", &invalid).in_scope(|| {});
     });
-    let poll = span(&spans, "poll");
-    let processed: Vec<_> = spans
-        .iter()
-        .filter(|s| s.name() == "process orders")
-        .collect();
-    assert_eq!(processed.len(), 2);
-    let (child, root): (Vec<_>, Vec<_>) = processed
-        .into_iter()
-        .partition(|s| s.parent_span_id().is_some());
-    assert_eq!(child.len(), 1);
-    assert_eq!(child[0].parent_span_id(), Some(poll.span_id()));
-    assert_eq!(child[0].trace_id(), poll.trace_id());
-    assert_eq!(root.len(), 1, "the invalid context starts a new trace");
-    assert_ne!(root[0].trace_id(), "00000000000000000000000000000000");
+    // The invalid context starts a new trace.
+    let root = processed_in_poll_and_alone(&spans);
+    assert_ne!(root.trace_id(), "00000000000000000000000000000000");
 }
 
 #[test]
