@@ -82,6 +82,9 @@ mod out;
 #[path = "support/stock_json_ids.rs"]
 mod stock_json_ids;
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::hint::black_box;
 use std::sync::{Barrier, OnceLock};
 use std::time::{Duration, Instant};
@@ -612,13 +615,5 @@ fn count_mode() -> bool {
 }
 
 fn main() {
-    if count_mode() {
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `cargo test --benches` runs each bench once; the summary is for `cargo bench`.
-    if std::env::args().any(|arg| arg == "--bench") {
-        summary();
-    }
+    run::main(count_mode, benches, summary);
 }

@@ -87,6 +87,9 @@
 //! counter costs 63 ns: the exemplar, on every sample (the current context,
 //! `SystemTime::now()`, a `try_lock`).
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -688,13 +691,5 @@ fn count_mode() -> bool {
 }
 
 fn main() {
-    if count_mode() {
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `cargo test --benches` runs each bench once; the summary is for `cargo bench`.
-    if std::env::args().any(|arg| arg == "--bench") {
-        summary();
-    }
+    run::main(count_mode, benches, summary);
 }

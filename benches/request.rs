@@ -77,6 +77,9 @@ mod out;
 #[path = "support/stock_json_ids.rs"]
 mod stock_json_ids;
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::hint::black_box;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -531,13 +534,5 @@ fn count_mode() -> bool {
 }
 
 fn main() {
-    if count_mode() {
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `cargo test --benches` runs each bench once; the summary is for `cargo bench`.
-    if std::env::args().any(|arg| arg == "--bench") {
-        summary();
-    }
+    run::main(count_mode, benches, summary);
 }

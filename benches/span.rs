@@ -36,6 +36,9 @@
 //! `on_new_span`, before the builder exists: an upstream hook for that, or a
 //! layer of tracelink's own.
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -220,13 +223,5 @@ fn count_mode() -> bool {
 }
 
 fn main() {
-    if count_mode() {
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `cargo test --benches` runs each bench once; the summary is for `cargo bench`.
-    if std::env::args().any(|arg| arg == "--bench") {
-        summary();
-    }
+    run::main(count_mode, benches, summary);
 }
