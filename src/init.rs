@@ -96,10 +96,12 @@ impl Parts {
     }
 
     /// The `tracing-opentelemetry` layer on tracelink's tracer, configured as
-    /// `init()` configures it: source locations on, busy/idle timings and thread
-    /// attributes off (they cost an allocation per span), context activation as
-    /// [`Builder::with_context_activation`] says, span events as
-    /// [`Builder::with_span_events`] says.
+    /// `init()` configures it: busy/idle timings and thread attributes off
+    /// (they cost an allocation per span); each span's target sent as its
+    /// instrumentation scope and, with [`Builder::with_span_code_location`],
+    /// its source location as `code.*` attributes, both added on the export
+    /// thread; context activation as [`Builder::with_context_activation`]
+    /// says, span events as [`Builder::with_span_events`] says.
     pub fn otel_layer<S>(&self) -> OtelLayer<S>
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
@@ -108,7 +110,9 @@ impl Parts {
             .with_tracer(self.tracer.clone())
             .with_tracked_inactivity(false)
             .with_threads(false)
-            .with_location(true)
+            // Added on the export thread instead (`trace/callsite.rs`).
+            .with_location(false)
+            .with_target(false)
             .with_context_activation(self.config.context_activation);
         OtelLayer::new(
             layer,
@@ -286,7 +290,8 @@ impl Builder {
             },
             config.sampler
         );
-        let pipeline = Pipeline::start(&config.batch, exporters, runtime).map_err(Error::Thread)?;
+        let pipeline = Pipeline::start(&config.batch, exporters, runtime, self.span_code_location)
+            .map_err(Error::Thread)?;
         let provider = TracerProvider::new(pipeline.clone(), config.sampler.clone());
         let tracer = provider.scoped(
             InstrumentationScope::builder("tracelink")

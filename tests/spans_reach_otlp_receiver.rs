@@ -165,7 +165,9 @@ fn assert_resource(spans: &[ReceivedSpan]) {
         assert!(attr("telemetry.sdk.version").is_some());
         let instance = attr("service.instance.id").expect("service.instance.id");
         assert!(is_uuid_v4(&instance), "service.instance.id {instance:?}");
-        assert_eq!(span.scope, "tracelink");
+        // The scope is the span's `tracing` target; no `code.*` by default.
+        assert_eq!(span.scope, module_path!());
+        assert_eq!(span.attr("code.file.path"), None);
     }
 }
 
@@ -507,4 +509,85 @@ fn async_spans_form_one_trace_per_order_grpc() {
 #[test]
 fn async_spans_form_one_trace_per_order_http_protobuf() {
     export_async_workload("http/protobuf", Transport::Http);
+}
+
+/// With `with_span_code_location(true)`, every span carries where it was
+/// made — `code.file.path`, `code.module.name`, `code.line.number`, as
+/// `tracing-opentelemetry`'s location option writes them — and every span's
+/// scope is its target, whether it was entered, never entered, entered first
+/// on another thread, or had its context injected before its first enter
+/// (tracelink adds them on the export thread); a span made through the
+/// OpenTelemetry API keeps its tracer's scope.
+#[test]
+fn spans_carry_their_source_location() {
+    use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    let receiver = Receiver::start();
+    let parts = tracelink::builder()
+        .with_env([
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.grpc_endpoint()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".into()),
+        ])
+        .with_span_code_location(true)
+        .build()
+        .expect("tracelink builds");
+    let mut lines = BTreeMap::new();
+    tracing::dispatcher::with_default(&support::dispatch(&parts), || {
+        lines.insert("entered", line!() + 1);
+        info_span!("entered", order.id = 7).in_scope(|| {});
+        lines.insert("never_entered", line!() + 1);
+        drop(info_span!(target: "audit", "never_entered"));
+        lines.insert("injected", line!() + 1);
+        let injected = info_span!("injected", otel.kind = "producer");
+        // Starts the span (`build()` installs no global propagator, so
+        // nothing is written).
+        tracelink::propagation::inject_span(&injected, &mut Vec::new());
+        injected.in_scope(|| {});
+        lines.insert("moved", line!() + 1);
+        let moved = info_span!("moved");
+        // Made here, entered first and closed on another thread.
+        std::thread::spawn(move || moved.in_scope(|| {}))
+            .join()
+            .expect("thread");
+    });
+    parts
+        .tracer_provider()
+        .tracer("my-library")
+        .in_span("library-call", |_| {});
+    parts.guard().flush().expect("flush");
+    let spans = receiver.wait_for_spans(lines.len() + 1, WAIT);
+    assert_eq!(spans.len(), lines.len() + 1);
+    let (library, spans): (Vec<_>, Vec<_>) = spans.iter().partition(|s| s.name() == "library-call");
+    assert_eq!(library[0].scope, "my-library");
+    assert_eq!(library[0].attr("code.file.path"), None);
+    for span in &spans {
+        let name = span.name();
+        let line = lines[name];
+        assert_eq!(
+            span.attr("code.file.path").as_deref(),
+            Some(file!()),
+            "{name}"
+        );
+        assert_eq!(
+            span.attr("code.module.name").as_deref(),
+            Some(module_path!()),
+            "{name}"
+        );
+        assert_eq!(
+            span.attr("code.line.number"),
+            Some(line.to_string()),
+            "{name}"
+        );
+        let target = if name == "never_entered" {
+            "audit"
+        } else {
+            module_path!()
+        };
+        assert_eq!(span.scope, target, "{name}");
+    }
+    let entered = spans
+        .iter()
+        .find(|s| s.name() == "entered")
+        .expect("entered");
+    assert_eq!(entered.attr("order.id").as_deref(), Some("7"));
+    parts.into_guard().shutdown().expect("clean shutdown");
 }

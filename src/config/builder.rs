@@ -59,6 +59,7 @@ pub struct Builder {
     pub(crate) gcp_project: Option<String>,
     pub(crate) log_span_list: bool,
     pub(crate) log_code_location: bool,
+    pub(crate) span_code_location: bool,
     pub(crate) log_thread: bool,
     pub(crate) log_service_name: bool,
     pub(crate) metrics: Option<bool>,
@@ -368,6 +369,29 @@ impl Builder {
     /// ```
     pub fn with_span_events(mut self, level: tracing::Level) -> Self {
         self.span_events = Some(level);
+        self
+    }
+
+    /// Adds where each span was made to it: `code.file.path`,
+    /// `code.module.name` and `code.line.number`, as `tracing-opentelemetry`'s
+    /// `with_location` names them.
+    ///
+    /// Defaults to `false`, as in OpenTelemetry's own SDKs: they are four
+    /// more attributes on every span sent. When on, the export thread adds
+    /// them from the span's callsite, so the span's own thread pays nothing.
+    /// (A span's `tracing` target is always sent, as its instrumentation
+    /// scope.)
+    ///
+    /// ```
+    /// let parts = tracelink::builder()
+    ///     .with_env([("OTEL_TRACES_EXPORTER", "none")])
+    ///     .with_span_code_location(true)
+    ///     .build()?;
+    /// # drop(parts);
+    /// # Ok::<(), tracelink::Error>(())
+    /// ```
+    pub fn with_span_code_location(mut self, on: bool) -> Self {
+        self.span_code_location = on;
         self
     }
 

@@ -152,6 +152,10 @@ impl StackKey {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         StackKey(NEXT.fetch_add(1, Ordering::Relaxed))
     }
+
+    pub(crate) fn into_u64(self) -> u64 {
+        self.0
+    }
 }
 
 /// Notes that `id` (of the stack `stack`) was entered, its OpenTelemetry

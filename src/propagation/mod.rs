@@ -55,7 +55,10 @@ pub fn inject<C: Carrier + ?Sized>(carrier: &mut C) {
 /// tracelink::propagation::inject_span(&span, &mut headers);
 /// ```
 pub fn inject_span<C: Carrier + ?Sized>(span: &tracing::Span, carrier: &mut C) {
-    inject_context(&span.context(), carrier);
+    // Taking the context may start the span (before its first enter): name
+    // its callsite, so it keeps its `code.*` attributes.
+    let cx = crate::trace::callsite::starting(span.metadata(), || span.context());
+    inject_context(&cx, carrier);
 }
 
 /// Writes `cx` into `carrier` with the global propagator.

@@ -1,5 +1,6 @@
 //! The OpenTelemetry layer as tracelink installs it: `tracing-opentelemetry`'s
-//! layer, with only the events that matter on a span turned into span events.
+//! layer, with only the events that matter on a span turned into span events,
+//! and each span's callsite noted for the export thread (`callsite.rs`).
 
 use std::any::TypeId;
 
@@ -12,6 +13,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+use super::callsite::{self, Known};
 use super::Tracer;
 use crate::context::StackKey;
 
@@ -25,6 +27,12 @@ use crate::context::StackKey;
 /// well would send it twice and cost about 3,700 instructions and four
 /// allocations per line. `ERROR` events always reach the span: that is how
 /// `#[instrument(err)]` marks a span failed.
+///
+/// It also notes each span's callsite as the span starts, from which the
+/// export thread makes the span's target its instrumentation scope and, if
+/// asked ([`Builder::with_span_code_location`](crate::Builder::with_span_code_location)),
+/// adds its `code.*` attributes: work `tracing-opentelemetry` would do on
+/// the span's own thread.
 ///
 /// Everything else is forwarded unchanged, including the downcasts
 /// [`OpenTelemetrySpanExt`](tracing_opentelemetry::OpenTelemetrySpanExt)
@@ -52,6 +60,9 @@ pub struct OtelLayer<S> {
     /// The key of the subscriber this layer was added to (with activation),
     /// under which entered spans' ids are noted for its JSON layer.
     stack: Option<StackKey>,
+    /// The subscriber's key in the per-thread table of recent spans'
+    /// callsites (`callsite.rs`).
+    subscriber: u64,
 }
 
 impl<S> OtelLayer<S> {
@@ -66,12 +77,19 @@ impl<S> OtelLayer<S> {
             events: events.max(LevelFilter::ERROR),
             activation,
             stack: None,
+            subscriber: StackKey::new().into_u64(),
         }
     }
 
-    /// The `tracing-opentelemetry` layer inside, which records every event.
-    pub fn into_inner(self) -> OpenTelemetryLayer<S, Tracer> {
-        self.inner
+    /// The `tracing-opentelemetry` layer inside, which records every event
+    /// and, as `tracing-opentelemetry` does by default, writes each span's
+    /// source location and target as attributes (without this layer, spans
+    /// are sent under tracelink's scope rather than their target's).
+    pub fn into_inner(self) -> OpenTelemetryLayer<S, Tracer>
+    where
+        S: Subscriber + for<'span> LookupSpan<'span>,
+    {
+        self.inner.with_location(true).with_target(true)
     }
 }
 
@@ -94,8 +112,10 @@ where
     fn on_layer(&mut self, subscriber: &mut S) {
         // One key per subscriber this layer value joins: two subscribers
         // built from the same `Parts` number their spans independently.
+        let key = StackKey::new();
+        self.subscriber = key.into_u64();
         if self.activation {
-            self.stack = Some(StackKey::new());
+            self.stack = Some(key);
         }
         self.inner.on_layer(subscriber);
     }
@@ -109,6 +129,7 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        callsite::made(self.subscriber, id.into_u64(), attrs.metadata());
         self.inner.on_new_span(attrs, id, ctx);
     }
 
@@ -135,7 +156,21 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        self.inner.on_enter(id, ctx);
+        if !self.activation {
+            // tracing-opentelemetry starts nothing at enter then.
+            self.inner.on_enter(id, ctx);
+            return;
+        }
+        // The first enter starts the OpenTelemetry span.
+        let starts = match callsite::entering(self.subscriber, id.into_u64()) {
+            Known::Started => None,
+            Known::Starts(callsite) => Some(callsite),
+            Known::Unknown => {
+                callsite::entered_here(self.subscriber, id.into_u64());
+                ctx.metadata(id)
+            }
+        };
+        callsite::starting(starts, || self.inner.on_enter(id, ctx));
         if let Some(stack) = self.stack {
             crate::context::entered(stack, id);
         }
@@ -149,7 +184,13 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        self.inner.on_close(id, ctx);
+        // A span never entered is started here.
+        let starts = match callsite::closing(self.subscriber, id.into_u64()) {
+            Known::Started => None,
+            Known::Starts(callsite) => Some(callsite),
+            Known::Unknown => ctx.metadata(&id),
+        };
+        callsite::starting(starts, || self.inner.on_close(id, ctx));
     }
 
     fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, S>) {

@@ -9,6 +9,7 @@
 //! export thread turns records into SDK `SpanData` and hands them to the OTLP
 //! (or console, or local file, or your own) exporter, off the request path.
 
+pub(crate) mod callsite;
 mod console;
 pub(crate) mod exporter;
 mod file;

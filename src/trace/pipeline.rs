@@ -12,7 +12,9 @@
 //!   hold shutdown up.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::future::{poll_fn, Future};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -47,6 +49,9 @@ pub(crate) struct Record {
     pub(crate) status: Status,
     /// Index into [`Pipeline::scopes`].
     pub(crate) scope: u32,
+    /// Where the span was made, if a `tracing` span: its scope (the target)
+    /// and `code.*` attributes are added on the export thread (`callsite.rs`).
+    pub(crate) callsite: Option<&'static tracing_core::Metadata<'static>>,
 }
 
 struct Finished {
@@ -55,8 +60,22 @@ struct Finished {
 }
 
 impl Finished {
-    fn into_span_data(self, scopes: &[InstrumentationScope]) -> SpanData {
-        let r = self.record;
+    fn into_span_data(self, scopes: &mut Scopes, code_location: bool) -> SpanData {
+        let mut r = self.record;
+        let scope = match r.callsite {
+            Some(callsite) => {
+                if code_location {
+                    super::callsite::append_location(
+                        callsite,
+                        &mut r.attributes,
+                        super::tracer::LIMIT,
+                        &mut r.dropped_attributes,
+                    );
+                }
+                scopes.of_callsite(callsite)
+            }
+            None => scopes.of_tracer(r.scope),
+        };
         let mut events = SpanEvents::default();
         events.events = r.events;
         events.dropped_count = r.dropped_events;
@@ -76,8 +95,61 @@ impl Finished {
             events,
             links,
             status: r.status,
-            instrumentation_scope: scopes.get(r.scope as usize).cloned().unwrap_or_default(),
+            instrumentation_scope: scope,
         }
+    }
+}
+
+/// Each exported span's instrumentation scope: for a `tracing` span its
+/// target (`my_crate::orders`), as OpenTelemetry's own `tracing` log bridge
+/// maps it; for a span made through the OpenTelemetry API, its tracer's.
+#[derive(Default)]
+struct Scopes {
+    /// The pipeline's table of tracer scopes, as of the current batch.
+    tracers: Vec<InstrumentationScope>,
+    /// By callsite address: one hash of a pointer a span.
+    targets: HashMap<usize, InstrumentationScope, BuildHasherDefault<AddressHasher>>,
+}
+
+impl Scopes {
+    fn of_tracer(&self, index: u32) -> InstrumentationScope {
+        self.tracers
+            .get(index as usize)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn of_callsite(
+        &mut self,
+        callsite: &'static tracing_core::Metadata<'static>,
+    ) -> InstrumentationScope {
+        let address = callsite as *const tracing_core::Metadata<'static> as usize;
+        self.targets
+            .entry(address)
+            .or_insert_with(|| InstrumentationScope::builder(callsite.target()).build())
+            .clone()
+    }
+}
+
+/// Hashes a callsite's address: static data, 8-byte aligned, unique.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8 | u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        // Fibonacci hashing: the high bits, which `HashMap` uses, mix all
+        // of the address.
+        self.0 = (address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
@@ -150,6 +222,8 @@ pub(crate) struct Pipeline {
     deadline_changed: tokio::sync::Notify,
     /// Every instrumentation scope a tracer was made for, once each.
     scopes: Mutex<Vec<InstrumentationScope>>,
+    /// Whether `tracing` spans get `code.*` attributes.
+    code_location: bool,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -170,6 +244,7 @@ impl Pipeline {
         batch: &BatchConfig,
         exporters: Vec<Box<dyn DynExporter>>,
         runtime: tokio::runtime::Runtime,
+        code_location: bool,
     ) -> std::io::Result<Arc<Self>> {
         let running = !exporters.is_empty();
         let (tx, rx) = mpsc::channel();
@@ -190,10 +265,12 @@ impl Pipeline {
             deadline: Mutex::new(None),
             deadline_changed: tokio::sync::Notify::new(),
             scopes: Mutex::new(Vec::new()),
+            code_location,
         });
         if running {
             let worker = Worker {
                 pipeline: pipeline.clone(),
+                scopes: Scopes::default(),
                 exporters,
                 scheduled_delay: batch.scheduled_delay,
                 export_timeout: batch.export_timeout,
@@ -316,6 +393,7 @@ pub(crate) enum Outcome {
 
 struct Worker {
     pipeline: Arc<Pipeline>,
+    scopes: Scopes,
     exporters: Vec<Box<dyn DynExporter>>,
     scheduled_delay: Duration,
     export_timeout: Duration,
@@ -372,17 +450,17 @@ impl Worker {
             if queued == 0 || (full_only && queued < pipeline.batch_size) {
                 return ok;
             }
-            let scopes = pipeline
-                .scopes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
+            self.scopes
+                .tracers
+                .clone_from(&pipeline.scopes.lock().unwrap_or_else(|e| e.into_inner()));
             let mut batch = Vec::with_capacity(queued.min(pipeline.batch_size));
             while batch.len() < pipeline.batch_size {
                 match pipeline.queue.pop() {
                     Some(finished) => {
                         pipeline.in_flight.fetch_add(1, Ordering::AcqRel);
-                        batch.push(finished.into_span_data(&scopes));
+                        batch.push(
+                            finished.into_span_data(&mut self.scopes, pipeline.code_location),
+                        );
                     }
                     None => break,
                 }

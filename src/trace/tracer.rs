@@ -12,14 +12,14 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 
 use super::pipeline::{Pipeline, Record};
-use super::{ids, Sampler};
+use super::{callsite, ids, Sampler};
 
 /// W3C Trace Context Level 2's random trace id flag.
 const RANDOM_TRACE_ID: u8 = 0x02;
 
 /// Attributes, events and links a span keeps at most (the specification's
 /// defaults); the rest are counted as dropped.
-const LIMIT: usize = 128;
+pub(crate) const LIMIT: usize = 128;
 
 /// Hands out [`Tracer`]s that share tracelink's sampler and export pipeline.
 ///
@@ -141,6 +141,7 @@ impl opentelemetry::trace::Tracer for Tracer {
                 dropped_links,
                 status: Status::Unset,
                 scope: self.scope,
+                callsite: callsite::take(),
             }),
             pipeline: Some(self.pipeline.clone()),
         }
