@@ -44,29 +44,44 @@ pub(crate) fn escape_into(out: &mut String, s: &str) {
     out.push_str(&s[start..]);
 }
 
-/// The length of the prefix of `bytes` that needs no escaping, 8 bytes at a time.
+/// The length of the prefix of `bytes` that needs no escaping, 8 bytes at a
+/// time; the last few bytes are padded to a word rather than looped over.
 fn clean_prefix(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
     let mut i = 0;
-    for chunk in bytes.chunks_exact(8) {
+    for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let control = w.wrapping_sub(ONES * 0x20) & !w;
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let quote = quote.wrapping_sub(ONES) & !quote;
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        if (control | quote | backslash) & HIGH != 0 {
-            break;
+        let flagged = needs_escape(u64::from_le_bytes(word));
+        if flagged != 0 {
+            return i + (flagged.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    while i < bytes.len() && !matches!(bytes[i], 0x00..=0x1f | b'"' | b'\\') {
-        i += 1;
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return i;
     }
-    i
+    let mut word = [b'a'; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    match needs_escape(u64::from_le_bytes(word)) {
+        0 => bytes.len(),
+        flagged => i + (flagged.trailing_zeros() / 8) as usize,
+    }
+}
+
+/// The high bit of each byte of `w` (little-endian) that JSON must escape: a
+/// control character, `"` or `\`. A borrow only ever runs upward, so the
+/// lowest flagged byte is always a real one.
+fn needs_escape(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (control | quote | backslash) & HIGH
 }
 
 /// A `fmt::Write` that escapes what is written through it, so `Debug` and
@@ -241,6 +256,34 @@ mod tests {
     }
 
     #[test]
+    fn clean_prefix_stops_at_the_first_byte_to_escape() {
+        let naive = |b: &[u8]| {
+            b.iter()
+                .position(|c| matches!(c, 0x00..=0x1f | b'"' | b'\\'))
+                .unwrap_or(b.len())
+        };
+        let fillers = [b'a', b' ', b'~', 0x7f, 0xc3, 0xa9, 0xff, b'!', b'#', b'['];
+        let bad = [0x00, 0x01, b'\n', 0x1f, b'"', b'\\'];
+        for len in 0..=20 {
+            for filler in fillers {
+                let clean = vec![filler; len];
+                assert_eq!(clean_prefix(&clean), naive(&clean), "{clean:?}");
+                for at in 0..len {
+                    for b in bad {
+                        let mut bytes = clean.clone();
+                        bytes[at] = b;
+                        // and a second one later, which must not matter
+                        if at + 2 < len {
+                            bytes[at + 2] = b'"';
+                        }
+                        assert_eq!(clean_prefix(&bytes), naive(&bytes), "{bytes:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn escapes_what_json_requires() {
         assert_eq!(escaped("plain"), "\"plain\"");
         assert_eq!(escaped("a\"b\\c"), r#""a\"b\\c""#);
@@ -318,6 +361,12 @@ impl Segments {
     }
 
     fn one(&mut self, field: &Field, write: impl FnOnce(&mut FieldWriter<'_>)) {
+        if self.text.capacity() == 0 {
+            // One allocation for a span's usual few fields, rather than a
+            // string grown from 8 bytes up; spans without fields allocate
+            // nothing.
+            self.text.reserve(64);
+        }
         let start = self.text.len();
         write(&mut FieldWriter {
             out: &mut self.text,

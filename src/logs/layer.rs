@@ -330,14 +330,15 @@ where
         if !self.enabled {
             return;
         }
-        let Some(span) = ctx.span(id) else { return };
         let mut segments = Segments::new(SPAN_RESERVED);
         attrs.record(&mut segments);
-        // Most spans carry no fields; they cost no extension at all.
+        // Most spans carry no fields; they cost no extension, nor a lookup.
         if segments.is_empty() {
             return;
         }
-        span.extensions_mut().insert(SpanFields(segments));
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields(segments));
+        }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {

@@ -70,10 +70,7 @@ impl Slot {
     #[inline]
     pub(crate) fn offer(&self, ids: (u128, u64), value: f64) {
         if let Ok(mut slot) = self.0.try_lock() {
-            let timestamp = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs_f64();
+            let timestamp = now_seconds();
             *slot = Some(Exemplar {
                 trace_id: ids.0,
                 span_id: ids.1,
@@ -85,5 +82,33 @@ impl Slot {
 
     pub(crate) fn get(&self) -> Option<Exemplar> {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Seconds since the epoch.
+fn now_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offered_exemplar_keeps_ids_value_and_time() {
+        let slot = Slot::default();
+        assert_eq!(slot.get(), None);
+        let before = now_seconds();
+        slot.offer((7, 9), 0.25);
+        let e = slot.get().expect("an exemplar");
+        assert_eq!((e.trace_id, e.span_id, e.value), (7, 9, 0.25));
+        assert!(
+            (e.timestamp - before).abs() < 0.05,
+            "{} vs {before}",
+            e.timestamp
+        );
     }
 }

@@ -453,18 +453,19 @@ impl Worker {
             self.scopes
                 .tracers
                 .clone_from(&pipeline.scopes.lock().unwrap_or_else(|e| e.into_inner()));
-            let mut batch = Vec::with_capacity(queued.min(pipeline.batch_size));
-            while batch.len() < pipeline.batch_size {
+            // This thread is the only consumer: the `queued` spans are there.
+            let take = queued.min(pipeline.batch_size);
+            pipeline.in_flight.fetch_add(take as u64, Ordering::AcqRel);
+            let mut batch = Vec::with_capacity(take);
+            while batch.len() < take {
                 match pipeline.queue.pop() {
-                    Some(finished) => {
-                        pipeline.in_flight.fetch_add(1, Ordering::AcqRel);
-                        batch.push(
-                            finished.into_span_data(&mut self.scopes, pipeline.code_location),
-                        );
-                    }
+                    Some(finished) => batch
+                        .push(finished.into_span_data(&mut self.scopes, pipeline.code_location)),
                     None => break,
                 }
             }
+            let missing = (take - batch.len()) as u64;
+            pipeline.in_flight.fetch_sub(missing, Ordering::AcqRel);
             ok &= self.export(runtime, batch);
         }
     }
