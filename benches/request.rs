@@ -454,19 +454,65 @@ criterion_group!(benches, bench);
 // ---------------------------------------------------------------------------
 // The summary.
 
-/// ns and allocations per request, the best of 7 rounds after a warm-up, and
-/// the share of the measured rounds' spans that reached the exporter.
-fn measure(setup: &Setup) -> (f64, f64, f64) {
-    const REQUESTS: u64 = 20_000;
+/// Requests per timed round of the summary.
+const REQUESTS: u64 = 20_000;
+/// Rounds of the summary; each round times every setup once, in turn, so a
+/// noisy stretch of the shared machine falls on all of them alike.
+const ROUNDS: usize = 11;
+
+/// ns per request over one round, in a process of its own (this bench
+/// again, `REQUEST_BENCH_TIME=<setup>`): a setup in a service has the
+/// process to itself, and one setup's global subscriber, logger or heap left
+/// behind can not weigh on the next.
+fn round(name: &str) -> f64 {
+    let output = std::process::Command::new(std::env::current_exe().expect("bench executable"))
+        .env("REQUEST_BENCH_TIME", name)
+        .env("OTEL_LOG_LEVEL", "none")
+        .output()
+        .expect("the bench runs itself");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("ns_per_request "))
+        .and_then(|ns| ns.trim().parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name}: no time in {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+}
+
+/// `REQUEST_BENCH_TIME=<setup>`: one timed round (a warm-up, a pause for the
+/// export thread to drain, `REQUEST_BENCH_REQUESTS` or 20,000 requests),
+/// printed for [`round`].
+fn time_mode() -> bool {
+    let Ok(name) = std::env::var("REQUEST_BENCH_TIME") else {
+        return false;
+    };
+    let n = std::env::var("REQUEST_BENCH_REQUESTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(REQUESTS);
+    let setup = by_name(&name);
+    let ns = within(&setup, || {
+        timed_requests(&setup, n / 5);
+        std::thread::sleep(Duration::from_millis(50));
+        timed_requests(&setup, n).as_nanos() as f64 / n as f64
+    });
+    println!("ns_per_request {ns}");
+    true
+}
+
+/// Allocations per request, and the share of the spans of 8 rounds that
+/// reached the exporter (a full queue drops rather than waits).
+fn allocations_and_export(setup: &Setup) -> (f64, f64) {
     within(setup, || {
         timed_requests(setup, REQUESTS / 10);
         std::thread::sleep(Duration::from_millis(200));
         let before = EXPORTED.load(Ordering::Relaxed);
-        let mut best = f64::MAX;
         for _ in 0..7 {
-            let ns = timed_requests(setup, REQUESTS).as_nanos() as f64 / REQUESTS as f64;
-            best = best.min(ns);
-            // Let the export threads drain, so no round measures a full queue.
+            timed_requests(setup, REQUESTS);
             std::thread::sleep(Duration::from_millis(50));
         }
         let region = Region::new(GLOBAL);
@@ -475,29 +521,58 @@ fn measure(setup: &Setup) -> (f64, f64, f64) {
         // fastrace reports once a second.
         std::thread::sleep(Duration::from_millis(1500));
         let exported = (EXPORTED.load(Ordering::Relaxed) - before) as f64;
-        (best, allocs, exported / (8 * REQUESTS * 4) as f64)
+        (allocs, exported / (8 * REQUESTS * 4) as f64)
     })
 }
 
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn summary() {
-    println!("\nsummary (ns per request: best of 7 rounds of 20k; allocations per request; share of spans exported):");
-    let mut results = Vec::new();
-    for make in setups() {
+    println!(
+        "\nsummary ({ROUNDS} rounds of {REQUESTS} requests, each setup in a process of its own, \
+         taking turns; ns per request, median and best; allocations per request; share of spans \
+         exported):"
+    );
+    const NAMES: [&str; 3] = ["tracelink", "stock", "fastrace"];
+    let mut ns: [Vec<f64>; 3] = Default::default();
+    for _ in 0..ROUNDS {
+        for (times, name) in ns.iter_mut().zip(NAMES) {
+            times.push(round(name));
+        }
+    }
+    if std::env::var_os("REQUEST_BENCH_ROUNDS").is_some() {
+        for (name, times) in NAMES.iter().zip(&ns) {
+            let times: Vec<u64> = times.iter().map(|t| *t as u64).collect();
+            println!("  {name:<10} {times:?}");
+        }
+    }
+    for (i, make) in setups().into_iter().enumerate() {
         let setup = make();
-        let (ns, allocs, exported) = measure(&setup);
+        let (allocs, exported) = allocations_and_export(&setup);
+        let best = ns[i].iter().copied().fold(f64::MAX, f64::min);
         println!(
-            "  {:<10} {:>7.0} ns {:>6.1} allocs {:>5.1}% of spans exported",
+            "  {:<10} {:>7.0} ns (best {:>6.0}) {:>6.1} allocs {:>5.1}% of spans exported",
             setup.name,
-            ns,
+            median(&mut ns[i].clone()),
+            best,
             allocs,
             exported * 100.0
         );
-        results.push(ns);
     }
+    // The ratio within each round, whose setups ran seconds apart.
+    let per_round = |other: usize| {
+        let mut ratios: Vec<f64> = ns[0].iter().zip(&ns[other]).map(|(a, b)| a / b).collect();
+        let m = median(&mut ratios);
+        (m, ratios[0], ratios[ratios.len() - 1])
+    };
+    let (stock, stock_lo, stock_hi) = per_round(1);
+    let (fastrace, fastrace_lo, fastrace_hi) = per_round(2);
     println!(
-        "  tracelink / stock = {:.2} (target <= 0.35); / fastrace = {:.2} (target <= 1.0)",
-        results[0] / results[1],
-        results[0] / results[2],
+        "  tracelink / stock = {stock:.2} (rounds {stock_lo:.2}-{stock_hi:.2}; target <= 0.35); \
+         / fastrace = {fastrace:.2} (rounds {fastrace_lo:.2}-{fastrace_hi:.2}; target <= 1.0)"
     );
     println!(" the lines compared:");
     for make in setups() {
@@ -523,16 +598,20 @@ fn count_mode() -> bool {
         return false;
     };
     let n: u64 = n.parse().expect("REQUEST_BENCH_REQUESTS is a number");
-    let setup = match name.as_str() {
-        "tracelink" => tracelink(),
-        "stock" => stock(),
-        "fastrace" => fastrace(),
-        other => panic!("unknown setup {other}"),
-    };
+    let setup = by_name(&name);
     within(&setup, || timed_requests(&setup, n));
     true
 }
 
+fn by_name(name: &str) -> Setup {
+    match name {
+        "tracelink" => tracelink(),
+        "stock" => stock(),
+        "fastrace" => fastrace(),
+        other => panic!("unknown setup {other}"),
+    }
+}
+
 fn main() {
-    run::main(count_mode, benches, summary);
+    run::main(|| time_mode() || count_mode(), benches, summary);
 }
