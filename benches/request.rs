@@ -20,57 +20,59 @@
 //!   writer) and `prometheus-client` (`CounterWithExemplar` in a `Family`,
 //!   `HistogramWithExemplars`, exemplar ids from fastrace's current span).
 //!
-//! Run with `cargo bench --bench request`. After criterion's group, a summary
-//! prints ns and allocations per request, the ratios, and how many of the
+//! Run with `cargo bench --bench request`. After criterion's group (the
+//! three setups one after the other, in this process), a summary times each
+//! setup in a process of its own, the three taking turns over 11 rounds of
+//! 20,000 requests, and prints the medians, the median of the per-round
+//! ratios with their range, allocations per request, and how many of the
 //! spans made reached the exporter (a full queue drops rather than waits).
-//! Time on a shared 2-core VM moves by ±30% between runs;
-//! `./scripts/bench-metrics-instructions.sh` counts instructions per request
-//! under callgrind, which does not move.
+//! Taking turns spreads the shared machine's noisy stretches over all three;
+//! separate processes keep one setup's global subscriber, logger and heap
+//! from weighing on the next (in one process, the ratio to fastrace moved
+//! between 0.90 and 1.09 from run to run; in separate ones it stays put).
+//! `./scripts/bench-metrics-instructions.sh request` counts instructions per
+//! request under callgrind, which does not move at all.
 //!
-//! Measured 2026-11-22, 2-core x86_64 VM (instructions per request:
-//! callgrind with `--fair-sched=yes`, `scripts/bench-metrics-instructions.sh
-//! request`, export and collector threads included; the lowest and highest
-//! of 2 to 5 runs, other builds running on the machine at the same time,
-//! which moves the background threads' share by a few percent; without
-//! `--fair-sched` the spread is twice as wide):
+//! Measured 2026-11-22, 2-core x86_64 VM (instructions: callgrind with
+//! `--fair-sched=yes`, export and collector threads included):
 //!
-//! | setup                                   | instructions      | ns (criterion) | allocations |
-//! |-----------------------------------------|------------------:|---------------:|------------:|
-//! | tracelink                               |  37,529 –  38,806 |          7,820 |        25.0 |
-//! | stock (fmt json + ids, otel SDK, m-e-p) | 117,176 – 118,790 |         21,093 |        70.1 |
-//! | fastrace + logforth + prometheus-client |  39,164 –  39,751 |          6,906 |        38.9 |
+//! | setup                                   | instructions | ns, summary median | ns, criterion | allocations |
+//! |-----------------------------------------|-------------:|-------------------:|--------------:|------------:|
+//! | tracelink                               |       35,711 |              5,884 |         4,787 |        22.0 |
+//! | stock (fmt json + ids, otel SDK, m-e-p) |      119,582 |             22,925 |        20,052 |        70.1 |
+//! | fastrace + logforth + prometheus-client |       39,522 |              7,230 |         6,594 |        39.0 |
 //!
-//! Ratios, same run: tracelink / stock 0.32 (37,529 / 118,604; target
-//! <= 0.35, met), tracelink / fastrace 0.95 (37,529 / 39,672; target <= 1.0,
-//! met, narrowly). By time NOT met: 0.37x stock and 1.13x fastrace (criterion
-//! means of one run on a quiet moment of this VM; earlier runs 1.09x – 1.21x).
-//! Where the time goes that instructions do not show (`perf record -e
-//! cpu-clock` on `REQUEST_BENCH_SETUP=tracelink`): `clock_gettime` through the
-//! VM's vDSO (~5%: `tracing-opentelemetry` reads the clock at every span start
-//! and every exit), glibc's slow malloc path and arena lock, because the
-//! export thread frees what the request thread allocated (attribute vectors,
-//! and until 2026-11-22 each span's boxed record, now carried by value
-//! through the queue), and moves of `tracing-opentelemetry`'s large
-//! `SpanBuilder`.
+//! Ratios: by instructions 0.30x stock and 0.90x fastrace; by time (summary,
+//! median of the per-round ratios) 0.26x stock (rounds 0.21-0.36) and 0.85x
+//! fastrace (rounds 0.67-1.46); other runs gave 0.24-0.25x and 0.88x. Targets:
+//! <= 0.35x stock, <= 1.0x fastrace. On the request thread alone
+//! (`--separate-threads=yes`) tracelink runs 33,100 instructions to
+//! fastrace's 34,500: fastrace's collector thread does more of its work.
 //!
-//! How it got there from 52,700 (2026-11-21): `INFO` events stay log lines
-//! and no longer become span events (`TRACELINK_SPAN_EVENTS`, default `warn`:
-//! -7,500); the JSON layer reads a line's ids from what the OpenTelemetry
-//! layer noted when it entered the span, instead of asking
-//! `tracing-opentelemetry` through the dispatcher and caching them in the
-//! span's extensions (-2,800); spans without fields get no extension; a
-//! span's fields render into one string; the date part of timestamps is
-//! reused within a second; ids go to hex a word at a time.
+//! How it got here from 52,700 instructions and 1.1-1.2x fastrace's time
+//! (2026-11-21): `INFO` events stay log lines and no longer become span events
+//! (`TRACELINK_SPAN_EVENTS`, default `warn`: -7,500); the JSON layer reads a
+//! line's ids from what the OpenTelemetry layer noted when it entered the
+//! span, instead of asking `tracing-opentelemetry` through the dispatcher
+//! (-2,800); spans without fields get no extension; a span's fields render
+//! into one string; the date part of timestamps is reused within a second;
+//! ids go to hex a word at a time. Then (2026-11-22) the one change time
+//! showed and instructions hardly did: `tracing-opentelemetry` no longer
+//! writes each span's location and target (`trace/callsite.rs`). Those four
+//! attributes made every field-less span allocate a vector on the request
+//! thread that the export thread freed, so glibc served each new one from
+//! its arena under the lock the export thread was freeing into (`perf`:
+//! `_int_malloc`, futex wake-ups); now the export thread sets the target as
+//! the span's scope, and code locations are opt-in: ~6,300 ns -> ~4,800 ns
+//! a request on the same machine, while instructions only went from 37,400
+//! to 35,700.
 //!
-//! Where tracelink's ~38,000 go now (callgrind, inclusive, per request):
-//! `tracing-opentelemetry`'s layer ~17,000 for the four spans (`on_new_span`
-//! 5,200, `on_enter` 5,300 of which starting the span in tracelink's tracer
-//! 2,100, `on_close` 4,700, `on_exit` 1,900), the registry's own span
-//! bookkeeping ~6,000, the JSON layer ~7,000 for the two lines, the export
-//! thread ~4,000 (turning records into `SpanData`, and the discarding
-//! exporter dropping them), metrics with exemplars ~1,000. The rest of the
-//! gap to fastrace is `tracing-opentelemetry`'s per-span work, as
-//! `benches/span.rs` describes.
+//! Where tracelink's ~35,700 go now (callgrind, inclusive, per request):
+//! `tracing-opentelemetry`'s layer ~15,700 for the four spans (`on_close`
+//! 5,100, `on_enter` 4,900 of which starting the span in tracelink's tracer
+//! 1,100, `on_new_span` 3,900, `on_exit` 1,900), the registry's own span
+//! bookkeeping ~6,000, the JSON layer ~7,100 for the two lines, the export
+//! thread ~2,500, metrics with exemplars ~1,000.
 
 #[path = "support/out.rs"]
 mod out;

@@ -12,26 +12,32 @@
 //! moves by ±30% between runs; `./scripts/bench-instructions.sh` counts
 //! instructions per span under callgrind, which does not move.
 //!
-//! Measured 2026-11-21, 2-core x86_64 VM (instructions per span, callgrind;
+//! Measured 2026-11-22, 2-core x86_64 VM (instructions per span, callgrind;
 //! allocations per span, counting allocator):
 //!
 //! | setup                              | sampled | unsampled | allocs (sampled/unsampled) |
 //! |------------------------------------|--------:|----------:|---------------------------:|
-//! | registry                           |     784 |       784 |                      0 / 0 |
-//! | stock (tracing-otel + SDK batch)   |   8,469 |     6,975 |                    10 / 10 |
-//! | tracelink (default)                |   5,731 |     5,313 |                      8 / 7 |
-//! | tracelink, context activation off  |   4,595 |     4,176 |                      6 / 5 |
+//! | registry                           |     745 |       745 |                      0 / 0 |
+//! | stock (tracing-otel + SDK batch)   |   8,436 |     6,940 |                    10 / 10 |
+//! | tracelink (default)                |   6,027 |     5,516 |                      7 / 7 |
+//! | tracelink, context activation off  |   4,562 |     4,051 |                      5 / 5 |
 //!
-//! Time, same run: sampled 1.61 us vs stock 2.41 us (0.67x); unsampled
-//! 1.07 us vs 1.53 us (0.70x), registry 0.19-0.28 us.
+//! Time, same run: sampled 1.61 us vs stock 3.01 us (0.54x); unsampled
+//! 1.25 us vs 1.63 us (0.77x), registry 0.21-0.24 us. (A loop that does
+//! nothing but make spans outruns the export thread here: the summary
+//! reports the few percent of spans its queue dropped, as a service would.)
+//! Since 2026-11-22 the span's location and target are no longer written on
+//! this thread (`trace/callsite.rs`): one allocation less per sampled span,
+//! and none left for the export thread to free; the instructions moved to the
+//! export thread's scope lookup.
 //!
-//! tracelink is 0.68x the stock stack on a sampled span. The rest is
-//! `tracing-opentelemetry`'s own per-span work, done before any tracer is
-//! asked: a `SpanBuilder` with an attribute `Vec` and a `String` per field, an
+//! tracelink is 0.71x the stock stack on a sampled span (instructions). The
+//! rest is `tracing-opentelemetry`'s own per-span work, done before any
+//! tracer is asked: a `SpanBuilder` with an attribute `Vec` and a `String` per field, an
 //! `Arc<Mutex<OtelData>>` and its extension slot, and with context activation
 //! an `Arc` + `Box` per enter to make the OpenTelemetry context current. That
-//! is also why an unsampled span costs ~5,300 instructions instead of the
-//! registry's 784: sampling can only be decided when `tracing-opentelemetry`
+//! is also why an unsampled span costs ~5,500 instructions instead of the
+//! registry's 745: sampling can only be decided when `tracing-opentelemetry`
 //! calls the tracer. Reaching 2x the registry needs the decision in
 //! `on_new_span`, before the builder exists: an upstream hook for that, or a
 //! layer of tracelink's own.
