@@ -56,7 +56,7 @@ pub fn inject<C: Carrier + ?Sized>(carrier: &mut C) {
 /// ```
 pub fn inject_span<C: Carrier + ?Sized>(span: &tracing::Span, carrier: &mut C) {
     // Taking the context may start the span (before its first enter): name
-    // its callsite, so it keeps its `code.*` attributes.
+    // its callsite, so it keeps its scope and `code.*` attributes.
     let cx = crate::trace::callsite::starting(span.metadata(), || span.context());
     inject_context(&cx, carrier);
 }
