@@ -88,17 +88,18 @@ mod out;
 #[path = "support/stock_json_ids.rs"]
 mod stock_json_ids;
 
+#[path = "support/discard.rs"]
+mod discard;
 #[path = "support/run.rs"]
 mod run;
 
-use std::hint::black_box;
 use std::sync::{Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
+use discard::Discard;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use out::Out;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use stock_json_ids::TraceIdFormat;
@@ -107,17 +108,6 @@ use tracing_subscriber::layer::SubscriberExt;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
-
-/// Accepts every batch and throws it away.
-#[derive(Debug)]
-struct Discard;
-
-impl SpanExporter for Discard {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Where every setup writes.

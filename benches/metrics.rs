@@ -87,6 +87,8 @@
 //! counter costs 63 ns: the exemplar, on every sample (the current context,
 //! `SystemTime::now()`, a `try_lock`).
 
+#[path = "support/discard.rs"]
+mod discard;
 #[path = "support/run.rs"]
 mod run;
 
@@ -94,10 +96,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{criterion_group, Criterion};
+use discard::Discard;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use opentelemetry::trace::TraceContextExt as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::exemplar::{CounterWithExemplar, HistogramWithExemplars};
 use prometheus_client::metrics::family::Family;
@@ -109,17 +110,6 @@ use tracing_subscriber::layer::SubscriberExt;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
-
-/// Accepts every batch and throws it away.
-#[derive(Debug)]
-struct Discard;
-
-impl SpanExporter for Discard {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
 
 // ---------------------------------------------------------------------------
 // prometheus-client's label sets, as its docs write them.

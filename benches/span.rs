@@ -42,6 +42,8 @@
 //! `on_new_span`, before the builder exists: an upstream hook for that, or a
 //! layer of tracelink's own.
 
+#[path = "support/discard.rs"]
+mod discard;
 #[path = "support/run.rs"]
 mod run;
 
@@ -49,26 +51,15 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
+use discard::Discard;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
-
-/// Accepts every batch and throws it away.
-#[derive(Debug)]
-struct Discard;
-
-impl SpanExporter for Discard {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
 
 struct Setup {
     name: &'static str,
