@@ -18,7 +18,16 @@ use std::time::Duration;
 /// assert!(err.to_string().contains("OTEL_TRACES_SAMPLER"));
 /// # Ok(()) }
 /// ```
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` is its message and causes, as `anyhow` prints them, so that
+/// `fn main() -> Result<(), tracelink::Error>` shows what to do rather than
+/// the variant's fields:
+///
+/// ```
+/// let err = tracelink::Error::MetricsRecorderAlreadySet;
+/// assert_eq!(format!("{err:?}"), err.to_string());
+/// ```
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An environment variable (or the builder value standing in for it) is invalid,
@@ -33,9 +42,10 @@ pub enum Error {
         reason: String,
     },
 
-    /// A global `tracing` subscriber was already installed.
+    /// A global `tracing` subscriber was already installed (with the error
+    /// `tracing-subscriber` gave, when it was the one to refuse).
     #[error("a global tracing subscriber is already set; call tracelink::init() once, early in main, or use Builder::build() to compose your own subscriber")]
-    AlreadyInitialized(#[source] tracing_subscriber::util::TryInitError),
+    AlreadyInitialized(#[source] Option<tracing_subscriber::util::TryInitError>),
 
     /// A global `metrics` recorder was already installed.
     #[error("a global metrics recorder is already set; call tracelink::init() once, or turn tracelink's metrics off with Builder::with_metrics(false) / OTEL_METRICS_EXPORTER=none")]
@@ -71,4 +81,39 @@ pub enum Error {
         /// Spans lost to failed exports since startup.
         failed: u64,
     },
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        if source.is_some() {
+            f.write_str("\n\nCaused by:")?;
+        }
+        while let Some(cause) = source {
+            write!(f, "\n    {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_reads_as_the_message_and_its_causes() {
+        let err = Error::Thread(std::io::Error::other("no more threads"));
+        assert_eq!(
+            format!("{err:?}"),
+            "could not start tracelink's export thread\n\nCaused by:\n    no more threads"
+        );
+        let err = Error::InvalidConfig {
+            name: "OTEL_TRACES_SAMPLER",
+            value: "sometimes".into(),
+            reason: "expected always_on".into(),
+        };
+        assert_eq!(format!("{err:?}"), err.to_string());
+    }
 }

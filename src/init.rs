@@ -4,19 +4,21 @@
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::Resource;
-use tracing_subscriber::filter::Targets;
+use std::sync::Arc;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::Layer;
 
-use crate::config::{Builder, Config, Propagator};
+use crate::config::{Builder, Config, LogFormat, Propagator};
 use crate::diag::{self, diag};
+use crate::filter::{Directives, Filters};
 use crate::logs::{JsonLayer, LogWriter};
 use crate::metrics::{MetricsConfig, MetricsHandle, MetricsRecorder};
 use crate::propagation::{BaggagePropagator, TraceContextPropagator};
 use crate::trace::pipeline::Pipeline;
-use crate::trace::quiet::QuietExportThread;
+use crate::trace::quiet::{self, QuietExportThread};
 use crate::trace::{exporter, OtelLayer, Tracer, TracerProvider};
 use crate::{Error, Guard};
 
@@ -82,6 +84,9 @@ pub fn builder() -> Builder {
 #[derive(Debug)]
 pub struct Parts {
     config: Config,
+    /// The log filter, shared by the subscriber's filter and the JSON layer;
+    /// `None` when it is the span filter.
+    log_filter: Option<Arc<Directives>>,
     json: JsonLayer,
     metrics: MetricsRecorder,
     provider: TracerProvider,
@@ -121,26 +126,34 @@ impl Parts {
         )
     }
 
-    /// The `tracing` filter: `RUST_LOG` or [`Builder::with_filter`], `info` by
-    /// default. It also keeps what tracelink's export thread logs (tonic, hyper,
-    /// h2) out of your subscriber; compose with it, not without it.
+    /// The subscriber's filter: every span the span filter enables
+    /// (`TRACELINK_SPAN_FILTER` or [`Builder::with_span_filter`], `info` by
+    /// default), and every event that becomes a log line (`RUST_LOG` or
+    /// [`Builder::with_filter`], `info` by default) or a span event
+    /// (`TRACELINK_SPAN_EVENTS`). The JSON layer writes lines only for the
+    /// events the log filter enables, so a service at `RUST_LOG=warn` still
+    /// exports its `INFO` spans, and its `WARN` lines carry their ids.
+    ///
+    /// It also keeps what tracelink's export thread logs (tonic, hyper, h2) and
+    /// what the OpenTelemetry crates log about themselves out of your
+    /// subscriber; compose with it, not without it.
     ///
     /// Directives that only name targets and levels (`info,my_crate=debug`)
-    /// become a [`Targets`] filter, which keeps no per-span state; directives
-    /// with span or field filters (`[request{id=7}]=trace`) need an
-    /// [`EnvFilter`], which costs about 300 instructions more per span.
+    /// keep no per-span state; directives with span or field filters
+    /// (`[request{id=7}]=trace`) need an `EnvFilter`, which costs about 300
+    /// instructions more per span. Such log directives follow the spans of
+    /// the subscriber this `Parts` is composed into; build one `Parts` per
+    /// subscriber.
     pub fn filter<S>(&self) -> impl Layer<S> + Send + Sync + 'static
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
     {
-        let directives = self.config.filter.as_str();
-        let targets = (!directives.contains(['[', '{']))
-            .then(|| directives.parse::<Targets>().ok())
-            .flatten();
-        let env = targets
-            .is_none()
-            .then(|| EnvFilter::builder().parse_lossy(directives));
-        Layer::and_then(QuietExportThread, Layer::and_then(targets, env))
+        let filters = Filters::new(
+            &self.config.span_filter,
+            self.log_filter.clone(),
+            self.config.span_events,
+        );
+        Layer::and_then(QuietExportThread, filters)
     }
 
     /// The JSON log layer (it writes nothing when `TRACELINK_LOG_FORMAT=none`).
@@ -234,6 +247,9 @@ impl Builder {
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            // Its blocking pool too (hyper's DNS lookups): what the export
+            // path logs never reaches the service's subscriber.
+            .on_thread_start(quiet::mark_export_thread)
             .build()
             .map_err(Error::Thread)?;
         let mut exporters = Vec::new();
@@ -251,7 +267,7 @@ impl Builder {
         let json = {
             let writer = match self.log_writer {
                 Some(writer) => writer,
-                None if config.non_blocking_logs && config.json_logs => {
+                None if config.non_blocking_logs && config.log_format != LogFormat::None => {
                     let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
                     log_flush = Some((guard, writer.error_counter()));
                     LogWriter::non_blocking(writer)
@@ -267,8 +283,11 @@ impl Builder {
                 .with_thread(self.log_thread)
                 .with_service_name(service_name)
                 .with_gcp_project(config.gcp_project.as_deref().unwrap_or("unknown"))
-                .with_enabled(config.json_logs)
+                .with_enabled(config.log_format != LogFormat::None)
         };
+        let log_filter = (config.filter != config.span_filter)
+            .then(|| Arc::new(Directives::new(&config.filter)));
+        let json = json.with_event_filter(log_filter.clone());
         let resource = Resource::builder_empty()
             .with_attributes(config.resource.iter().cloned())
             .build();
@@ -310,6 +329,7 @@ impl Builder {
         }
         Ok(Parts {
             guard,
+            log_filter,
             json,
             metrics,
             config,
@@ -319,24 +339,36 @@ impl Builder {
     }
 
     /// Builds everything and installs it globally: the `tracing` subscriber, the
-    /// OpenTelemetry tracer provider and the propagator.
+    /// `metrics` recorder, the OpenTelemetry tracer provider and the
+    /// propagator — all of them or, when one is already taken, none.
     ///
     /// # Errors
     ///
-    /// [`Error::AlreadyInitialized`] if a global subscriber is already set, and
-    /// the errors of [`build`](Builder::build).
+    /// [`Error::AlreadyInitialized`] if a global subscriber is already set,
+    /// [`Error::MetricsRecorderAlreadySet`] if a global `metrics` recorder is
+    /// (then nothing is installed), and the errors of
+    /// [`build`](Builder::build).
     pub fn init(self) -> Result<Guard, Error> {
+        // Checked before anything is installed, so that a failed init leaves
+        // no subscriber over a dead tracer. (A subscriber set by another
+        // thread between this check and ours is still refused below; the
+        // recorder, installed by then, keeps working without it.)
+        if tracing::dispatcher::has_been_set() {
+            return Err(Error::AlreadyInitialized(None));
+        }
         let parts = self.build()?;
+        let mut guard_address = None;
+        if parts.config.metrics {
+            metrics::set_global_recorder(parts.metrics.clone())
+                .map_err(|_| Error::MetricsRecorderAlreadySet)?;
+        }
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
             .with(parts.json_layer())
             .try_init()
-            .map_err(Error::AlreadyInitialized)?;
-        let mut guard_address = None;
+            .map_err(|error| Error::AlreadyInitialized(Some(error)))?;
         if parts.config.metrics {
-            metrics::set_global_recorder(parts.metrics.clone())
-                .map_err(|_| Error::MetricsRecorderAlreadySet)?;
             guard_address = start_metrics_listener(&parts.config, parts.metrics_handle());
         }
         opentelemetry::global::set_tracer_provider(parts.provider.clone());

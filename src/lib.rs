@@ -72,6 +72,7 @@ mod config;
 mod context;
 mod diag;
 mod error;
+mod filter;
 mod guard;
 #[cfg(any(feature = "tower", feature = "reqwest"))]
 pub mod http;
@@ -82,7 +83,10 @@ pub mod propagation;
 pub mod store;
 mod trace;
 
-pub use config::{BatchConfig, Builder, Compression, Config, Propagator, Protocol, TracesExporter};
+pub use config::{
+    BatchConfig, Builder, Compression, Config, LogFormat, Origin, Propagator, Protocol,
+    TracesExporter,
+};
 pub use diag::DiagLevel;
 pub use error::Error;
 pub use guard::Guard;
@@ -112,8 +116,9 @@ pub mod env {
         OTEL_PROPAGATORS_DEFAULT, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME,
         OTEL_TRACES_EXPORTER, OTEL_TRACES_EXPORTER_DEFAULT, OTEL_TRACES_SAMPLER,
         OTEL_TRACES_SAMPLER_ARG, OTEL_TRACES_SAMPLER_DEFAULT, RUST_LOG, RUST_LOG_DEFAULT,
-        TRACELINK_LOG_FORMAT, TRACELINK_LOG_NON_BLOCKING, TRACELINK_LOG_STYLE,
+        TRACELINK_LOG_FORMAT, TRACELINK_LOG_FORMAT_DEFAULT, TRACELINK_LOG_NON_BLOCKING, TRACELINK_LOG_STYLE,
         TRACELINK_SHUTDOWN_TIMEOUT, TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT, TRACELINK_SPAN_EVENTS,
+        TRACELINK_SPAN_FILTER, TRACELINK_SPAN_FILTER_DEFAULT,
         TRACELINK_STRICT_CONFIG, TRACELINK_TRACES_FILE, TRACELINK_TRACES_FILE_DEFAULT,
         TRACELINK_TRACES_FILE_MAX_BYTES, TRACELINK_TRACES_FILE_MAX_BYTES_DEFAULT,
     };

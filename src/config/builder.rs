@@ -41,7 +41,7 @@ pub struct Builder {
     pub(crate) endpoint: Option<String>,
     pub(crate) traces_endpoint: Option<String>,
     pub(crate) protocol: Option<Protocol>,
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers: super::HeaderList,
     pub(crate) timeout: Option<Duration>,
     pub(crate) compression: Option<Compression>,
     pub(crate) sampler: Option<Sampler>,
@@ -49,10 +49,11 @@ pub struct Builder {
     pub(crate) batch: Option<BatchConfig>,
     pub(crate) log_level: Option<DiagLevel>,
     pub(crate) filter: Option<String>,
+    pub(crate) span_filter: Option<String>,
     pub(crate) shutdown_timeout: Option<Duration>,
     pub(crate) context_activation: Option<bool>,
     pub(crate) span_events: Option<tracing::Level>,
-    pub(crate) json_logs: Option<bool>,
+    pub(crate) log_format: Option<super::LogFormat>,
     pub(crate) log_style: Option<crate::LogStyle>,
     pub(crate) log_writer: Option<crate::LogWriter>,
     pub(crate) non_blocking_logs: Option<bool>,
@@ -254,7 +255,7 @@ impl Builder {
     /// `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`; this
     /// overrides the same key there.
     pub fn with_otlp_header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((key.into(), value.into()));
+        self.headers.0.push((key.into(), value.into()));
         self
     }
 
@@ -314,12 +315,51 @@ impl Builder {
         self
     }
 
-    /// Sets the `tracing` filter, in `EnvFilter` syntax (`info,my_crate=debug`).
+    /// Sets which events become log lines, in `EnvFilter` syntax
+    /// (`warn,my_crate=debug`). It does not decide which spans exist: that is
+    /// [`with_span_filter`](Builder::with_span_filter), so a service at `warn`
+    /// still exports its `INFO` spans and its `WARN` lines carry their ids.
+    ///
+    /// Directives that do not parse are skipped with one warning; with none
+    /// left, the default is used.
     ///
     /// Defaults to `info`. Corresponding environment variable: `RUST_LOG`;
     /// this overrides it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder().with_filter("warn,checkout=debug").config()?;
+    /// assert_eq!(config.filter(), "warn,checkout=debug");
+    /// assert_eq!(config.span_filter(), "info");
+    /// # Ok(()) }
+    /// ```
     pub fn with_filter(mut self, directives: impl Into<String>) -> Self {
         self.filter = Some(directives.into());
+        self
+    }
+
+    /// Sets which spans exist, and so are exported and give log lines their
+    /// ids, in `EnvFilter` syntax (`info,sqlx=warn`), whatever the log filter
+    /// ([`with_filter`](Builder::with_filter), `RUST_LOG`) says.
+    ///
+    /// Directives that do not parse are skipped with one warning; with none
+    /// left, the default is used.
+    ///
+    /// Defaults to `info`. Corresponding environment variable:
+    /// `TRACELINK_SPAN_FILTER`; this overrides it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder()
+    ///     .with_env([("RUST_LOG", "warn")])
+    ///     .with_span_filter("info,my_service=debug")
+    ///     .config()?;
+    /// assert_eq!(config.span_filter(), "info,my_service=debug");
+    /// assert_eq!(config.filter(), "warn");
+    /// # Ok(()) }
+    /// ```
+    pub fn with_span_filter(mut self, directives: impl Into<String>) -> Self {
+        self.span_filter = Some(directives.into());
         self
     }
 
@@ -395,12 +435,37 @@ impl Builder {
         self
     }
 
-    /// Writes one JSON line per event (with the span's trace and span ids).
+    /// Writes one JSON line per event (with the span's trace and span ids),
+    /// or no line at all: `with_log_format(LogFormat::Json)` or
+    /// `with_log_format(LogFormat::None)`.
     ///
     /// Defaults to `true`. Corresponding environment variable:
-    /// `TRACELINK_LOG_FORMAT` (`json` or `none`); this overrides it.
-    pub fn with_json_logs(mut self, on: bool) -> Self {
-        self.json_logs = Some(on);
+    /// `TRACELINK_LOG_FORMAT`; this overrides it.
+    pub fn with_json_logs(self, on: bool) -> Self {
+        self.with_log_format(if on {
+            super::LogFormat::Json
+        } else {
+            super::LogFormat::None
+        })
+    }
+
+    /// Chooses how events are written on stdout: JSON lines for machines,
+    /// pretty lines for a developer at a terminal, or nothing.
+    ///
+    /// Defaults to [`LogFormat::Json`](crate::LogFormat::Json). Corresponding
+    /// environment variable: `TRACELINK_LOG_FORMAT` (`json`, `pretty`,
+    /// `none`); this overrides it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder()
+    ///     .with_log_format(tracelink::LogFormat::Pretty)
+    ///     .config()?;
+    /// assert_eq!(config.log_format(), tracelink::LogFormat::Pretty);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_log_format(mut self, format: super::LogFormat) -> Self {
+        self.log_format = Some(format);
         self
     }
 

@@ -12,11 +12,25 @@ use crate::Error;
 
 /// Where variables come from: the process environment, or a fixed set given to
 /// [`Builder::with_env`](crate::Builder::with_env).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub(crate) enum EnvSource {
     #[default]
     Process,
     Vars(HashMap<String, String>),
+}
+
+/// Names only: values may be credentials (`OTEL_EXPORTER_OTLP_HEADERS`).
+impl std::fmt::Debug for EnvSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnvSource::Process => f.write_str("Process"),
+            EnvSource::Vars(vars) => {
+                let mut names: Vec<&String> = vars.keys().collect();
+                names.sort_unstable();
+                f.debug_tuple("Vars").field(&names).finish()
+            }
+        }
+    }
 }
 
 impl EnvSource {
@@ -75,6 +89,12 @@ impl<'a> EnvReader<'a> {
         reason: impl Into<String>,
         fallback: impl Into<String>,
     ) {
+        // Header values are credentials: never repeated in a warning or error.
+        let value = if name.ends_with("_HEADERS") || name == "Builder::with_otlp_header" {
+            "<redacted>"
+        } else {
+            value
+        };
         self.issues.push(Issue {
             name,
             value: value.to_owned(),

@@ -76,10 +76,16 @@ pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE
 pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = 512;
 /// `OTEL_LOG_LEVEL`: how much tracelink prints about itself on stderr.
 pub const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
-/// `RUST_LOG`: the `tracing` filter, as `tracing_subscriber::EnvFilter` reads it.
+/// `RUST_LOG`: which events become log lines, in `tracing_subscriber::EnvFilter`
+/// syntax. It does not decide which spans exist: [`TRACELINK_SPAN_FILTER`] does.
 pub const RUST_LOG: &str = "RUST_LOG";
 /// Default for [`RUST_LOG`].
 pub const RUST_LOG_DEFAULT: &str = "info";
+/// `TRACELINK_SPAN_FILTER`: which spans exist (and so are exported, and give
+/// log lines their ids), in `EnvFilter` syntax, whatever [`RUST_LOG`] says.
+pub const TRACELINK_SPAN_FILTER: &str = "TRACELINK_SPAN_FILTER";
+/// Default for [`TRACELINK_SPAN_FILTER`]: every span at `info` and above.
+pub const TRACELINK_SPAN_FILTER_DEFAULT: &str = "info";
 /// `TRACELINK_SHUTDOWN_TIMEOUT`: milliseconds the guard may spend flushing at shutdown.
 pub const TRACELINK_SHUTDOWN_TIMEOUT: &str = "TRACELINK_SHUTDOWN_TIMEOUT";
 /// Default for [`TRACELINK_SHUTDOWN_TIMEOUT`].
@@ -96,8 +102,11 @@ pub const OTEL_EXPORTER_PROMETHEUS_PORT: &str = "OTEL_EXPORTER_PROMETHEUS_PORT";
 pub const OTEL_EXPORTER_PROMETHEUS_PORT_DEFAULT: u16 = 9464;
 /// `OTEL_METRICS_EXEMPLAR_FILTER`: `trace_based`, `always_on`, `always_off`.
 pub const OTEL_METRICS_EXEMPLAR_FILTER: &str = "OTEL_METRICS_EXEMPLAR_FILTER";
-/// `TRACELINK_LOG_FORMAT`: `json` (one JSON line per event on stdout) or `none`.
+/// `TRACELINK_LOG_FORMAT`: `json` (one JSON line per event on stdout),
+/// `pretty` (one readable line per event, for development) or `none`.
 pub const TRACELINK_LOG_FORMAT: &str = "TRACELINK_LOG_FORMAT";
+/// Default for [`TRACELINK_LOG_FORMAT`].
+pub const TRACELINK_LOG_FORMAT_DEFAULT: &str = "json";
 /// `TRACELINK_SPAN_EVENTS`: the lowest level of the events that also become
 /// span events: `error`, `warn` (default), `info`, `debug`, `trace`. Every
 /// event is a log line either way; `ERROR` events always reach the span.
@@ -185,6 +194,130 @@ pub enum Propagator {
     TraceContext,
     /// W3C Baggage: `baggage`.
     Baggage,
+}
+
+/// How events are written on stdout (`TRACELINK_LOG_FORMAT`).
+///
+/// ```
+/// use tracelink::LogFormat;
+///
+/// assert_eq!("pretty".parse::<LogFormat>(), Ok(LogFormat::Pretty));
+/// assert_eq!(LogFormat::Json.to_string(), "json");
+/// assert!("yaml".parse::<LogFormat>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// One JSON line per event, with the span's ids. The default.
+    #[default]
+    Json,
+    /// One readable line per event (time, level, target, message, fields,
+    /// span, a short trace id), coloured on a terminal unless `NO_COLOR` is
+    /// set: for a developer at a terminal, not for a log pipeline.
+    Pretty,
+    /// No lines at all.
+    None,
+}
+
+impl LogFormat {
+    fn name(self) -> &'static str {
+        match self {
+            LogFormat::Json => "json",
+            LogFormat::Pretty => "pretty",
+            LogFormat::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    /// `json`, `pretty` or `none` (also `off`), in any case.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "json" => Ok(LogFormat::Json),
+            "pretty" => Ok(LogFormat::Pretty),
+            "none" | "off" => Ok(LogFormat::None),
+            _ => Err("expected json, pretty or none".into()),
+        }
+    }
+}
+
+/// OTLP headers: their values are credentials (`authorization`, `x-api-key`),
+/// so they are never printed, only their names.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct HeaderList(pub(crate) Vec<(String, String)>);
+
+impl std::fmt::Debug for HeaderList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, _)| (name, Redacted)))
+            .finish()
+    }
+}
+
+/// Stands for a secret in printed settings.
+struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `url` without the user and password it may carry (`http://user:secret@host`).
+pub(crate) fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.into();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => format!("{}<redacted>@{}", &url[..scheme_end], &url[scheme_end + at + 1..]).into(),
+        None => url.into(),
+    }
+}
+
+/// Where an effective setting came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// Nobody set it: the specification's (or tracelink's) default.
+    Default,
+    /// The environment variable named.
+    Env(&'static str),
+    /// The environment variable named was set but (partly) invalid, so the
+    /// default or its valid part is used; [`Config::warnings`] says why.
+    Ignored(&'static str),
+    /// A [`Builder`] method.
+    Code,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::Env(name) => write!(f, "env {name}"),
+            Origin::Ignored(name) => write!(f, "{name} was invalid, see the warning"),
+            Origin::Code => f.write_str("code"),
+        }
+    }
+}
+
+/// One line of [`Config`]'s summary: a setting, its value (secrets
+/// redacted) and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Setting {
+    pub(crate) name: &'static str,
+    pub(crate) value: String,
+    pub(crate) origin: Origin,
 }
 
 /// How spans are batched on their way out (`OTEL_BSP_*`).
@@ -282,7 +415,29 @@ impl BatchConfig {
 /// The effective settings, after the builder and the environment are merged.
 ///
 /// Get one from [`Builder::config`] to see what tracelink will do, and why:
-/// [`Config::warnings`] lists every value that was ignored.
+/// [`Config::warnings`] lists every value that was ignored, and its `Display`
+/// is a summary, one setting a line, each with where it came from (default,
+/// env or code). Neither it nor `Debug` prints a header value or the
+/// credentials of a URL.
+///
+/// ```
+/// # fn main() -> Result<(), tracelink::Error> {
+/// let config = tracelink::builder()
+///     .with_env([
+///         ("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer s3cret"),
+///         ("RUST_LOG", "warn"),
+///     ])
+///     .with_service_name("checkout")
+///     .config()?;
+/// let summary = config.to_string();
+/// assert!(summary.contains("service.name"));
+/// assert!(summary.contains("checkout  (code)"));
+/// assert!(summary.contains("warn  (env RUST_LOG)"));
+/// assert!(summary.contains("authorization"));
+/// assert!(!summary.contains("s3cret"));
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// # Ok(()) }
+/// ```
 ///
 /// ```
 /// # fn main() -> Result<(), tracelink::Error> {
@@ -296,7 +451,7 @@ impl BatchConfig {
 /// assert_eq!(config.service_name(), "checkout");
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     pub(crate) disabled: bool,
     pub(crate) service_name: String,
@@ -306,7 +461,7 @@ pub struct Config {
     pub(crate) traces_file_max_bytes: u64,
     pub(crate) endpoint: String,
     pub(crate) protocol: Protocol,
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers: HeaderList,
     pub(crate) timeout: Duration,
     pub(crate) compression: Compression,
     pub(crate) sampler: Sampler,
@@ -314,10 +469,11 @@ pub struct Config {
     pub(crate) batch: BatchConfig,
     pub(crate) log_level: DiagLevel,
     pub(crate) filter: String,
+    pub(crate) span_filter: String,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) context_activation: bool,
     pub(crate) span_events: tracing::level_filters::LevelFilter,
-    pub(crate) json_logs: bool,
+    pub(crate) log_format: LogFormat,
     pub(crate) log_style: crate::LogStyle,
     pub(crate) gcp_project: Option<String>,
     pub(crate) non_blocking_logs: bool,
@@ -326,6 +482,7 @@ pub struct Config {
     pub(crate) prometheus_port: u16,
     pub(crate) exemplar_filter: crate::ExemplarFilter,
     pub(crate) warnings: Vec<String>,
+    pub(crate) settings: Vec<Setting>,
 }
 
 impl Config {
@@ -379,9 +536,10 @@ impl Config {
         self.protocol
     }
 
-    /// Headers sent with every OTLP export.
+    /// Headers sent with every OTLP export. Their values are often
+    /// credentials: `Config`'s `Debug` and `Display` never print them.
     pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
+        &self.headers.0
     }
 
     /// How long one OTLP request may take.
@@ -414,9 +572,16 @@ impl Config {
         self.log_level
     }
 
-    /// The `tracing` filter directives.
+    /// Which events become log lines (`RUST_LOG`, [`Builder::with_filter`]):
+    /// the directives that parsed.
     pub fn filter(&self) -> &str {
         &self.filter
+    }
+
+    /// Which spans exist (`TRACELINK_SPAN_FILTER`,
+    /// [`Builder::with_span_filter`]): the directives that parsed.
+    pub fn span_filter(&self) -> &str {
+        &self.span_filter
     }
 
     /// The one timeout for everything the guard does at shutdown.
@@ -437,7 +602,12 @@ impl Config {
 
     /// Whether a JSON line is written for every event (`TRACELINK_LOG_FORMAT=json`).
     pub fn json_logs(&self) -> bool {
-        self.json_logs
+        self.log_format == LogFormat::Json
+    }
+
+    /// How events are written on stdout (`TRACELINK_LOG_FORMAT`).
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
     }
 
     /// The field names of log lines.
@@ -474,5 +644,90 @@ impl Config {
     /// and the fallback. tracelink prints them once at startup.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+}
+
+impl std::fmt::Display for Config {
+    /// One setting a line: name, value, and where it came from. Header values
+    /// and URL credentials are never shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let width = self.settings.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        for (i, setting) in self.settings.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(
+                f,
+                "{:width$}  {}  ({})",
+                setting.name, setting.value, setting.origin
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("disabled", &self.disabled)
+            .field("service_name", &self.service_name)
+            .field("resource", &self.resource)
+            .field("exporters", &self.exporters)
+            .field("traces_file", &self.traces_file)
+            .field("traces_file_max_bytes", &self.traces_file_max_bytes)
+            .field("endpoint", &redact_url(&self.endpoint))
+            .field("protocol", &self.protocol)
+            .field("headers", &self.headers)
+            .field("timeout", &self.timeout)
+            .field("compression", &self.compression)
+            .field("sampler", &self.sampler)
+            .field("propagators", &self.propagators)
+            .field("batch", &self.batch)
+            .field("log_level", &self.log_level)
+            .field("filter", &self.filter)
+            .field("span_filter", &self.span_filter)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("context_activation", &self.context_activation)
+            .field("span_events", &self.span_events)
+            .field("log_format", &self.log_format)
+            .field("log_style", &self.log_style)
+            .field("gcp_project", &self.gcp_project)
+            .field("non_blocking_logs", &self.non_blocking_logs)
+            .field("metrics", &self.metrics)
+            .field("prometheus_host", &self.prometheus_host)
+            .field("prometheus_port", &self.prometheus_port)
+            .field("exemplar_filter", &self.exemplar_filter)
+            .field("warnings", &self.warnings)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        assert_eq!(redact_url("http://collector:4318/v1/traces"), "http://collector:4318/v1/traces");
+        assert_eq!(
+            redact_url("https://user:s3cret@collector:4318/v1/traces?x=@"),
+            "https://<redacted>@collector:4318/v1/traces?x=@"
+        );
+        assert_eq!(redact_url("http://a@b@host"), "http://<redacted>@host");
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn header_values_never_print() {
+        let headers = HeaderList(vec![("authorization".into(), "Bearer s3cret".into())]);
+        assert_eq!(format!("{headers:?}"), r#"{"authorization": <redacted>}"#);
+    }
+
+    #[test]
+    fn log_formats_round_trip() {
+        for format in [LogFormat::Json, LogFormat::Pretty, LogFormat::None] {
+            assert_eq!(format.to_string().parse::<LogFormat>(), Ok(format));
+        }
+        assert_eq!(" OFF ".parse::<LogFormat>(), Ok(LogFormat::None));
     }
 }

@@ -100,7 +100,13 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         Some(batch) => batch.clone(),
         None => batch_from_env(&mut env),
     };
-    let filter = filter(b, &mut env);
+    let filter = directives(&mut env, ("Builder::with_filter", b.filter.as_ref()), RUST_LOG, RUST_LOG_DEFAULT);
+    let span_filter = directives(
+        &mut env,
+        ("Builder::with_span_filter", b.span_filter.as_ref()),
+        TRACELINK_SPAN_FILTER,
+        TRACELINK_SPAN_FILTER_DEFAULT,
+    );
     let shutdown_timeout = b
         .shutdown_timeout
         .or_else(|| env.millis(TRACELINK_SHUTDOWN_TIMEOUT))
@@ -127,15 +133,9 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
             })
             .unwrap_or(LevelFilter::WARN)
         });
-    let json_logs = b.json_logs.unwrap_or_else(|| {
-        env.parse(TRACELINK_LOG_FORMAT, "json", |v| {
-            match v.to_ascii_lowercase().as_str() {
-                "json" => Ok(true),
-                "none" | "off" => Ok(false),
-                _ => Err("expected json or none".into()),
-            }
-        })
-        .unwrap_or(true)
+    let log_format = b.log_format.unwrap_or_else(|| {
+        env.parse(TRACELINK_LOG_FORMAT, TRACELINK_LOG_FORMAT_DEFAULT, |v| v.parse())
+            .unwrap_or_default()
     });
     let log_style = b
         .log_style
@@ -191,7 +191,7 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
             return Err(error);
         }
     }
-    Ok(Config {
+    let mut config = Config {
         disabled,
         service_name,
         resource,
@@ -208,10 +208,11 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         batch,
         log_level,
         filter,
+        span_filter,
         shutdown_timeout,
         context_activation: b.context_activation.unwrap_or(true),
         span_events,
-        json_logs,
+        log_format,
         log_style,
         gcp_project,
         non_blocking_logs,
@@ -220,7 +221,10 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         prometheus_port,
         exemplar_filter,
         warnings: env.issues.iter().map(ToString::to_string).collect(),
-    })
+        settings: Vec::new(),
+    };
+    config.settings = settings(b, &env, &config);
+    Ok(config)
 }
 
 /// Issues recorded with an empty fallback get the value finally chosen.
@@ -520,7 +524,7 @@ fn check_headers(pairs: Vec<(String, String)>) -> Result<Vec<(String, String)>, 
     Ok(pairs)
 }
 
-fn headers(b: &Builder, env: &mut EnvReader<'_>) -> Vec<(String, String)> {
+fn headers(b: &Builder, env: &mut EnvReader<'_>) -> HeaderList {
     let mut headers: Vec<(String, String)> = Vec::new();
     let mut merge = |pairs: Vec<(String, String)>| {
         for (key, value) in pairs {
@@ -541,7 +545,7 @@ fn headers(b: &Builder, env: &mut EnvReader<'_>) -> Vec<(String, String)> {
             merge(pairs);
         }
     }
-    match check_headers(b.headers.clone()) {
+    match check_headers(b.headers.0.clone()) {
         Ok(pairs) => merge(pairs),
         Err(reason) => env.reject(
             "Builder::with_otlp_header",
@@ -550,7 +554,7 @@ fn headers(b: &Builder, env: &mut EnvReader<'_>) -> Vec<(String, String)> {
             "no headers from code",
         ),
     }
-    headers
+    HeaderList(headers)
 }
 
 fn sampler_from_env(env: &mut EnvReader<'_>) -> Sampler {
@@ -643,22 +647,206 @@ fn batch_from_env(env: &mut EnvReader<'_>) -> BatchConfig {
     batch
 }
 
-/// The filter directives; invalid ones are reported, and the valid ones kept.
-fn filter(b: &Builder, env: &mut EnvReader<'_>) -> String {
-    let (name, value) = match &b.filter {
-        Some(value) => ("Builder::with_filter", value.clone()),
-        None => match env.raw(RUST_LOG) {
-            Some(value) => (RUST_LOG, value),
-            None => return RUST_LOG_DEFAULT.to_owned(),
+/// Directives from code or `var`: those that parse, each checked alone (as
+/// `EnvFilter` splits them), with one warning naming the others; `default`
+/// when none is left. (`EnvFilter`'s own lossy parser prints a second,
+/// unprefixed warning and, with nothing valid, filters everything out.)
+fn directives(
+    env: &mut EnvReader<'_>,
+    code: (&'static str, Option<&String>),
+    var: &'static str,
+    default: &str,
+) -> String {
+    let (name, value) = match code {
+        (name, Some(value)) => (name, value.clone()),
+        (_, None) => match env.raw(var) {
+            Some(value) => (var, value),
+            None => return default.to_owned(),
         },
     };
-    if let Err(error) = tracing_subscriber::EnvFilter::builder().parse(&value) {
-        env.reject(
-            name,
-            &value,
-            error.to_string(),
-            "the valid directives in it",
+    let mut valid = Vec::new();
+    let mut bad = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<tracing_subscriber::filter::Directive>() {
+            Ok(_) => valid.push(part),
+            Err(error) => bad.push(format!("{part:?} ({error})")),
+        }
+    }
+    let kept = if valid.is_empty() {
+        default.to_owned()
+    } else {
+        valid.join(",")
+    };
+    if !bad.is_empty() {
+        let reason = format!("invalid directive {}", bad.join(", "));
+        env.reject(name, &value, reason, kept.clone());
+    }
+    kept
+}
+
+/// Where the setting came from: code, the first of `vars` that is set, or
+/// the default.
+fn origin(env: &EnvReader<'_>, code: bool, vars: &[&'static str]) -> Origin {
+    if code {
+        return Origin::Code;
+    }
+    for &var in vars {
+        if env.raw(var).is_some() {
+            return if env.issues.iter().any(|issue| issue.name == var) {
+                Origin::Ignored(var)
+            } else {
+                Origin::Env(var)
+            };
+        }
+    }
+    Origin::Default
+}
+
+fn propagator_name(propagator: Propagator) -> &'static str {
+    match propagator {
+        Propagator::TraceContext => "tracecontext",
+        Propagator::Baggage => "baggage",
+    }
+}
+
+fn list_or_none<T>(items: &[T], name: impl Fn(&T) -> &str) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.iter().map(name).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// The summary [`Config`]'s `Display` prints.
+fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
+    let ms = |d: Duration| format!("{} ms", d.as_millis());
+    let mut out = Vec::new();
+    let mut add = |name: &'static str, value: String, origin: Origin| {
+        out.push(Setting { name, value, origin });
+    };
+    add("sdk disabled", c.disabled.to_string(), origin(env, b.disabled.is_some(), &[OTEL_SDK_DISABLED]));
+    let named_in_code = b.service_name.is_some() || b.resource.iter().any(|kv| kv.key.as_str() == "service.name");
+    add(
+        "service.name",
+        c.service_name.clone(),
+        origin(env, named_in_code, &[OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES]),
+    );
+    add(
+        "traces exporters",
+        list_or_none(&c.exporters, |e| e.name()),
+        origin(env, b.exporters.is_some(), &[OTEL_TRACES_EXPORTER]),
+    );
+    if c.exporters.contains(&TracesExporter::File) {
+        add(
+            "traces file",
+            c.traces_file.display().to_string(),
+            origin(env, b.traces_file.is_some(), &[TRACELINK_TRACES_FILE]),
         );
     }
-    value
+    if c.exporters.contains(&TracesExporter::Otlp) {
+        add(
+            "otlp endpoint",
+            redact_url(&c.endpoint).into_owned(),
+            origin(
+                env,
+                b.endpoint.is_some() || b.traces_endpoint.is_some(),
+                &[OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT],
+            ),
+        );
+        add(
+            "otlp protocol",
+            c.protocol.name().to_owned(),
+            origin(env, b.protocol.is_some(), &[OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL]),
+        );
+        let names: Vec<&str> = c.headers.0.iter().map(|(name, _)| name.as_str()).collect();
+        add(
+            "otlp headers",
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                format!("{} (values not shown)", names.join(", "))
+            },
+            origin(env, !b.headers.0.is_empty(), &[OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_HEADERS]),
+        );
+        add(
+            "otlp timeout",
+            ms(c.timeout),
+            origin(env, b.timeout.is_some(), &[OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT]),
+        );
+        add(
+            "otlp compression",
+            match c.compression {
+                Compression::None => "none",
+                Compression::Gzip => "gzip",
+            }
+            .to_owned(),
+            origin(
+                env,
+                b.compression.is_some(),
+                &[OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION],
+            ),
+        );
+    }
+    add(
+        "sampler",
+        c.sampler.to_string(),
+        origin(env, b.sampler.is_some(), &[OTEL_TRACES_SAMPLER]),
+    );
+    add(
+        "propagators",
+        list_or_none(&c.propagators, |p| propagator_name(*p)),
+        origin(env, b.propagators.is_some(), &[OTEL_PROPAGATORS]),
+    );
+    let batch = b.batch.is_some();
+    add("batch delay", ms(c.batch.scheduled_delay), origin(env, batch, &[OTEL_BSP_SCHEDULE_DELAY]));
+    add("batch export timeout", ms(c.batch.export_timeout), origin(env, batch, &[OTEL_BSP_EXPORT_TIMEOUT]));
+    add("batch queue size", c.batch.max_queue_size.to_string(), origin(env, batch, &[OTEL_BSP_MAX_QUEUE_SIZE]));
+    add(
+        "batch max size",
+        c.batch.max_export_batch_size.to_string(),
+        origin(env, batch, &[OTEL_BSP_MAX_EXPORT_BATCH_SIZE]),
+    );
+    add("span filter", c.span_filter.clone(), origin(env, b.span_filter.is_some(), &[TRACELINK_SPAN_FILTER]));
+    add("log filter", c.filter.clone(), origin(env, b.filter.is_some(), &[RUST_LOG]));
+    add(
+        "span events",
+        c.span_events.to_string().to_ascii_lowercase(),
+        origin(env, b.span_events.is_some(), &[TRACELINK_SPAN_EVENTS]),
+    );
+    add("log format", c.log_format.to_string(), origin(env, b.log_format.is_some(), &[TRACELINK_LOG_FORMAT]));
+    add("log style", format!("{:?}", c.log_style).to_ascii_lowercase(), origin(env, b.log_style.is_some(), &[TRACELINK_LOG_STYLE]));
+    add(
+        "non-blocking logs",
+        c.non_blocking_logs.to_string(),
+        origin(env, b.non_blocking_logs.is_some(), &[TRACELINK_LOG_NON_BLOCKING]),
+    );
+    add(
+        "metrics",
+        if c.metrics {
+            format!("prometheus on http://{}:{}/metrics", c.prometheus_host, c.prometheus_port)
+        } else {
+            "none".to_owned()
+        },
+        origin(
+            env,
+            b.metrics.is_some() || b.prometheus_listener.is_some(),
+            &[OTEL_METRICS_EXPORTER, OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_EXPORTER_PROMETHEUS_PORT],
+        ),
+    );
+    add(
+        "exemplar filter",
+        format!("{:?}", c.exemplar_filter),
+        origin(env, b.exemplar_filter.is_some(), &[OTEL_METRICS_EXEMPLAR_FILTER]),
+    );
+    add(
+        "shutdown timeout",
+        ms(c.shutdown_timeout),
+        origin(env, b.shutdown_timeout.is_some(), &[TRACELINK_SHUTDOWN_TIMEOUT]),
+    );
+    add(
+        "diagnostics",
+        format!("{:?}", c.log_level).to_ascii_lowercase(),
+        origin(env, b.log_level.is_some(), &[OTEL_LOG_LEVEL]),
+    );
+    out
 }

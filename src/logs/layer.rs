@@ -59,6 +59,10 @@ pub struct JsonLayer {
     /// Off for `TRACELINK_LOG_FORMAT=none`: the layer stays in the stack (an
     /// `Option` layer would not learn its dispatcher) and does nothing.
     enabled: bool,
+    /// The log filter (`RUST_LOG`), when it differs from the span filter:
+    /// the subscriber's filter then lets through events that only become
+    /// span events, and this layer writes no line for them (`filter.rs`).
+    events: Option<Arc<crate::filter::Directives>>,
 }
 
 thread_local! {
@@ -92,7 +96,15 @@ impl JsonLayer {
             dispatch: OnceLock::new(),
             stack: OnceLock::new(),
             enabled: true,
+            events: None,
         }
+    }
+
+    /// Writes lines only for the events `filter` enables; `None`: for every
+    /// event the subscriber's filter lets through.
+    pub(crate) fn with_event_filter(mut self, filter: Option<Arc<crate::filter::Directives>>) -> Self {
+        self.events = filter;
+        self
     }
 
     /// Lists every span from the root to the event's, each with its fields,
@@ -363,6 +375,11 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         if !self.enabled {
             return;
+        }
+        if let Some(filter) = &self.events {
+            if !filter.enabled(event.metadata(), &ctx) {
+                return;
+            }
         }
         let write = |line: &mut String| {
             line.clear();

@@ -115,7 +115,7 @@ fn otlp(config: &Config) -> Result<Otlp, Error> {
         Protocol::Grpc => {
             use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
             let mut metadata = tonic::metadata::MetadataMap::new();
-            for (key, value) in &config.headers {
+            for (key, value) in &config.headers.0 {
                 // Checked when the configuration was resolved.
                 if let (Ok(key), Ok(value)) = (
                     tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
@@ -142,7 +142,7 @@ fn otlp(config: &Config) -> Result<Otlp, Error> {
                 .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
                 .with_endpoint(config.endpoint.clone())
                 .with_timeout(config.timeout)
-                .with_headers(config.headers.iter().cloned().collect());
+                .with_headers(config.headers.0.iter().cloned().collect());
             if config.compression == Compression::Gzip {
                 builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
             }

@@ -304,6 +304,7 @@ impl Pipeline {
     pub(crate) fn push(&self, context: SpanContext, record: Record) {
         if !self.is_running() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            warn_ended_after_shutdown(&record);
             return;
         }
         if self.queue.push(Finished { context, record }).is_err() {
@@ -569,6 +570,41 @@ async fn bounded<F: Future>(
     }
 }
 
+/// A span that ends once the pipeline has shut down is lost: say so, once
+/// per process, since the usual cause is a guard dropped at once.
+#[cold]
+fn warn_ended_after_shutdown(record: &Record) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        diag!(
+            Warn,
+            "span {:?} ended after tracelink's Guard was dropped or shut down, so it is not \
+             exported (nor are later ones; they are counted in Guard::stats().dropped()). \
+             `let _ = tracelink::init()?` drops the guard at once: keep it with \
+             `let _guard = tracelink::init()?;` until the end of main",
+            record.name
+        );
+    }
+}
+
+/// What to try when an OTLP export cannot reach its collector: errors that
+/// say the connection failed, not that the collector refused the data.
+fn unreachable_hint(exporter: &str, error: &str) -> &'static str {
+    let error = error.to_ascii_lowercase();
+    let unreachable = [
+        "connect", "network", "transport", "refused", "dns", "unavailable", "no answer", "timed out",
+        "tcp",
+    ]
+    .iter()
+    .any(|word| error.contains(word));
+    if exporter.starts_with("OTLP/") && unreachable {
+        "; is a Collector listening there? For local work without one, set \
+         OTEL_TRACES_EXPORTER=file and read traces with `tracelink traces`"
+    } else {
+        ""
+    }
+}
+
 /// Export errors: at most one line every 10 s per exporter, with what was lost since.
 fn diag_rate_limited(exporter: String, error: &str, count: u64) {
     use std::collections::HashMap;
@@ -583,8 +619,9 @@ fn diag_rate_limited(exporter: String, error: &str, count: u64) {
     if now.duration_since(entry.0) >= Duration::from_secs(10) {
         diag!(
             Error,
-            "export to {exporter} failed: {error}; {} spans lost since the last report",
-            entry.1
+            "export to {exporter} failed: {error}; {} spans lost since the last report{}",
+            entry.1,
+            unreachable_hint(&exporter, error)
         );
         *entry = (now, 0);
     }

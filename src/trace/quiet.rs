@@ -2,10 +2,17 @@
 //! OpenTelemetry crates) out of the service's subscriber, where it would become
 //! log lines, and at `debug`/`trace` spans to export, forever.
 //!
-//! The export thread marks itself; this filter, part of
-//! [`Parts::filter`](crate::Parts::filter), turns away events and spans from
-//! those crates' targets on that thread only. The service's own use of hyper or
-//! tonic, on its own threads, is untouched. (A thread-local no-op dispatcher on
+//! The export thread (and every thread of its runtime, DNS lookups included)
+//! marks itself; this filter, part of [`Parts::filter`](crate::Parts::filter),
+//! turns away events and spans from those crates' targets on those threads.
+//! The service's own use of hyper or tonic, on its own threads, is untouched.
+//!
+//! What the OpenTelemetry crates say about themselves (their `internal-logs`
+//! feature, on by default in `opentelemetry`, `opentelemetry_sdk` and
+//! `opentelemetry-otlp`, so on whenever a service depends on one of them with
+//! default features: `TracerProvider.GlobalSet`, exporter errors) is turned
+//! away on every thread: it is the SDK's diagnostics, not the service's logs,
+//! and tracelink reports what matters of it on stderr itself (`OTEL_LOG_LEVEL`). (A thread-local no-op dispatcher on
 //! the export thread would do it too, but any scoped dispatcher sends every
 //! thread of the process down tracing's slower dispatch path and makes
 //! `Span::current()` answer nothing inside other people's layers.)
@@ -47,13 +54,24 @@ fn in_export_stack(target: &str) -> bool {
     EXPORT_STACK.contains(&krate)
 }
 
+/// The OpenTelemetry crates' own diagnostics: their `internal-logs` events use
+/// the package name as target (`opentelemetry-otlp`, with its hyphen).
+fn is_sdk_diagnostic(target: &str) -> bool {
+    let krate = target.split("::").next().unwrap_or(target);
+    krate == "opentelemetry"
+        || krate.starts_with("opentelemetry_")
+        || krate.starts_with("opentelemetry-")
+}
+
 /// The filter layer; see the module docs.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct QuietExportThread;
 
 impl<S: Subscriber> Layer<S> for QuietExportThread {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if in_export_stack(metadata.target()) {
+        if is_sdk_diagnostic(metadata.target()) {
+            Interest::never()
+        } else if in_export_stack(metadata.target()) {
             // Asked again each time, so the thread can be told apart.
             Interest::sometimes()
         } else {
@@ -62,7 +80,8 @@ impl<S: Subscriber> Layer<S> for QuietExportThread {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        !(in_export_stack(metadata.target()) && EXPORT_THREAD.with(Cell::get))
+        !is_sdk_diagnostic(metadata.target())
+            && !(in_export_stack(metadata.target()) && EXPORT_THREAD.with(Cell::get))
     }
 }
 
@@ -86,6 +105,8 @@ mod tests {
 
     fn emit() {
         tracing::info!(target: "h2::proto", "from h2");
+        tracing::info!(name: "Export.Failed", target: "opentelemetry-otlp", "from the SDK");
+        tracing::info!(target: "opentelemetry_sdk", "from the SDK");
         tracing::info!(target: "my_service", "from the service");
     }
 
@@ -115,5 +136,10 @@ mod tests {
         assert!(in_export_stack("opentelemetry_otlp"));
         assert!(!in_export_stack("hyperion"));
         assert!(!in_export_stack("my_service::tonic"));
+        assert!(is_sdk_diagnostic("opentelemetry-otlp"));
+        assert!(is_sdk_diagnostic("opentelemetry_sdk::trace"));
+        assert!(is_sdk_diagnostic("opentelemetry"));
+        assert!(!is_sdk_diagnostic("opentelemetryish"));
+        assert!(!is_sdk_diagnostic("tracing_opentelemetry"));
     }
 }
