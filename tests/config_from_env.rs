@@ -436,9 +436,16 @@ fn compression_and_disabled_sdk() {
 
 #[test]
 fn invalid_rust_log_keeps_the_valid_directives() {
-    let c = config(&[("RUST_LOG", "info,my_crate=verbose")]);
+    let c = config(&[("RUST_LOG", "warn,my_crate=verbose")]);
     warning_about(&c, "RUST_LOG");
-    assert_eq!(c.filter(), "info,my_crate=verbose");
+    assert_eq!(c.filter(), "warn");
+    assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+    // Nothing valid: the default, one warning, and spans keep their own filter.
+    let c = config(&[("RUST_LOG", "nonsense===")]);
+    warning_about(&c, "RUST_LOG");
+    assert_eq!(c.filter(), "info");
+    assert_eq!(c.span_filter(), "info");
+    assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
 }
 
 #[test]
