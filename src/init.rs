@@ -340,7 +340,7 @@ impl Builder {
 
     /// Builds everything and installs it globally: the `tracing` subscriber, the
     /// `metrics` recorder, the OpenTelemetry tracer provider and the
-    /// propagator — all of them or, when one is already taken, none.
+    /// propagator.
     ///
     /// # Errors
     ///
@@ -349,25 +349,18 @@ impl Builder {
     /// (then nothing is installed), and the errors of
     /// [`build`](Builder::build).
     pub fn init(self) -> Result<Guard, Error> {
-        // Checked before anything is installed, so that a failed init leaves
-        // no subscriber over a dead tracer. (A subscriber set by another
-        // thread between this check and ours is still refused below; the
-        // recorder, installed by then, keeps working without it.)
-        if tracing::dispatcher::has_been_set() {
-            return Err(Error::AlreadyInitialized(None));
-        }
         let parts = self.build()?;
         let mut guard_address = None;
-        if parts.config.metrics {
-            metrics::set_global_recorder(parts.metrics.clone())
-                .map_err(|_| Error::MetricsRecorderAlreadySet)?;
-        }
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
             .with(parts.json_layer())
             .try_init()
             .map_err(|error| Error::AlreadyInitialized(Some(error)))?;
+        if parts.config.metrics {
+            metrics::set_global_recorder(parts.metrics.clone())
+                .map_err(|_| Error::MetricsRecorderAlreadySet)?;
+        }
         if parts.config.metrics {
             guard_address = start_metrics_listener(&parts.config, parts.metrics_handle());
         }
