@@ -32,7 +32,7 @@
 //! ```text
 //! {"timestamp":"2026-11-21T09:30:00.123456Z","level":"INFO","target":"shop","message":"order placed",
 //!  "order.id":42,"span":{"name":"checkout"},"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",
-//!  "span_id":"00f067aa0ba902b7","trace_flags":"01"}
+//!  "span_id":"00f067aa0ba902b7","trace_flags":"03"}
 //! ```
 //!
 //! Field names follow [`LogStyle`] (`otel`, `ecs`, `gcp`, `datadog`;

@@ -177,6 +177,12 @@ fn client_spans_carry_the_context_to_the_server() {
     ] {
         assert_eq!(ok.attr(key).as_deref(), Some(value), "{key}");
     }
+    // Ints, as the semantic conventions and the other SDKs send them.
+    assert_eq!(ok.int_attr("http.response.status_code"), Some(200));
+    assert_eq!(ok.int_attr("server.port"), Some(i64::from(port)));
+    for key in ["http.response.status_code", "server.port"] {
+        assert_eq!(ok.attr_count(key), 1, "{key} once");
+    }
     assert_eq!(ok.status_code(), OtelStatus::Unset);
     assert_eq!(ok.attr("error.type"), None);
 
@@ -261,7 +267,7 @@ fn a_filtered_out_client_span_passes_the_callers_context_on() {
     let parts = support::build_exporting_to(
         &receiver,
         "checkout",
-        &[("RUST_LOG", "info,tracelink::http=off")],
+        &[("TRACELINK_SPAN_FILTER", "info,tracelink::http=off")],
     );
     let echo = support::block_on_traced(&parts, async {
         let port = support::spawn_app(app()).await;

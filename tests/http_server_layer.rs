@@ -295,6 +295,12 @@ fn axum_requests_become_server_spans_and_duration_samples() {
     ] {
         assert_eq!(a.attr(key).as_deref(), Some(value), "{key}");
     }
+    // Ints, as the semantic conventions and the other SDKs send them.
+    assert_eq!(a.int_attr("http.response.status_code"), Some(200));
+    assert_eq!(a.int_attr("server.port"), Some(i64::from(port)));
+    for key in ["http.response.status_code", "server.port"] {
+        assert_eq!(a.attr_count(key), 1, "{key} once");
+    }
     assert_eq!(a.attr("http.request.method_original"), None);
     assert_not_error(a);
 

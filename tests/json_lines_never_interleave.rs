@@ -157,7 +157,8 @@ fn check_line(line: &str) -> Seen {
         let trace_id = object["trace_id"].as_str().expect("trace_id");
         assert_eq!(trace_id.len(), 32);
         assert_eq!(object["span_id"].as_str().map(str::len), Some(16));
-        assert_eq!(object["trace_flags"], "01");
+        // A trace started here: sampled, with the W3C random-trace-id bit.
+        assert_eq!(object["trace_flags"], "03");
     }
     let actual: Vec<&str> = object.keys().copied().collect();
     keys.sort_unstable();

@@ -121,7 +121,7 @@ impl Line {
             assert_hex(self.trace_id(), 32);
             assert_hex(self.span_id(), 16);
             assert!(
-                matches!(self.flags(), "01" | "00"),
+                matches!(self.flags(), "01" | "00" | "03" | "02"),
                 "trace_flags {:?}",
                 self.flags()
             );
@@ -240,6 +240,7 @@ fn harness_on(
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
             ("OTEL_BSP_SCHEDULE_DELAY", "100"),
             ("RUST_LOG", "trace"),
+            ("TRACELINK_SPAN_FILTER", "trace"),
         ])
         .with_shutdown_timeout(WAIT)
         .with_log_writer(tracelink::LogWriter::custom(capture.clone()));
@@ -298,11 +299,13 @@ fn span_named<'a>(spans: &'a [ReceivedSpan], name: &str) -> &'a ReceivedSpan {
     found[0]
 }
 
-/// The line carries exactly the ids of `span`, sampled.
+/// The line carries exactly the ids of `span` and the flags it was exported
+/// with: sampled, and for a trace started here the W3C random bit (`03`).
 fn assert_ids_of(line: &Line, span: &ReceivedSpan) {
     assert_eq!(line.trace_id(), span.trace_id(), "trace id of {line:?}");
     assert_eq!(line.span_id(), span.span_id(), "span id of {line:?}");
-    assert_eq!(line.flags(), "01", "flags of {line:?}");
+    assert_eq!(line.flags(), span.trace_flags(), "flags of {line:?}");
+    assert_eq!(u8::from_str_radix(line.flags(), 16).map(|f| f & 1), Ok(1));
 }
 
 // ---------------------------------------------------------------------------
@@ -750,7 +753,7 @@ fn two_subscribers_from_one_parts_keep_their_own_ids() {
 // ---------------------------------------------------------------------------
 
 #[test]
-fn unsampled_traces_log_ids_with_flags_00_and_export_nothing() {
+fn unsampled_traces_log_ids_with_flags_02_and_export_nothing() {
     let receiver = Receiver::start();
 
     // Sampler off: ids, flags 00, the child in its parent's trace.
@@ -768,7 +771,8 @@ fn unsampled_traces_log_ids_with_flags_00_and_export_nothing() {
     assert_eq!(lines.len(), 2, "{lines:#?}");
     for line in &lines {
         line.assert_otel_keys(&[], true);
-        assert_eq!(line.flags(), "00", "{line:?}");
+        // Not sampled, with the random-trace-id bit of a trace started here.
+        assert_eq!(line.flags(), "02", "{line:?}");
     }
     let (outer, inner) = (one_line(&lines, "off outer"), one_line(&lines, "off inner"));
     assert_eq!(outer.trace_id(), inner.trace_id());
@@ -861,7 +865,7 @@ fn ratio_sampling_exports_exactly_the_traces_logged_as_sampled() {
         // The documented rule: the low 64 bits of the trace id against the ratio.
         let low = u64::from_str_radix(&trace[16..], 16).expect("hex");
         let set = match line.flags() {
-            "01" => {
+            "03" => {
                 assert!(low < bound, "sampled above the ratio: {line:?}");
                 &mut sampled
             }
@@ -886,7 +890,7 @@ fn ratio_sampling_exports_exactly_the_traces_logged_as_sampled() {
     assert!(received.is_disjoint(&unsampled));
     let by_trace: HashMap<String, &ReceivedSpan> =
         spans.iter().map(|s| (s.trace_id(), s)).collect();
-    for line in lines.iter().filter(|l| l.flags() == "01") {
+    for line in lines.iter().filter(|l| l.flags() == "03") {
         assert_ids_of(line, by_trace[line.trace_id()]);
     }
     println!(

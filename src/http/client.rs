@@ -157,7 +157,7 @@ fn start(request: &Request) -> Span {
         http.request.method = method,
         http.request.method_original = semconv::method_original(request.method(), method),
         server.address = url.host_str().map(semconv::address),
-        server.port = url.port_or_known_default(),
+        server.port = url.port_or_known_default().map(i64::from),
         url.full = &*full_url(url),
         network.protocol.version = Empty,
         http.response.status_code = Empty,
@@ -170,7 +170,7 @@ fn finish(span: &Span, result: &Result<Response, reqwest::Error>) {
     match result {
         Ok(response) => {
             let status = response.status();
-            span.record("http.response.status_code", status.as_u16());
+            span.record("http.response.status_code", i64::from(status.as_u16()));
             span.record(
                 "network.protocol.version",
                 semconv::protocol_version(response.version()),

@@ -35,7 +35,7 @@ const SPAN_RESERVED: &[&str] = &["name"];
 /// ```text
 /// {"timestamp":"2026-11-21T09:30:00.123456Z","level":"INFO","target":"shop",
 ///  "message":"order placed","order.id":42,"span":{"name":"checkout","user":"ada"},
-///  "trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","trace_flags":"01"}
+///  "trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","trace_flags":"03"}
 /// ```
 ///
 /// Outside any span a line has no id fields.
@@ -291,11 +291,11 @@ impl JsonLayer {
                 out.push_str(ids.trace_id_hex());
                 out.push_str("\",\"span_id\":\"");
                 out.push_str(ids.span_id_hex());
-                out.push_str(if ids.is_sampled() {
-                    "\",\"trace_flags\":\"01\""
-                } else {
-                    "\",\"trace_flags\":\"00\""
-                });
+                // The W3C flags as sent on the wire: `01` sampled, `03`
+                // sampled with the Level 2 random-trace-id bit.
+                out.push_str("\",\"trace_flags\":\"");
+                out.push_str(ids.flags_hex());
+                out.push('"');
             }
             LogStyle::Ecs => {
                 out.push_str(",\"trace.id\":\"");

@@ -6,7 +6,7 @@ use tracing::Level;
 ///
 /// | style | time | level | trace | span | sampled |
 /// |---|---|---|---|---|---|
-/// | `otel` (default) | `timestamp` | `level` | `trace_id` | `span_id` | `trace_flags` (`"01"`/`"00"`) |
+/// | `otel` (default) | `timestamp` | `level` | `trace_id` | `span_id` | `trace_flags` (W3C flags in hex: `"03"`, `"01"`, `"02"`, `"00"`) |
 /// | `ecs` | `@timestamp` | `log.level` | `trace.id` | `span.id` | — |
 /// | `gcp` | `time` | `severity` | `logging.googleapis.com/trace` (`projects/P/traces/T`) | `logging.googleapis.com/spanId` | `logging.googleapis.com/trace_sampled` |
 /// | `datadog` | `timestamp` | `level` | `dd.trace_id` (decimal, low 64 bits) | `dd.span_id` (decimal) | — |

@@ -168,7 +168,8 @@ where
     I: IntoIterator<Item = &'a C>,
 {
     let span = process_span(system, destination);
-    let mut count = 0u64;
+    // An i64: OTLP ints are signed, and tracing-opentelemetry sends a u64 as text.
+    let mut count = 0i64;
     for message in messages {
         count += 1;
         let cx = super::extract(message);

@@ -93,6 +93,70 @@ impl<S> OtelLayer<S> {
     }
 }
 
+impl<S> OtelLayer<S>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+{
+    /// Records the unsigned fields again, as `i64`: `tracing-opentelemetry`
+    /// has no `record_u64` and sends them as their `Debug` text, so a
+    /// `u16` status code would reach the backend as the string `"200"`.
+    /// The second value replaces the first (the span keeps the last value
+    /// of a key, as `Span::set_attribute` does).
+    fn record_as_ints(
+        &self,
+        metadata: &'static Metadata<'static>,
+        unsigned: Vec<(tracing::field::Field, i64)>,
+        id: &Id,
+        ctx: Context<'_, S>,
+    ) {
+        let fields = metadata.fields();
+        for (field, value) in unsigned {
+            let values = [(&field, Some(&value as &dyn tracing::Value))];
+            let set = fields.value_set(&values);
+            self.inner.on_record(id, &Record::new(&set), ctx.clone());
+        }
+    }
+}
+
+/// The fields recorded as `u64`, `u128` or `i128` that fit in an `i64`, the
+/// only integer OTLP has. Wider values stay text: no number is cut short.
+#[derive(Default)]
+struct Unsigned(Vec<(tracing::field::Field, i64)>);
+
+impl Unsigned {
+    fn of(record: impl FnOnce(&mut Self)) -> Vec<(tracing::field::Field, i64)> {
+        let mut visitor = Unsigned::default();
+        record(&mut visitor);
+        visitor.0
+    }
+}
+
+impl tracing::field::Visit for Unsigned {
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        if let Ok(value) = i64::try_from(value) {
+            self.0.push((field.clone(), value));
+        }
+    }
+
+    fn record_u128(&mut self, field: &tracing::field::Field, value: u128) {
+        if let Ok(value) = i64::try_from(value) {
+            self.0.push((field.clone(), value));
+        }
+    }
+
+    fn record_i128(&mut self, field: &tracing::field::Field, value: i128) {
+        if let Ok(value) = i64::try_from(value) {
+            self.0.push((field.clone(), value));
+        }
+    }
+
+    fn record_i64(&mut self, _: &tracing::field::Field, _: i64) {}
+    fn record_f64(&mut self, _: &tracing::field::Field, _: f64) {}
+    fn record_bool(&mut self, _: &tracing::field::Field, _: bool) {}
+    fn record_str(&mut self, _: &tracing::field::Field, _: &str) {}
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
+
 impl<S> std::fmt::Debug for OtelLayer<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OtelLayer")
@@ -130,7 +194,9 @@ where
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         callsite::made(self.subscriber, id.into_u64(), attrs.metadata());
-        self.inner.on_new_span(attrs, id, ctx);
+        self.inner.on_new_span(attrs, id, ctx.clone());
+        let unsigned = Unsigned::of(|visitor| attrs.record(visitor));
+        self.record_as_ints(attrs.metadata(), unsigned, id, ctx);
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
@@ -138,7 +204,13 @@ where
     }
 
     fn on_record(&self, span: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        self.inner.on_record(span, values, ctx);
+        self.inner.on_record(span, values, ctx.clone());
+        let unsigned = Unsigned::of(|visitor| values.record(visitor));
+        if !unsigned.is_empty() {
+            if let Some(metadata) = ctx.metadata(span) {
+                self.record_as_ints(metadata, unsigned, span, ctx);
+            }
+        }
     }
 
     fn on_follows_from(&self, span: &Id, follows: &Id, ctx: Context<'_, S>) {

@@ -59,9 +59,27 @@ struct Finished {
     record: Record,
 }
 
+/// One attribute a key, with the last value it was given: a field recorded
+/// again before the span started (`Span::record`, or an unsigned field
+/// recorded again as an int by [`OtelLayer`](super::OtelLayer)) sits twice in
+/// the builder, and OTLP wants each key once. Done here, on the export
+/// thread, rather than on the span's.
+fn keep_last_of_each_key(attributes: &mut Vec<KeyValue>) {
+    let mut i = 0;
+    while i + 1 < attributes.len() {
+        let key = &attributes[i].key;
+        if attributes[i + 1..].iter().any(|kv| kv.key == *key) {
+            attributes.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
 impl Finished {
     fn into_span_data(self, scopes: &mut Scopes, code_location: bool) -> SpanData {
         let mut r = self.record;
+        keep_last_of_each_key(&mut r.attributes);
         let scope = match r.callsite {
             Some(callsite) => {
                 if code_location {
@@ -665,5 +683,33 @@ impl LossReporter {
             self.reported_dropped = stats.dropped;
             self.last = Some(Instant::now());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_key_keeps_its_last_value_in_first_seen_order() {
+        let mut attributes = vec![
+            KeyValue::new("http.response.status_code", "200"),
+            KeyValue::new("url.path", "/cart"),
+            KeyValue::new("http.response.status_code", 200),
+            KeyValue::new("n", 1),
+            KeyValue::new("n", 2),
+        ];
+        keep_last_of_each_key(&mut attributes);
+        assert_eq!(
+            attributes,
+            [
+                KeyValue::new("url.path", "/cart"),
+                KeyValue::new("http.response.status_code", 200),
+                KeyValue::new("n", 2),
+            ]
+        );
+        let mut none: Vec<KeyValue> = Vec::new();
+        keep_last_of_each_key(&mut none);
+        assert!(none.is_empty());
     }
 }

@@ -190,9 +190,12 @@ impl opentelemetry::trace::Span for Span {
 
     fn set_attribute(&mut self, attribute: KeyValue) {
         if let Some(record) = &mut self.record {
+            // The last of a key: the builder can hold a key twice (see
+            // `keep_last_of_each_key`), and the last one is what is exported.
             if let Some(existing) = record
                 .attributes
                 .iter_mut()
+                .rev()
                 .find(|kv| kv.key == attribute.key)
             {
                 *existing = attribute;

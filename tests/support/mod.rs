@@ -105,6 +105,36 @@ impl ReceivedSpan {
     }
 
     /// The parent's span id in hex; `None` for a root span.
+    /// The W3C trace flags the span was exported with (the low 8 bits of
+    /// the OTLP `flags` field), as two hex digits like a `traceparent`'s.
+    pub fn trace_flags(&self) -> String {
+        format!("{:02x}", self.span.flags & 0xff)
+    }
+
+    /// A span attribute's value as received, with its protobuf type.
+    pub fn attr_value(&self, key: &str) -> Option<&any_value::Value> {
+        self.span
+            .attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref())
+            .and_then(|v| v.value.as_ref())
+    }
+
+    /// A span attribute that arrived as an OTLP `intValue` (`None` if it is
+    /// missing or of another type, such as the string `"200"`).
+    pub fn int_attr(&self, key: &str) -> Option<i64> {
+        match self.attr_value(key) {
+            Some(any_value::Value::IntValue(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// How many times the span carries the attribute `key` (OTLP allows one).
+    pub fn attr_count(&self, key: &str) -> usize {
+        self.span.attributes.iter().filter(|kv| kv.key == key).count()
+    }
+
     pub fn parent_span_id(&self) -> Option<String> {
         (!self.span.parent_span_id.is_empty()).then(|| hex(&self.span.parent_span_id))
     }
