@@ -38,8 +38,10 @@ use crate::{Error, Guard};
 /// # Errors
 ///
 /// [`Error::AlreadyInitialized`] if a global subscriber is already set;
+/// [`Error::MetricsRecorderAlreadySet`] if a global `metrics` recorder is;
 /// [`Error::Exporter`] if the OTLP exporter cannot be built; in strict mode,
-/// [`Error::InvalidConfig`] for an invalid setting.
+/// [`Error::InvalidConfig`] for an invalid setting. After an error nothing is
+/// installed: no subscriber, no recorder, no `/metrics` listener.
 pub fn init() -> Result<Guard, Error> {
     builder().init()
 }
@@ -351,6 +353,12 @@ impl Builder {
     pub fn init(self) -> Result<Guard, Error> {
         let parts = self.build()?;
         let mut guard_address = None;
+        // All or nothing: a recorder already set is refused before the
+        // subscriber goes in (`metrics` can set one only once, and neither can
+        // be taken out again).
+        if parts.config.metrics && global_recorder_is_set() {
+            return Err(Error::MetricsRecorderAlreadySet);
+        }
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
@@ -372,6 +380,21 @@ impl Builder {
             None => guard,
         })
     }
+}
+
+/// Whether a global `metrics` recorder is set. `metrics` 0.24 cannot say so
+/// without setting one, but it hands a scope without any recorder its
+/// zero-sized no-op recorder; a fresh thread has no local recorder, so what it
+/// is handed is the global one or that no-op. (A zero-sized recorder of the
+/// service's own would read as none; setting tracelink's then fails as before,
+/// after the subscriber is in.)
+fn global_recorder_is_set() -> bool {
+    std::thread::Builder::new()
+        .name("tracelink-probe".into())
+        .spawn(|| metrics::with_recorder(|recorder| std::mem::size_of_val(recorder) != 0))
+        .ok()
+        .and_then(|probe| probe.join().ok())
+        .unwrap_or(false)
 }
 
 /// Serves `/metrics`; a listener that cannot start is a warning, not a reason

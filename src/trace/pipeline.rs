@@ -318,11 +318,18 @@ impl Pipeline {
         self.running.load(Ordering::Relaxed)
     }
 
+    /// A span started or ended after shutdown: counted as dropped, and the
+    /// first one in the process is a warning.
+    #[cold]
+    pub(crate) fn refuse(&self, name: &str) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        warn_after_shutdown(name);
+    }
+
     /// The hot path: queue an ended span, or count it as dropped.
     pub(crate) fn push(&self, context: SpanContext, record: Record) {
         if !self.is_running() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            warn_ended_after_shutdown(&record);
+            self.refuse(&record.name);
             return;
         }
         if self.queue.push(Finished { context, record }).is_err() {
@@ -591,16 +598,15 @@ async fn bounded<F: Future>(
 /// A span that ends once the pipeline has shut down is lost: say so, once
 /// per process, since the usual cause is a guard dropped at once.
 #[cold]
-fn warn_ended_after_shutdown(record: &Record) {
+fn warn_after_shutdown(name: &str) {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !WARNED.swap(true, Ordering::Relaxed) {
         diag!(
             Warn,
-            "span {:?} ended after tracelink's Guard was dropped or shut down, so it is not \
-             exported (nor are later ones; they are counted in Guard::stats().dropped()). \
-             `let _ = tracelink::init()?` drops the guard at once: keep it with \
-             `let _guard = tracelink::init()?;` until the end of main",
-            record.name
+            "span {name:?} started or ended after tracelink's Guard was dropped or shut down, \
+             so it is not exported (nor are later ones; they are counted in \
+             Guard::stats().dropped()). `let _ = tracelink::init()?` drops the guard at once: \
+             keep it with `let _guard = tracelink::init()?;` until the end of main"
         );
     }
 }

@@ -106,7 +106,11 @@ impl opentelemetry::trace::Tracer for Tracer {
             .as_ref()
             .map_or(TraceState::NONE, |p| p.trace_state().clone());
         let context = SpanContext::new(trace_id, ids::span_id(), flags, false, trace_state);
-        if !sampled || !self.pipeline.is_running() {
+        let refused = sampled && !self.pipeline.is_running();
+        if refused {
+            self.pipeline.refuse(&builder.name);
+        }
+        if !sampled || refused {
             return Span {
                 context,
                 record: None,
