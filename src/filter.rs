@@ -59,16 +59,24 @@ impl Directives {
     }
 
     /// Whether these directives enable `metadata` here and now.
-    pub(crate) fn enabled<S: Subscriber>(&self, metadata: &Metadata<'_>, ctx: &Context<'_, S>) -> bool {
+    pub(crate) fn enabled<S: Subscriber>(
+        &self,
+        metadata: &Metadata<'_>,
+        ctx: &Context<'_, S>,
+    ) -> bool {
         match self {
-            Directives::Targets(targets) => targets.would_enable(metadata.target(), metadata.level()),
+            Directives::Targets(targets) => {
+                targets.would_enable(metadata.target(), metadata.level())
+            }
             Directives::Env(env) => env.enabled(metadata, ctx.clone()),
         }
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
         match self {
-            Directives::Targets(targets) => Layer::<tracing_subscriber::Registry>::max_level_hint(targets),
+            Directives::Targets(targets) => {
+                Layer::<tracing_subscriber::Registry>::max_level_hint(targets)
+            }
             Directives::Env(env) => env.max_level_hint(),
         }
     }
@@ -93,7 +101,11 @@ pub(crate) struct Filters {
 
 impl Filters {
     /// `logs` is shared with the JSON layer, which asks it about each event.
-    pub(crate) fn new(spans: &str, logs: Option<Arc<Directives>>, span_events: LevelFilter) -> Self {
+    pub(crate) fn new(
+        spans: &str,
+        logs: Option<Arc<Directives>>,
+        span_events: LevelFilter,
+    ) -> Self {
         Self {
             spans: Directives::new(spans),
             logs,
@@ -194,19 +206,31 @@ mod tests {
 
     impl<S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>> Layer<S> for Seen {
         fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
-            self.seen.lock().unwrap().push(format!("span {}", attrs.metadata().name()));
+            self.seen
+                .lock()
+                .unwrap()
+                .push(format!("span {}", attrs.metadata().name()));
         }
 
         fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
-            let line = self.logs.as_ref().is_none_or(|logs| logs.enabled(event.metadata(), &ctx));
+            let line = self
+                .logs
+                .as_ref()
+                .is_none_or(|logs| logs.enabled(event.metadata(), &ctx));
             let level = event.metadata().level();
-            self.seen.lock().unwrap().push(format!("event {level} line={line}"));
+            self.seen
+                .lock()
+                .unwrap()
+                .push(format!("event {level} line={line}"));
         }
     }
 
     fn run(spans: &str, logs: Option<&str>) -> Vec<String> {
         let logs = logs.map(|d| Arc::new(Directives::new(d)));
-        let seen = Seen { logs: logs.clone(), ..Seen::default() };
+        let seen = Seen {
+            logs: logs.clone(),
+            ..Seen::default()
+        };
         let subscriber = tracing_subscriber::registry()
             .with(Filters::new(spans, logs, LevelFilter::WARN))
             .with(seen.clone());
@@ -226,7 +250,12 @@ mod tests {
     fn one_filter_for_both_by_default() {
         assert_eq!(
             run("info", None),
-            ["span request", "event INFO line=true", "event WARN line=true", "event ERROR line=true"]
+            [
+                "span request",
+                "event INFO line=true",
+                "event WARN line=true",
+                "event ERROR line=true"
+            ]
         );
     }
 
@@ -234,13 +263,21 @@ mod tests {
     fn spans_outlive_a_quieter_log_filter() {
         assert_eq!(
             run("info", Some("warn")),
-            ["span request", "event WARN line=true", "event ERROR line=true"]
+            [
+                "span request",
+                "event WARN line=true",
+                "event ERROR line=true"
+            ]
         );
         // With logs off, WARN and ERROR still reach the span as span events,
         // and no line is written for them.
         assert_eq!(
             run("info", Some("off")),
-            ["span request", "event WARN line=false", "event ERROR line=false"]
+            [
+                "span request",
+                "event WARN line=false",
+                "event ERROR line=false"
+            ]
         );
     }
 
@@ -249,14 +286,21 @@ mod tests {
         let mut seen = run("info", Some("debug"));
         seen.retain(|s| s.starts_with("span"));
         assert_eq!(seen, ["span request"]);
-        assert_eq!(run("debug", Some("info"))[..2], ["span request", "span detail"]);
+        assert_eq!(
+            run("debug", Some("info"))[..2],
+            ["span request", "span detail"]
+        );
     }
 
     #[test]
     fn span_scoped_log_directives_follow_their_spans() {
         assert_eq!(
             run("info", Some("[request]=warn")),
-            ["span request", "event WARN line=true", "event ERROR line=true"]
+            [
+                "span request",
+                "event WARN line=true",
+                "event ERROR line=true"
+            ]
         );
     }
 }

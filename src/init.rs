@@ -267,6 +267,8 @@ impl Builder {
         }
         let mut log_flush = None;
         let json = {
+            // Colour only on the process's own stdout, when it is a terminal.
+            let colour = self.log_writer.is_none() && colour_on_stdout();
             let writer = match self.log_writer {
                 Some(writer) => writer,
                 None if config.non_blocking_logs && config.log_format != LogFormat::None => {
@@ -279,7 +281,12 @@ impl Builder {
             let service_name = self
                 .log_service_name
                 .then_some(config.service_name.as_str());
-            JsonLayer::new(writer, config.log_style)
+            let layer = JsonLayer::new(writer, config.log_style);
+            let layer = match config.log_format {
+                LogFormat::Pretty => layer.with_pretty(colour),
+                LogFormat::Json | LogFormat::None => layer,
+            };
+            layer
                 .with_span_list(self.log_span_list)
                 .with_code_location(self.log_code_location)
                 .with_thread(self.log_thread)
@@ -380,6 +387,14 @@ impl Builder {
             None => guard,
         })
     }
+}
+
+/// Whether pretty lines on stdout are coloured: when stdout is a terminal
+/// and `NO_COLOR` is unset or empty (<https://no-color.org>).
+fn colour_on_stdout() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stdout().is_terminal()
 }
 
 /// Whether a global `metrics` recorder is set. `metrics` 0.24 cannot say so

@@ -159,7 +159,10 @@ fn a_guard_dropped_at_once_is_one_warning_naming_the_fix() {
     let stderr = stderr(&output);
     let warnings: Vec<_> = stderr.lines().filter(|l| l.contains("Guard")).collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
-    assert!(warnings[0].contains("let _guard = tracelink::init()?;"), "{stderr}");
+    assert!(
+        warnings[0].contains("let _guard = tracelink::init()?;"),
+        "{stderr}"
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(receiver.spans().len(), 0, "nothing was exported");
 }
@@ -233,7 +236,11 @@ fn prints_the_message(name: &str, env: &[(&str, &str)], expected: &str) -> Strin
         .unwrap_or_else(|| panic!("no `Error: ` line: {printed}"));
     assert!(line.contains(expected), "{line}");
     // Not the variant's fields.
-    for debug in ["AlreadyInitialized(", "MetricsRecorderAlreadySet", "InvalidConfig {"] {
+    for debug in [
+        "AlreadyInitialized(",
+        "MetricsRecorderAlreadySet",
+        "InvalidConfig {",
+    ] {
         assert!(!line.contains(debug), "{line}");
     }
     printed
@@ -248,7 +255,10 @@ fn init_twice_prints_the_hint() -> Result<(), tracelink::Error> {
     }
     prints_the_message(
         "init_twice_prints_the_hint",
-        &[("OTEL_TRACES_EXPORTER", "none"), ("OTEL_METRICS_EXPORTER", "none")],
+        &[
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ],
         "call tracelink::init() once",
     );
     Ok(())
@@ -273,7 +283,10 @@ fn a_recorder_already_set_prints_the_hint_and_installs_nothing() -> Result<(), t
         &[("OTEL_TRACES_EXPORTER", "none")],
         "Builder::with_metrics(false)",
     );
-    assert!(!printed.contains("the subscriber slot is free"), "{printed}");
+    assert!(
+        !printed.contains("the subscriber slot is free"),
+        "{printed}"
+    );
     Ok(())
 }
 

@@ -280,7 +280,12 @@ pub(crate) fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
         .find(['/', '?', '#'])
         .map_or(url.len(), |i| scheme_end + i);
     match url[scheme_end..authority_end].rfind('@') {
-        Some(at) => format!("{}<redacted>@{}", &url[..scheme_end], &url[scheme_end + at + 1..]).into(),
+        Some(at) => format!(
+            "{}<redacted>@{}",
+            &url[..scheme_end],
+            &url[scheme_end + at + 1..]
+        )
+        .into(),
         None => url.into(),
     }
 }
@@ -651,7 +656,12 @@ impl std::fmt::Display for Config {
     /// One setting a line: name, value, and where it came from. Header values
     /// and URL credentials are never shown.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let width = self.settings.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        let width = self
+            .settings
+            .iter()
+            .map(|s| s.name.len())
+            .max()
+            .unwrap_or(0);
         for (i, setting) in self.settings.iter().enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
@@ -708,7 +718,10 @@ mod tests {
 
     #[test]
     fn urls_lose_their_credentials() {
-        assert_eq!(redact_url("http://collector:4318/v1/traces"), "http://collector:4318/v1/traces");
+        assert_eq!(
+            redact_url("http://collector:4318/v1/traces"),
+            "http://collector:4318/v1/traces"
+        );
         assert_eq!(
             redact_url("https://user:s3cret@collector:4318/v1/traces?x=@"),
             "https://<redacted>@collector:4318/v1/traces?x=@"

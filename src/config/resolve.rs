@@ -100,7 +100,12 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         Some(batch) => batch.clone(),
         None => batch_from_env(&mut env),
     };
-    let filter = directives(&mut env, ("Builder::with_filter", b.filter.as_ref()), RUST_LOG, RUST_LOG_DEFAULT);
+    let filter = directives(
+        &mut env,
+        ("Builder::with_filter", b.filter.as_ref()),
+        RUST_LOG,
+        RUST_LOG_DEFAULT,
+    );
     let span_filter = directives(
         &mut env,
         ("Builder::with_span_filter", b.span_filter.as_ref()),
@@ -134,8 +139,10 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
             .unwrap_or(LevelFilter::WARN)
         });
     let log_format = b.log_format.unwrap_or_else(|| {
-        env.parse(TRACELINK_LOG_FORMAT, TRACELINK_LOG_FORMAT_DEFAULT, |v| v.parse())
-            .unwrap_or_default()
+        env.parse(TRACELINK_LOG_FORMAT, TRACELINK_LOG_FORMAT_DEFAULT, |v| {
+            v.parse()
+        })
+        .unwrap_or_default()
     });
     let log_style = b
         .log_style
@@ -722,14 +729,29 @@ fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
     let ms = |d: Duration| format!("{} ms", d.as_millis());
     let mut out = Vec::new();
     let mut add = |name: &'static str, value: String, origin: Origin| {
-        out.push(Setting { name, value, origin });
+        out.push(Setting {
+            name,
+            value,
+            origin,
+        });
     };
-    add("sdk disabled", c.disabled.to_string(), origin(env, b.disabled.is_some(), &[OTEL_SDK_DISABLED]));
-    let named_in_code = b.service_name.is_some() || b.resource.iter().any(|kv| kv.key.as_str() == "service.name");
+    add(
+        "sdk disabled",
+        c.disabled.to_string(),
+        origin(env, b.disabled.is_some(), &[OTEL_SDK_DISABLED]),
+    );
+    let named_in_code = b.service_name.is_some()
+        || b.resource
+            .iter()
+            .any(|kv| kv.key.as_str() == "service.name");
     add(
         "service.name",
         c.service_name.clone(),
-        origin(env, named_in_code, &[OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES]),
+        origin(
+            env,
+            named_in_code,
+            &[OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES],
+        ),
     );
     add(
         "traces exporters",
@@ -750,13 +772,23 @@ fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
             origin(
                 env,
                 b.endpoint.is_some() || b.traces_endpoint.is_some(),
-                &[OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT],
+                &[
+                    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+                    OTEL_EXPORTER_OTLP_ENDPOINT,
+                ],
             ),
         );
         add(
             "otlp protocol",
             c.protocol.name().to_owned(),
-            origin(env, b.protocol.is_some(), &[OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL]),
+            origin(
+                env,
+                b.protocol.is_some(),
+                &[
+                    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+                    OTEL_EXPORTER_OTLP_PROTOCOL,
+                ],
+            ),
         );
         let names: Vec<&str> = c.headers.0.iter().map(|(name, _)| name.as_str()).collect();
         add(
@@ -766,12 +798,26 @@ fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
             } else {
                 format!("{} (values not shown)", names.join(", "))
             },
-            origin(env, !b.headers.0.is_empty(), &[OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_HEADERS]),
+            origin(
+                env,
+                !b.headers.0.is_empty(),
+                &[
+                    OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+                    OTEL_EXPORTER_OTLP_HEADERS,
+                ],
+            ),
         );
         add(
             "otlp timeout",
             ms(c.timeout),
-            origin(env, b.timeout.is_some(), &[OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT]),
+            origin(
+                env,
+                b.timeout.is_some(),
+                &[
+                    OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+                    OTEL_EXPORTER_OTLP_TIMEOUT,
+                ],
+            ),
         );
         add(
             "otlp compression",
@@ -783,7 +829,10 @@ fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
             origin(
                 env,
                 b.compression.is_some(),
-                &[OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION],
+                &[
+                    OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+                    OTEL_EXPORTER_OTLP_COMPRESSION,
+                ],
             ),
         );
     }
@@ -798,50 +847,97 @@ fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
         origin(env, b.propagators.is_some(), &[OTEL_PROPAGATORS]),
     );
     let batch = b.batch.is_some();
-    add("batch delay", ms(c.batch.scheduled_delay), origin(env, batch, &[OTEL_BSP_SCHEDULE_DELAY]));
-    add("batch export timeout", ms(c.batch.export_timeout), origin(env, batch, &[OTEL_BSP_EXPORT_TIMEOUT]));
-    add("batch queue size", c.batch.max_queue_size.to_string(), origin(env, batch, &[OTEL_BSP_MAX_QUEUE_SIZE]));
+    add(
+        "batch delay",
+        ms(c.batch.scheduled_delay),
+        origin(env, batch, &[OTEL_BSP_SCHEDULE_DELAY]),
+    );
+    add(
+        "batch export timeout",
+        ms(c.batch.export_timeout),
+        origin(env, batch, &[OTEL_BSP_EXPORT_TIMEOUT]),
+    );
+    add(
+        "batch queue size",
+        c.batch.max_queue_size.to_string(),
+        origin(env, batch, &[OTEL_BSP_MAX_QUEUE_SIZE]),
+    );
     add(
         "batch max size",
         c.batch.max_export_batch_size.to_string(),
         origin(env, batch, &[OTEL_BSP_MAX_EXPORT_BATCH_SIZE]),
     );
-    add("span filter", c.span_filter.clone(), origin(env, b.span_filter.is_some(), &[TRACELINK_SPAN_FILTER]));
-    add("log filter", c.filter.clone(), origin(env, b.filter.is_some(), &[RUST_LOG]));
+    add(
+        "span filter",
+        c.span_filter.clone(),
+        origin(env, b.span_filter.is_some(), &[TRACELINK_SPAN_FILTER]),
+    );
+    add(
+        "log filter",
+        c.filter.clone(),
+        origin(env, b.filter.is_some(), &[RUST_LOG]),
+    );
     add(
         "span events",
         c.span_events.to_string().to_ascii_lowercase(),
         origin(env, b.span_events.is_some(), &[TRACELINK_SPAN_EVENTS]),
     );
-    add("log format", c.log_format.to_string(), origin(env, b.log_format.is_some(), &[TRACELINK_LOG_FORMAT]));
-    add("log style", format!("{:?}", c.log_style).to_ascii_lowercase(), origin(env, b.log_style.is_some(), &[TRACELINK_LOG_STYLE]));
+    add(
+        "log format",
+        c.log_format.to_string(),
+        origin(env, b.log_format.is_some(), &[TRACELINK_LOG_FORMAT]),
+    );
+    add(
+        "log style",
+        format!("{:?}", c.log_style).to_ascii_lowercase(),
+        origin(env, b.log_style.is_some(), &[TRACELINK_LOG_STYLE]),
+    );
     add(
         "non-blocking logs",
         c.non_blocking_logs.to_string(),
-        origin(env, b.non_blocking_logs.is_some(), &[TRACELINK_LOG_NON_BLOCKING]),
+        origin(
+            env,
+            b.non_blocking_logs.is_some(),
+            &[TRACELINK_LOG_NON_BLOCKING],
+        ),
     );
     add(
         "metrics",
         if c.metrics {
-            format!("prometheus on http://{}:{}/metrics", c.prometheus_host, c.prometheus_port)
+            format!(
+                "prometheus on http://{}:{}/metrics",
+                c.prometheus_host, c.prometheus_port
+            )
         } else {
             "none".to_owned()
         },
         origin(
             env,
             b.metrics.is_some() || b.prometheus_listener.is_some(),
-            &[OTEL_METRICS_EXPORTER, OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_EXPORTER_PROMETHEUS_PORT],
+            &[
+                OTEL_METRICS_EXPORTER,
+                OTEL_EXPORTER_PROMETHEUS_HOST,
+                OTEL_EXPORTER_PROMETHEUS_PORT,
+            ],
         ),
     );
     add(
         "exemplar filter",
         format!("{:?}", c.exemplar_filter),
-        origin(env, b.exemplar_filter.is_some(), &[OTEL_METRICS_EXEMPLAR_FILTER]),
+        origin(
+            env,
+            b.exemplar_filter.is_some(),
+            &[OTEL_METRICS_EXEMPLAR_FILTER],
+        ),
     );
     add(
         "shutdown timeout",
         ms(c.shutdown_timeout),
-        origin(env, b.shutdown_timeout.is_some(), &[TRACELINK_SHUTDOWN_TIMEOUT]),
+        origin(
+            env,
+            b.shutdown_timeout.is_some(),
+            &[TRACELINK_SHUTDOWN_TIMEOUT],
+        ),
     );
     add(
         "diagnostics",

@@ -320,7 +320,10 @@ impl ServerLayer {
             url.query = uri.query(),
             url.scheme = scheme,
             server.address = authority.as_ref().map(|a| semconv::address(a.host())),
-            server.port = authority.as_ref().and_then(Authority::port_u16).map(i64::from),
+            server.port = authority
+                .as_ref()
+                .and_then(Authority::port_u16)
+                .map(i64::from),
             user_agent.original = user_agent.as_deref(),
             network.protocol.version = semconv::protocol_version(request.version()),
             http.response.status_code = Empty,
@@ -511,7 +514,8 @@ impl Started {
     ) {
         let duration = self.start.elapsed().as_secs_f64();
         if let Some(code) = status {
-            self.span.record("http.response.status_code", i64::from(code.as_u16()));
+            self.span
+                .record("http.response.status_code", i64::from(code.as_u16()));
         }
         if let Some(error_type) = &error_type {
             self.span.record("error.type", &**error_type);

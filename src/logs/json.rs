@@ -378,6 +378,11 @@ impl Segments {
         }
     }
 
+    /// Each field as its JSON key (escaped, without quotes) and value text.
+    pub(crate) fn members(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pieces().filter_map(|(_, piece)| member(piece))
+    }
+
     /// Each field's name and segment.
     fn pieces(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let starts = std::iter::once(0).chain(self.ends.iter().map(|&(_, end)| end));
@@ -422,6 +427,22 @@ impl Segments {
     fn position(&self, name: &str) -> Option<usize> {
         self.ends.iter().position(|&(known, _)| known == name)
     }
+}
+
+/// Splits a segment `,"key":value` into the key (as escaped, unquoted) and
+/// the value, finding the key's closing quote past any escapes.
+fn member(piece: &str) -> Option<(&str, &str)> {
+    let key = piece.strip_prefix(",\"")?;
+    let mut escaped = false;
+    for (i, byte) in key.bytes().enumerate() {
+        match (escaped, byte) {
+            (true, _) => escaped = false,
+            (false, b'\\') => escaped = true,
+            (false, b'"') => return Some((&key[..i], key[i + 1..].strip_prefix(':')?)),
+            _ => {}
+        }
+    }
+    None
 }
 
 impl Visit for Segments {

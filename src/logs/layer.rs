@@ -63,7 +63,14 @@ pub struct JsonLayer {
     /// the subscriber's filter then lets through events that only become
     /// span events, and this layer writes no line for them (`filter.rs`).
     events: Option<Arc<crate::filter::Directives>>,
+    /// Human-readable lines instead of JSON (`TRACELINK_LOG_FORMAT=pretty`),
+    /// and whether to colour them.
+    pretty: Option<Colour>,
 }
+
+/// Whether pretty lines are coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Colour(bool);
 
 thread_local! {
     static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
@@ -97,13 +104,40 @@ impl JsonLayer {
             stack: OnceLock::new(),
             enabled: true,
             events: None,
+            pretty: None,
         }
     }
 
     /// Writes lines only for the events `filter` enables; `None`: for every
     /// event the subscriber's filter lets through.
-    pub(crate) fn with_event_filter(mut self, filter: Option<Arc<crate::filter::Directives>>) -> Self {
+    pub(crate) fn with_event_filter(
+        mut self,
+        filter: Option<Arc<crate::filter::Directives>>,
+    ) -> Self {
         self.events = filter;
+        self
+    }
+
+    /// Writes human-readable lines for a developer at a terminal instead of
+    /// JSON: time of day, level, target, message, fields, the span with its
+    /// fields and the first 8 hex digits of the trace id, coloured with ANSI
+    /// escapes if `colour`. The log style and the span list do not apply.
+    /// Defaults to JSON. `TRACELINK_LOG_FORMAT=pretty` turns it on, coloured
+    /// when the output is a terminal and `NO_COLOR` is not set.
+    ///
+    /// ```text
+    /// 09:30:00.123456Z  INFO shop: payment captured amount_cents=2500 in charge{order_id=1} trace=8078c29a
+    /// ```
+    ///
+    /// ```
+    /// use tracelink::{JsonLayer, LogStyle, LogWriter};
+    ///
+    /// let layer = JsonLayer::new(LogWriter::stderr(), LogStyle::Otel).with_pretty(false);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn with_pretty(mut self, colour: bool) -> Self {
+        self.pretty = Some(Colour(colour));
         self
     }
 
@@ -214,15 +248,53 @@ impl JsonLayer {
             out.push_str(",\"service.name\":");
             json::string(out, service);
         }
-        let span = match event.parent() {
-            Some(id) => ctx.span(id),
-            None if event.is_contextual() => ctx.lookup_current(),
-            None => None,
-        };
-        if let Some(span) = span {
+        if let Some(span) = Self::event_span(event, ctx) {
             self.write_span_part(&span, out);
         }
         out.push_str("}\n");
+    }
+
+    /// The human-readable line (`pretty.rs`).
+    fn format_pretty<S>(
+        &self,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+        out: &mut String,
+        colour: bool,
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let meta = event.metadata();
+        super::pretty::head(out, (self.clock)(), *meta.level(), meta.target(), colour);
+        event.record(&mut super::pretty::Fields { out, colour });
+        if let Some(span) = Self::event_span(event, ctx) {
+            let cached = {
+                let extensions = span.extensions();
+                super::pretty::span(
+                    out,
+                    span.name(),
+                    extensions.get::<SpanFields>().map(|f| &f.0),
+                    colour,
+                );
+                extensions.get::<SpanIds>().copied()
+            };
+            if let Some(ids) = self.ids(&span, cached) {
+                super::pretty::trace(out, &ids, colour);
+            }
+        }
+        out.push('\n');
+    }
+
+    /// The span an event happened in: its explicit parent, or the current one.
+    fn event_span<'a, S>(event: &Event<'_>, ctx: &'a Context<'_, S>) -> Option<SpanRef<'a, S>>
+    where
+        S: Subscriber + for<'b> LookupSpan<'b>,
+    {
+        match event.parent() {
+            Some(id) => ctx.span(id),
+            None if event.is_contextual() => ctx.lookup_current(),
+            None => None,
+        }
     }
 
     /// Writes the span object and ids.
@@ -231,19 +303,28 @@ impl JsonLayer {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let cached = self.write_spans(span, out);
+        if let Some(ids) = self.ids(span, cached) {
+            self.write_ids(&ids, out);
+        }
+    }
+
+    /// The ids of the span as exported: those the OpenTelemetry layer noted
+    /// when it entered the span on this thread, else the span's cached ids,
+    /// else asked of `tracing-opentelemetry`.
+    fn ids<S>(&self, span: &SpanRef<'_, S>, cached: Option<SpanIds>) -> Option<SpanIds>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
         let innermost = self
             .stack
             .get()
             .copied()
             .flatten()
             .and_then(|stack| crate::context::innermost(stack, &span.id()));
-        let ids = match innermost {
+        match innermost {
             Some(ids) => ids,
             None => cached
                 .or_else(|| span_ids(span, || self.dispatch.get().and_then(WeakDispatch::upgrade))),
-        };
-        if let Some(ids) = ids {
-            self.write_ids(&ids, out);
         }
     }
 
@@ -383,7 +464,10 @@ where
         }
         let write = |line: &mut String| {
             line.clear();
-            self.format(event, &ctx, line);
+            match self.pretty {
+                None => self.format(event, &ctx, line),
+                Some(Colour(colour)) => self.format_pretty(event, &ctx, line, colour),
+            }
             if self
                 .writer
                 .write_line(event.metadata(), line.as_bytes())

@@ -9,6 +9,7 @@
 
 pub(crate) mod json;
 mod layer;
+mod pretty;
 mod style;
 mod time;
 mod writer;

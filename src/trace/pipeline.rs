@@ -616,7 +616,14 @@ fn warn_after_shutdown(name: &str) {
 fn unreachable_hint(exporter: &str, error: &str) -> &'static str {
     let error = error.to_ascii_lowercase();
     let unreachable = [
-        "connect", "network", "transport", "refused", "dns", "unavailable", "no answer", "timed out",
+        "connect",
+        "network",
+        "transport",
+        "refused",
+        "dns",
+        "unavailable",
+        "no answer",
+        "timed out",
         "tcp",
     ]
     .iter()

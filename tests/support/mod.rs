@@ -132,7 +132,11 @@ impl ReceivedSpan {
 
     /// How many times the span carries the attribute `key` (OTLP allows one).
     pub fn attr_count(&self, key: &str) -> usize {
-        self.span.attributes.iter().filter(|kv| kv.key == key).count()
+        self.span
+            .attributes
+            .iter()
+            .filter(|kv| kv.key == key)
+            .count()
     }
 
     pub fn parent_span_id(&self) -> Option<String> {
