@@ -1,4 +1,4 @@
-//! The shop of `examples/shop.rs`, run as is under `tracelink`'s global
+//! The shop of `demo/src/lib.rs`, run as is under `tracelink`'s global
 //! setup, with spans going both to a real OTLP receiver and to the local
 //! trace store: each order is its own trace, from the client's `checkout`
 //! span through the gateway and payments to the notifier, each span the child
@@ -14,11 +14,6 @@
 #![cfg(all(feature = "tower", feature = "reqwest"))]
 
 mod support;
-
-// The example's `main` is not used here, only its flow.
-#[allow(dead_code)]
-#[path = "../examples/shop.rs"]
-mod shop;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -312,8 +307,7 @@ fn checkout(run: &ShopRun, id: u64) -> &Checkout {
         .unwrap_or_else(|| panic!("no checkout of order {id}"))
 }
 
-/// Whether a log line was written by the example's `module`, wherever it is
-/// compiled (`shop::gateway`, `shop_traces::shop::gateway`).
+/// Whether a log line was written by the demo's `module` (`shop::gateway`).
 fn from_module(line: &Value, module: &str) -> bool {
     line["target"]
         .as_str()
