@@ -37,7 +37,27 @@
 //!
 //! Field names follow [`LogStyle`] (`otel`, `ecs`, `gcp`, `datadog`;
 //! `TRACELINK_LOG_STYLE`). Lines are written whole, never interleave, and
-//! always parse, whatever the values.
+//! always parse, whatever the values. For a developer at a terminal,
+//! `TRACELINK_LOG_FORMAT=pretty` ([`LogFormat::Pretty`]) writes one readable
+//! line per event instead, coloured unless `NO_COLOR` is set:
+//!
+//! ```text
+//! 09:30:00.123456Z  INFO shop: order placed order.id=42 in checkout trace=4bf92f35
+//! ```
+//!
+//! ## Log level and spans
+//!
+//! `RUST_LOG` decides which events become log lines; which spans exist and
+//! are exported is decided by `TRACELINK_SPAN_FILTER` (same syntax, default
+//! `info`, [`Builder::with_span_filter`]). So a service at `RUST_LOG=warn`
+//! still exports its `INFO` spans, and its `WARN` and `ERROR` lines carry
+//! their ids: the lines an operator jumps from.
+//!
+//! ## Versions
+//!
+//! Your crate must use the same `tracing` (0.1) and `metrics` (0.24) as
+//! tracelink: a counter from `metrics` 0.23 goes to that version's global
+//! recorder, which nothing reads.
 //!
 //! ## Status and span kinds
 //!
@@ -67,6 +87,7 @@
 //!   exemplars.
 //! - `reqwest`: `tracelink::http::RequestBuilderExt::send_traced`, a reqwest
 //!   call in a CLIENT span whose context travels in the request's headers.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
 mod context;
@@ -75,6 +96,7 @@ mod error;
 mod filter;
 mod guard;
 #[cfg(any(feature = "tower", feature = "reqwest"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tower", feature = "reqwest"))))]
 pub mod http;
 mod init;
 mod logs;

@@ -740,3 +740,63 @@ fn the_builder_selects_the_file_and_beats_the_env() {
     );
     assert_eq!(c.traces_file(), std::path::Path::new("from-env.jsonl"));
 }
+
+/// Neither the summary (`Display`) nor `Debug` nor a warning ever prints a
+/// header's value or a URL's password: they are where tokens and API keys
+/// live. Both still name every header, so a reader can tell one is set.
+#[test]
+fn printed_settings_never_show_secrets() {
+    let c = tracelink::builder()
+        .with_env([
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "authorization=Bearer%20s3cret-token,x-team=a",
+            ),
+            ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-api-key=k3y-from-env"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://ada:p4ssword@otlp.example.com:4318"),
+            ("RUST_LOG", "warn"),
+        ])
+        .config()
+        .expect("lenient");
+    let coded = tracelink::builder()
+        .with_env([("OTEL_EXPORTER_OTLP_HEADERS", "bad header=l3aked-value")])
+        .with_otlp_header("x-code-key", "c0de-secret")
+        .config()
+        .expect("lenient");
+    let strict = tracelink::builder()
+        .with_env([("OTEL_EXPORTER_OTLP_HEADERS", "bad header=l3aked-value")])
+        .with_strict_config(true)
+        .config()
+        .unwrap_err();
+    println!("{c}");
+    let printed = [
+        c.to_string(),
+        format!("{c:?}"),
+        c.warnings().join("\n"),
+        coded.to_string(),
+        format!("{coded:?}"),
+        coded.warnings().join("\n"),
+        strict.to_string(),
+        format!("{strict:?}"),
+    ];
+    for text in &printed {
+        for secret in ["s3cret-token", "k3y-from-env", "l3aked-value", "c0de-secret", "p4ssword"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+    for name in ["authorization", "x-team", "x-api-key"] {
+        assert!(printed[0].contains(name), "{name} named: {}", printed[0]);
+        assert!(printed[1].contains(name), "{name} named: {}", printed[1]);
+    }
+    assert!(printed[3].contains("x-code-key"), "{}", printed[3]);
+    // One setting a line, with where it came from.
+    let line = |text: &str, name: &str| -> String {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} line: {text}"))
+            .to_owned()
+    };
+    assert!(line(&printed[0], "log filter").ends_with("(env RUST_LOG)"));
+    assert!(line(&printed[0], "span filter").ends_with("info  (default)"));
+    assert!(line(&printed[3], "otlp headers").ends_with("(code)"));
+}

@@ -89,15 +89,16 @@ impl<'a> EnvReader<'a> {
         reason: impl Into<String>,
         fallback: impl Into<String>,
     ) {
-        // Header values are credentials: never repeated in a warning or error.
+        // Header values and a URL's user and password are credentials:
+        // never repeated in a warning or error.
         let value = if name.ends_with("_HEADERS") || name == "Builder::with_otlp_header" {
-            "<redacted>"
+            "<redacted>".into()
         } else {
-            value
+            super::redact_url(value)
         };
         self.issues.push(Issue {
             name,
-            value: value.to_owned(),
+            value: value.into_owned(),
             reason: reason.into(),
             fallback: fallback.into(),
         });

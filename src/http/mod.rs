@@ -51,8 +51,10 @@ mod semconv;
 mod server;
 
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use client::RequestBuilderExt;
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use server::{
     ResponseFuture, ServerLayer, ServerService, DEFAULT_SKIPPED_PATHS, SERVER_REQUEST_DURATION,
 };
