@@ -7,14 +7,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::otlp::decode_hex;
-use crate::style::ColorChoice;
+use crate::style::{ColorChoice, MIN_WIDTH};
 
 pub(crate) const USAGE: &str = "\
 tracelink: traces from the local store, as waterfalls, with their log lines
 
 Usage:
-  tracelink show TRACE_ID [--logs FILE...] [--store PATH]
-  tracelink jump [LINE] [--logs FILE...] [--store PATH]
+  tracelink show TRACE_ID [--logs FILE...] [--store PATH] [--width N]
+  tracelink jump [LINE] [--logs FILE...] [--store PATH] [--width N]
   tracelink traces [--service NAME] [--min-duration 100ms] [--errors] [--limit N] [--store PATH]
   tracelink receive [--listen ADDR] [--http-listen ADDR] [--store PATH] [--max-bytes SIZE]
   tracelink help
@@ -39,6 +39,9 @@ Options:
   --logs FILE...      JSON log files to take the trace's lines from: tracelink's
                       lines (trace_id, span_id), ECS (trace.id, span.id), GCP.
                       Repeatable; several files may follow one --logs.
+  --width N           show, jump: draw the waterfall N columns wide, at least 40;
+                      longer names, values and lines are cut with `…`
+                      [default: $COLUMNS, else 80].
   --service NAME      traces: only traces with a span of this service.
   --min-duration D    traces: only traces lasting at least D (100ms, 1.5s, 250us).
   --errors            traces: only traces with a span whose status is ERROR.
@@ -74,6 +77,8 @@ pub(crate) struct Settings {
     pub(crate) store: PathBuf,
     pub(crate) max_bytes: u64,
     pub(crate) color: ColorChoice,
+    /// `--width`, for the waterfall.
+    pub(crate) width: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -115,7 +120,7 @@ pub(crate) struct ReceiveArgs {
 /// Options each command takes (besides --store, --color and --help).
 fn allowed(command: &str) -> &'static [&'static str] {
     match command {
-        "show" | "jump" => &["logs"],
+        "show" | "jump" => &["logs", "width"],
         "traces" => &["service", "min-duration", "errors", "limit"],
         "receive" => &["listen", "http-listen", "max-bytes", "quiet"],
         _ => &[],
@@ -150,6 +155,20 @@ pub(crate) fn trace_arg(text: &str) -> Result<TraceArg, String> {
     Err(format!(
         "{text:?} is not a trace id: expected 32 hex digits (or a traceparent, 00-<trace id>-<span id>-01)"
     ))
+}
+
+/// `--width`: a whole number of columns, at least [`MIN_WIDTH`].
+fn width(value: &str) -> Result<usize, Failure> {
+    let columns = if value.bytes().all(|b| b.is_ascii_digit()) {
+        value.parse().ok()
+    } else {
+        None
+    };
+    columns.filter(|&c| c >= MIN_WIDTH).ok_or_else(|| {
+        Failure::Usage(format!(
+            "--width {value:?}: expected a whole number of columns, at least {MIN_WIDTH}"
+        ))
+    })
 }
 
 fn socket(name: &str, value: &str) -> Result<Option<SocketAddr>, Failure> {
@@ -291,6 +310,7 @@ pub(crate) fn parse(args: impl Iterator<Item = OsString>) -> Result<Settings, Fa
     let (default_store, max_bytes) = store_defaults();
     let mut store = default_store;
     let mut color = ColorChoice::Auto;
+    let mut columns = None;
     let mut service = None;
     let mut min_duration = None;
     let mut errors = false;
@@ -308,6 +328,7 @@ pub(crate) fn parse(args: impl Iterator<Item = OsString>) -> Result<Settings, Fa
                     Failure::Usage(format!("--color {value:?}: expected auto, always or never"))
                 })?
             }
+            "width" => columns = Some(width(&value)?),
             "service" => service = Some(value),
             "min-duration" => {
                 min_duration = Some(crate::time::parse_duration(&value).map_err(Failure::Usage)?)
@@ -396,6 +417,7 @@ pub(crate) fn parse(args: impl Iterator<Item = OsString>) -> Result<Settings, Fa
         store,
         max_bytes,
         color,
+        width: columns,
     })
 }
 
@@ -468,6 +490,10 @@ mod tests {
             &["show", "xyz"],
             &["show", TRACE, "--errors"],
             &["show", TRACE, "--logs"],
+            &["show", TRACE, "--width"],
+            &["show", TRACE, "--width", "39"],
+            &["jump", "--width=wide"],
+            &["traces", "--width", "80"],
             &["traces", "--limit", "many"],
             &["traces", "--min-duration", "100"],
             &["traces", "extra"],
@@ -482,6 +508,35 @@ mod tests {
             assert!(
                 matches!(parse_strs(args), Err(Failure::Usage(_))),
                 "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn width_for_show_and_jump() {
+        let settings = parse_strs(&["show", TRACE, "--width", "100"]).unwrap();
+        assert_eq!(settings.width, Some(100));
+        let settings = parse_strs(&["jump", "--width=40", "{}"]).unwrap();
+        assert_eq!(settings.width, Some(40));
+        assert_eq!(parse_strs(&["show", TRACE]).unwrap().width, None);
+        for value in [
+            "39",
+            "0",
+            "-80",
+            "+80",
+            "80.5",
+            "eighty",
+            "",
+            "99999999999999999999999",
+        ] {
+            let Err(Failure::Usage(message)) =
+                parse_strs(&["show", TRACE, &format!("--width={value}")])
+            else {
+                panic!("{value:?}: a usage error")
+            };
+            assert_eq!(
+                message,
+                format!("--width {value:?}: expected a whole number of columns, at least 40")
             );
         }
     }

@@ -52,10 +52,16 @@ fn print(text: &str) {
 
 fn run(settings: Settings) -> Result<(), Failure> {
     let style = Style::new(settings.color);
+    let width = style::width(settings.width);
     match settings.command {
-        Command::Show { trace, logs } => {
-            show(&settings.store, trace.trace_id, trace.span_id, &logs, style)
-        }
+        Command::Show { trace, logs } => show(
+            &settings.store,
+            trace.trace_id,
+            trace.span_id,
+            &logs,
+            style,
+            width,
+        ),
         Command::Jump { line, logs } => {
             let line = match line {
                 Some(line) => line,
@@ -65,7 +71,7 @@ fn run(settings: Settings) -> Result<(), Failure> {
             let trace_id = log
                 .trace_id
                 .ok_or_else(|| Failure::Failed("no trace id in the line".into()))?;
-            show(&settings.store, trace_id, log.span_id, &logs, style)
+            show(&settings.store, trace_id, log.span_id, &logs, style, width)
         }
         Command::Traces(filter) => traces(&settings.store, &filter, style),
         Command::Receive(options) => receive::run(receive::Options {
@@ -104,6 +110,7 @@ fn show(
     highlight: Option<[u8; 8]>,
     log_files: &[PathBuf],
     style: Style,
+    width: usize,
 ) -> Result<(), Failure> {
     let files = store::files(store).map_err(Failure::Failed)?;
     let (spans, skipped) = store::load_trace(&files, trace_id).map_err(Failure::Failed)?;
@@ -143,6 +150,7 @@ fn show(
         logs.as_deref(),
         highlight,
         style,
+        width,
     ));
     Ok(())
 }

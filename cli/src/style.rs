@@ -1,5 +1,6 @@
 //! Colour, when stdout is a terminal and `NO_COLOR` is unset; plain text
-//! otherwise.
+//! otherwise. And the width to draw in, so lines are cut rather than
+//! wrapped by the terminal.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -103,6 +104,115 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The narrowest width drawn in: `--width` below it is a usage error, a
+/// narrower `COLUMNS` or terminal gets it.
+pub(crate) const MIN_WIDTH: usize = 40;
+/// The width when neither `--width` nor `COLUMNS` tells: on a terminal
+/// too, as asking the terminal itself needs an `ioctl`, so `unsafe` or a
+/// dependency.
+const DEFAULT_WIDTH: usize = 80;
+
+/// The width to draw in: `option` (`--width`), else `COLUMNS` when it is a
+/// number, else the terminal's width when stdout is a terminal, else 80;
+/// never below [`MIN_WIDTH`].
+pub(crate) fn width(option: Option<usize>) -> usize {
+    resolve_width(
+        option,
+        std::env::var("COLUMNS").ok().as_deref(),
+        terminal_width,
+    )
+}
+
+/// [`width`] from what it reads: `columns` is `COLUMNS`; `terminal` asks the
+/// terminal, only when nothing before it answered.
+fn resolve_width(
+    option: Option<usize>,
+    columns: Option<&str>,
+    terminal: impl FnOnce() -> Option<usize>,
+) -> usize {
+    option
+        .or_else(|| {
+            columns
+                .and_then(|c| c.trim().parse().ok())
+                .filter(|&c| c > 0)
+        })
+        .or_else(terminal)
+        .unwrap_or(DEFAULT_WIDTH)
+        .max(MIN_WIDTH)
+}
+
+/// The columns of the terminal stdout is, if it is one.
+#[cfg(unix)]
+fn terminal_width() -> Option<usize> {
+    let size = rustix::termios::tcgetwinsize(std::io::stdout()).ok()?;
+    Some(usize::from(size.ws_col)).filter(|&c| c > 0)
+}
+
+#[cfg(not(unix))]
+fn terminal_width() -> Option<usize> {
+    None
+}
+
+/// The columns `line` takes on a terminal: its characters, SGR escapes
+/// (`ESC [ … m`) not counted.
+pub(crate) fn visible_width(line: &str) -> usize {
+    let mut width = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            skip_escape(&mut chars);
+        } else {
+            width += 1;
+        }
+    }
+    width
+}
+
+/// Past the rest of an SGR escape, up to its `m`; what it skipped.
+fn skip_escape(chars: &mut std::str::Chars<'_>) -> String {
+    let mut skipped = String::new();
+    for c in chars.by_ref() {
+        skipped.push(c);
+        if c == 'm' {
+            break;
+        }
+    }
+    skipped
+}
+
+/// `line` cut to `width` columns (see [`visible_width`]), with `…` when
+/// cut, and a reset after it when `line` was painted. The only escapes in
+/// a line are [`Style::paint`]'s: text from outside goes through
+/// [`escape`].
+pub(crate) fn clip(line: &str, width: usize) -> Cow<'_, str> {
+    if visible_width(line) <= width {
+        return Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut shown = 0;
+    let mut painted = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            out.push(c);
+            out.push_str(&skip_escape(&mut chars));
+            painted = true;
+        } else if shown + 1 < width {
+            out.push(c);
+            shown += 1;
+        } else {
+            break;
+        }
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    if painted {
+        out.push_str("\x1b[0m");
+    }
+    Cow::Owned(out)
+}
+
 /// `text` cut to `width` characters, with `…` when cut.
 pub(crate) fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -135,5 +245,34 @@ mod tests {
         assert_eq!(escape("\u{9b}2J\u{9d}"), "\\x9b2J\\x9d");
         // Not controls: NBSP, and a backslash stays itself.
         assert_eq!(escape("\u{a0}\\x1b"), "\u{a0}\\x1b");
+    }
+
+    #[test]
+    fn the_width_is_the_option_then_columns_then_the_terminal_then_80() {
+        let no_terminal = || None;
+        let terminal = || Some(132);
+        assert_eq!(resolve_width(Some(100), Some("120"), terminal), 100);
+        assert_eq!(resolve_width(None, Some("120"), terminal), 120);
+        assert_eq!(resolve_width(None, Some(" 90 "), no_terminal), 90);
+        for columns in [None, Some(""), Some("wide"), Some("0"), Some("-1")] {
+            assert_eq!(resolve_width(None, columns, no_terminal), 80, "{columns:?}");
+            assert_eq!(resolve_width(None, columns, terminal), 132, "{columns:?}");
+        }
+        // Narrower than anything can be drawn in: the narrowest.
+        assert_eq!(resolve_width(None, Some("20"), terminal), MIN_WIDTH);
+        assert_eq!(resolve_width(None, None, || Some(30)), MIN_WIDTH);
+    }
+
+    #[test]
+    fn clip_cuts_by_visible_columns() {
+        let style = Style { color: true };
+        let painted = format!("ab{}ef", style.paint(RED, "cd"));
+        assert_eq!(visible_width(&painted), 6);
+        assert_eq!(clip(&painted, 6), painted);
+        assert_eq!(clip(&painted, 4), "ab\x1b[31mc…\x1b[0m");
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("█▏│├─", 3), "█▏…");
+        assert_eq!(clip("abc", 1), "…");
+        assert_eq!(clip("abc", 0), "");
     }
 }

@@ -1,17 +1,24 @@
 //! A trace as a waterfall: the span tree with offsets, durations and bars on
 //! one time scale, then the trace's log lines.
 //!
+//! No line is wider than the width given (`--width`, else `COLUMNS`, else
+//! 80): the bar narrows first (to 10 columns at least), then services and
+//! names are cut with `…`, and at the narrowest the start and service
+//! columns are left out; detail and log lines are cut where they reach the
+//! edge, the summary goes on as many lines as it needs. At 80 columns:
+//!
 //! ```text
 //! trace 4bf92f3577b34da6a3ce929d0e0e4736
-//! started 2026-11-21T09:30:00.000000Z · 48.000ms · 6 spans · 2 services (shop, payments) · 1 error
+//! started 2026-11-21T09:30:00.000000Z · 48.000ms · 3 spans
+//! 2 services (shop, payments) · 1 error
 //!
-//!   SPAN                     SERVICE     START   DURATION  |0                                 48.000ms|
-//!   GET /checkout            shop      +0.000ms   48.000ms  |████████████████████████████████████████|
-//!   ├─ load_cart             shop      +1.000ms   12.000ms  | ██████████                             |
-//!   │    db.system.name=postgresql
-//!   └─ charge                payments +14.000ms   30.000ms  |            █████████████████████████   | ERROR
-//!        ✗ card declined
-//!        • +3.000ms payment declined  level=ERROR
+//!   SPAN           SERVICE       START  DURATION  |0               48.000ms|
+//!   GET /checkout  shop       +0.000ms  48.000ms  |████████████████████████|
+//!   ├─ load_cart   shop       +1.000ms  12.000ms  |███████                 |
+//!   │        db.system.name=postgresql
+//!   └─ charge      payments  +14.000ms  30.000ms  |       ███████████████  | ERROR
+//!            ✗ card declined
+//!            • +3.000ms payment declined  level=ERROR
 //! ```
 
 use std::collections::{HashMap, HashSet};
@@ -20,11 +27,13 @@ use std::fmt::Write as _;
 use crate::logs::LogLine;
 use crate::otlp::{hex, kind_name, AnyValue};
 use crate::store::{EventRecord, SpanRecord};
-use crate::style::{self, escape, pad, truncate, Style};
+use crate::style::{self, clip, escape, pad, truncate, Style};
 use crate::time;
 
-/// Columns of the bar.
+/// Columns of the bar, at most.
 const BAR: usize = 40;
+/// Columns of the bar, at least.
+const MIN_BAR: usize = 10;
 /// Attributes shown under a span, at most.
 const MAX_ATTRIBUTES: usize = 8;
 
@@ -125,16 +134,192 @@ fn rows(spans: &[SpanRecord]) -> Vec<Row> {
     rows
 }
 
-/// The bar of a span on the trace's scale.
-fn bar(start: u64, end: u64, t0: u64, total: u64) -> String {
-    let scale = |t: u64| (u128::from(t.saturating_sub(t0)) * BAR as u128) as f64 / total as f64;
-    let from = (scale(start).floor() as usize).min(BAR - 1);
-    let to = (scale(end).ceil() as usize).clamp(from + 1, BAR);
-    let mut out = String::with_capacity(BAR * 3);
+/// The bar of a span on the trace's scale, `width` columns (at least 1).
+fn bar(start: u64, end: u64, t0: u64, total: u64, width: usize) -> String {
+    let width = width.max(1);
+    let scale = |t: u64| (u128::from(t.saturating_sub(t0)) * width as u128) as f64 / total as f64;
+    let from = (scale(start).floor() as usize).min(width - 1);
+    let to = (scale(end).ceil() as usize).clamp(from + 1, width);
+    let mut out = String::with_capacity(width * 3);
     out.extend(std::iter::repeat_n(' ', from));
     out.extend(std::iter::repeat_n('█', to - from));
-    out.extend(std::iter::repeat_n(' ', BAR - to));
+    out.extend(std::iter::repeat_n(' ', width - to));
     out
+}
+
+/// The header over the bars: `|0       48.000ms|`, `width` columns between
+/// the `|`s; without the `0` when there is no room for a space after it.
+fn scale_header(end: &str, width: usize) -> String {
+    let len = end.chars().count();
+    if len + 2 <= width {
+        format!("|0{}{end}|", " ".repeat(width - 1 - len))
+    } else {
+        format!("|{:>width$}|", truncate(end, width))
+    }
+}
+
+/// The widths of the columns of a span row; `None` for a column left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Layout {
+    /// Tree lines and name.
+    name: usize,
+    service: Option<usize>,
+    start: Option<usize>,
+    duration: usize,
+    /// Between the `|`s.
+    bar: usize,
+    /// Room for ` ERROR` after the bar.
+    error: bool,
+}
+
+/// How a layout too wide for the terminal is narrowed: step by step, each
+/// only as far as needed. The bar first, as it keeps its shape, then
+/// services, names, and at last the start offsets (the bar shows them)
+/// and services.
+#[derive(Clone, Copy)]
+enum Narrow {
+    Bar(usize),
+    Service(usize),
+    Name(usize),
+    NoStart,
+    NoService,
+}
+
+/// The steps of narrowing, in order.
+const NARROWING: [Narrow; 10] = [
+    Narrow::Bar(24),
+    Narrow::Service(12),
+    Narrow::Name(24),
+    Narrow::Bar(16),
+    Narrow::Service(7),
+    Narrow::Name(12),
+    Narrow::Bar(MIN_BAR),
+    Narrow::NoStart,
+    Narrow::NoService,
+    Narrow::Name(4),
+];
+
+impl Layout {
+    /// Every column as wide as what it shows needs (names and services up
+    /// to a limit), the bar [`BAR`] wide.
+    fn natural(spans: &[SpanRecord], rows: &[Row], scale: Scale, t0: u64) -> Self {
+        let names = rows
+            .iter()
+            .map(|r| format!("{}{}", r.prefix, spans[r.index].name));
+        let starts = spans
+            .iter()
+            .map(|s| scale.offset(i128::from(s.start) - i128::from(t0)));
+        let durations = spans.iter().map(|s| scale.duration(s.end - s.start));
+        Self {
+            name: widest(names, "SPAN".len()).min(56),
+            service: Some(widest(spans.iter().map(|s| s.service.clone()), "SERVICE".len()).min(24)),
+            start: Some(widest(starts, "START".len())),
+            duration: widest(durations, "DURATION".len()),
+            bar: BAR,
+            error: spans.iter().any(|s| s.error),
+        }
+    }
+
+    /// The columns a span row takes: the marker, the cells two spaces
+    /// apart, the bar between `|`s, ` ERROR`.
+    fn width(&self) -> usize {
+        let cell = |width: Option<usize>| width.map_or(0, |w| w + 2);
+        2 + cell(Some(self.name))
+            + cell(self.service)
+            + cell(self.start)
+            + cell(Some(self.duration))
+            + self.bar
+            + 2
+            + if self.error { " ERROR".len() } else { 0 }
+    }
+
+    /// `self` narrowed by [`NARROWING`] until it fits in `width` (at
+    /// least [`style::MIN_WIDTH`]), then widened back into what is left.
+    fn fit(self, width: usize) -> Self {
+        let mut layout = self;
+        for step in NARROWING {
+            let over = layout.width().saturating_sub(width);
+            if over == 0 {
+                break;
+            }
+            let narrow = |column: &mut usize, least: usize| {
+                *column -= over.min(column.saturating_sub(least));
+            };
+            match step {
+                Narrow::Bar(least) => narrow(&mut layout.bar, least),
+                Narrow::Service(least) => {
+                    if let Some(service) = &mut layout.service {
+                        narrow(service, least);
+                    }
+                }
+                Narrow::Name(least) => narrow(&mut layout.name, least),
+                Narrow::NoStart => layout.start = None,
+                Narrow::NoService => layout.service = None,
+            }
+        }
+        layout.widen(self, width)
+    }
+
+    /// `self` with the columns `width` leaves room for given back, up to
+    /// their `natural` widths: names first, then services and the bar.
+    fn widen(mut self, natural: Self, width: usize) -> Self {
+        let mut room = width.saturating_sub(self.width());
+        let mut widen = |column: &mut usize, most: usize| {
+            let more = room.min(most.saturating_sub(*column));
+            *column += more;
+            room -= more;
+        };
+        widen(&mut self.name, natural.name);
+        if let (Some(service), Some(most)) = (&mut self.service, natural.service) {
+            widen(service, most);
+        }
+        widen(&mut self.bar, natural.bar);
+        self
+    }
+}
+
+/// The characters of the longest of `texts`, at least `least`.
+fn widest(texts: impl Iterator<Item = String>, least: usize) -> usize {
+    texts
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(least)
+}
+
+/// A span row or the header: `marker`, the `cells` two spaces apart
+/// (`None`s left out), then `bar` and what is `after` it.
+fn columns(marker: &str, cells: [Option<String>; 4], bar: &str, after: &str) -> String {
+    let mut line = marker.to_owned();
+    for cell in cells.iter().flatten() {
+        line.push_str(cell);
+        line.push_str("  ");
+    }
+    line.push_str(bar);
+    line.push_str(after);
+    line
+}
+
+/// `pieces` joined by ` · `, on as few lines of `width` as they go on; a
+/// piece wider than a line is cut.
+fn wrap(pieces: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for piece in pieces {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 3 + piece.chars().count() <= width => {
+                line.push_str(" · ");
+                line.push_str(piece);
+            }
+            _ => lines.push(truncate(piece, width)),
+        }
+    }
+    lines
+}
+
+/// `line`, cut to `width` columns, and a newline.
+fn push_line(out: &mut String, line: &str, width: usize) {
+    out.push_str(&clip(line, width));
+    out.push('\n');
 }
 
 /// One unit for every time in a trace's view, chosen by its length, so
@@ -222,15 +407,17 @@ fn escaped_log(log: &LogLine) -> LogLine {
     }
 }
 
-/// Renders `spans` (one trace, sorted or not) and its `logs`; `highlight`
-/// marks a span and its log lines with `>`. Control characters in what
-/// they hold are shown escaped, never sent to the terminal.
+/// Renders `spans` (one trace, sorted or not) and its `logs`, no line
+/// wider than `width` columns; `highlight` marks a span and its log lines
+/// with `>`. Control characters in what they hold are shown escaped,
+/// never sent to the terminal.
 pub(crate) fn render(
     trace_id: [u8; 16],
     spans: &[SpanRecord],
     logs: Option<&[LogLine]>,
     highlight: Option<[u8; 8]>,
     style: Style,
+    width: usize,
 ) -> String {
     let spans: &[SpanRecord] = &spans.iter().map(escaped_span).collect::<Vec<_>>();
     let logs: Option<Vec<LogLine>> = logs.map(|logs| logs.iter().map(escaped_log).collect());
@@ -245,71 +432,42 @@ pub(crate) fn render(
             services.push(&span.service);
         }
     }
-    let errors = spans.iter().filter(|s| s.error).count();
 
-    let _ = writeln!(
-        out,
-        "{}",
-        style.paint(style::BOLD, &format!("trace {}", hex(&trace_id)))
+    push_line(
+        &mut out,
+        &style.paint(style::BOLD, &format!("trace {}", hex(&trace_id))),
+        width,
     );
-    let mut summary = format!(
-        "started {} · {} · {} span{} · {} service{} ({})",
-        time::rfc3339(t0, 6),
-        time::duration(t1 - t0),
-        spans.len(),
-        if spans.len() == 1 { "" } else { "s" },
-        services.len(),
-        if services.len() == 1 { "" } else { "s" },
-        services.join(", ")
-    );
-    if errors > 0 {
-        let _ = write!(
-            summary,
-            " · {errors} error{}",
-            if errors == 1 { "" } else { "s" }
-        );
+    for line in wrap(&summary(spans, t0, t1, &services), width) {
+        push_line(&mut out, &line, width);
     }
-    let _ = writeln!(out, "{summary}\n");
+    out.push('\n');
 
     let rows = rows(spans);
-    let name_cell = |row: &Row| format!("{}{}", row.prefix, spans[row.index].name);
-    let name_width = rows
-        .iter()
-        .map(|r| name_cell(r).chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 56);
-    let service_width = services
-        .iter()
-        .map(|s| s.chars().count())
-        .max()
-        .unwrap_or(7)
-        .clamp(7, 24);
+    let scale = Scale::for_total(total);
+    let layout = Layout::natural(spans, &rows, scale, t0).fit(width);
     let service_index: HashMap<&str, usize> =
         services.iter().enumerate().map(|(i, s)| (*s, i)).collect();
 
-    let scale = Scale::for_total(total);
-    let scale_end = scale.duration(total);
-    let _ = writeln!(
-        out,
-        "  {}  {}  {:>10}  {:>10}  {}",
-        pad("SPAN", name_width),
-        pad("SERVICE", service_width),
-        "START",
-        "DURATION",
-        style.paint(
+    let header = columns(
+        "  ",
+        [
+            Some(pad("SPAN", layout.name)),
+            layout.service.map(|w| pad(&truncate("SERVICE", w), w)),
+            layout.start.map(|w| format!("{:>w$}", "START")),
+            Some(format!("{:>w$}", "DURATION", w = layout.duration)),
+        ],
+        &style.paint(
             style::DIM,
-            &format!(
-                "|0{}{}|",
-                " ".repeat(BAR - 1 - scale_end.chars().count().min(BAR - 1)),
-                scale_end
-            )
-        )
+            &scale_header(&scale.duration(total), layout.bar),
+        ),
+        "",
     );
+    push_line(&mut out, &header, width);
     for row in &rows {
         let span = &spans[row.index];
         let marked = highlight == Some(span.span_id);
-        let name = truncate(&name_cell(row), name_width);
+        let name = truncate(&format!("{}{}", row.prefix, span.name), layout.name);
         let tree_chars = row.prefix.chars().count();
         let split = name
             .char_indices()
@@ -327,19 +485,34 @@ pub(crate) fn render(
                 .copied()
                 .unwrap_or(0),
         );
-        let line = format!(
-            "{}{}{}  {}  {:>10}  {:>10}  |{}|{}",
+        let line = columns(
             if marked { "> " } else { "  " },
-            style.paint(style::DIM, tree),
-            pad_painted(&own_painted, own, name_width - tree.chars().count()),
-            style.paint(
-                color,
-                &pad(&truncate(&span.service, service_width), service_width)
+            [
+                Some(format!(
+                    "{}{}",
+                    style.paint(style::DIM, tree),
+                    pad_painted(&own_painted, own, layout.name - tree.chars().count())
+                )),
+                layout
+                    .service
+                    .map(|w| style.paint(color, &pad(&truncate(&span.service, w), w))),
+                layout.start.map(|w| {
+                    format!(
+                        "{:>w$}",
+                        scale.offset(i128::from(span.start) - i128::from(t0))
+                    )
+                }),
+                Some(format!(
+                    "{:>w$}",
+                    scale.duration(span.end - span.start),
+                    w = layout.duration
+                )),
+            ],
+            &format!(
+                "|{}|",
+                style.paint(color, &bar(span.start, span.end, t0, total, layout.bar))
             ),
-            scale.offset(i128::from(span.start) - i128::from(t0)),
-            scale.duration(span.end - span.start),
-            style.paint(color, &bar(span.start, span.end, t0, total)),
-            if span.error {
+            &if span.error {
                 format!(" {}", style.paint(style::BOLD_RED, "ERROR"))
             } else {
                 String::new()
@@ -350,16 +523,16 @@ pub(crate) fn render(
         } else {
             line
         };
-        let _ = writeln!(out, "{line}");
+        push_line(&mut out, &line, width);
 
         let detail = |out: &mut String, text: String| {
-            let _ = writeln!(
-                out,
+            let line = format!(
                 "{}{}   {}",
                 if marked { "> " } else { "  " },
                 style.paint(style::DIM, &row.continuation),
                 text
             );
+            push_line(out, &line, width);
         };
         if row.orphan {
             let parent = span.parent.map(|p| hex(&p)).unwrap_or_default();
@@ -424,66 +597,132 @@ pub(crate) fn render(
     }
 
     if let Some(logs) = logs {
-        let names: HashMap<[u8; 8], &str> =
-            spans.iter().map(|s| (s.span_id, s.name.as_str())).collect();
-        let _ = writeln!(
-            out,
-            "\n{}",
-            style.paint(
-                style::BOLD,
-                &format!(
-                    "logs ({} line{})",
-                    logs.len(),
-                    if logs.len() == 1 { "" } else { "s" }
-                )
-            )
-        );
-        if logs.is_empty() {
-            let _ = writeln!(out, "  no log line of this trace in the given files");
-        }
-        let label_width = name_width.min(32);
-        for log in logs {
-            let marked = highlight.is_some() && log.span_id == highlight;
-            let at = log.time.map_or_else(
-                || "?".to_owned(),
-                |t| scale.offset(i128::from(t) - i128::from(t0)),
-            );
-            let label = match log.span_id {
-                Some(id) => match names.get(&id) {
-                    Some(name) => (*name).to_owned(),
-                    None => format!(
-                        "{} (span {}… not in trace)",
-                        log.span_name.as_deref().unwrap_or("?"),
-                        &hex(&id)[..8]
-                    ),
-                },
-                None => "-".to_owned(),
-            };
-            let mut text = log.message.clone();
-            for (key, v) in &log.fields {
-                let _ = write!(text, "  {key}={}", truncate(v, 80));
-            }
-            let level = pad(&truncate(&log.level, 5), 5);
-            let line = format!(
-                "{}{:>10}  {}  {}  {}",
-                if marked { "> " } else { "  " },
-                at,
-                style.paint(Style::level_color(&log.level), &level),
-                style.paint(
-                    style::DIM,
-                    &pad(&truncate(&label, label_width), label_width)
-                ),
-                text
-            );
-            let line = if marked && style.color {
-                style.paint(style::REVERSE, &line)
-            } else {
-                line
-            };
-            let _ = writeln!(out, "{line}");
-        }
+        let frame = Frame {
+            style,
+            width,
+            scale,
+            t0,
+        };
+        render_logs(&mut out, frame, spans, logs, highlight, layout.name);
     }
     out
+}
+
+/// The summary under the trace id, in pieces: start, duration, spans,
+/// services, errors.
+fn summary(spans: &[SpanRecord], t0: u64, t1: u64, services: &[&str]) -> Vec<String> {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut pieces = vec![
+        format!("started {}", time::rfc3339(t0, 6)),
+        time::duration(t1 - t0),
+        format!("{} span{}", spans.len(), plural(spans.len())),
+        format!(
+            "{} service{} ({})",
+            services.len(),
+            plural(services.len()),
+            services.join(", ")
+        ),
+    ];
+    let errors = spans.iter().filter(|s| s.error).count();
+    if errors > 0 {
+        pieces.push(format!("{errors} error{}", plural(errors)));
+    }
+    pieces
+}
+
+/// What the parts of a drawing share: how it is painted, how wide, and its
+/// time scale from the trace's start `t0`.
+#[derive(Clone, Copy)]
+struct Frame {
+    style: Style,
+    width: usize,
+    scale: Scale,
+    t0: u64,
+}
+
+/// The log lines section: time, level, span (at most `name_width`
+/// columns, and half of what the message may have), message and fields.
+fn render_logs(
+    out: &mut String,
+    frame: Frame,
+    spans: &[SpanRecord],
+    logs: &[LogLine],
+    highlight: Option<[u8; 8]>,
+    name_width: usize,
+) {
+    let Frame {
+        style,
+        width,
+        scale,
+        t0,
+    } = frame;
+    let names: HashMap<[u8; 8], &str> =
+        spans.iter().map(|s| (s.span_id, s.name.as_str())).collect();
+    out.push('\n');
+    push_line(
+        out,
+        &style.paint(
+            style::BOLD,
+            &format!(
+                "logs ({} line{})",
+                logs.len(),
+                if logs.len() == 1 { "" } else { "s" }
+            ),
+        ),
+        width,
+    );
+    if logs.is_empty() {
+        push_line(out, "  no log line of this trace in the given files", width);
+    }
+    let at = |log: &LogLine| {
+        log.time.map_or_else(
+            || "?".to_owned(),
+            |t| scale.offset(i128::from(t) - i128::from(t0)),
+        )
+    };
+    let at_width = widest(logs.iter().map(at), 1);
+    // The marker, time, level and the gaps after them.
+    let fixed = 2 + at_width + 2 + 5 + 2 + 2;
+    let label_width = name_width
+        .min(32)
+        .min(width.saturating_sub(fixed) / 2)
+        .max(1);
+    for log in logs {
+        let marked = highlight.is_some() && log.span_id == highlight;
+        let label = match log.span_id {
+            Some(id) => match names.get(&id) {
+                Some(name) => (*name).to_owned(),
+                None => format!(
+                    "{} (span {}… not in trace)",
+                    log.span_name.as_deref().unwrap_or("?"),
+                    &hex(&id)[..8]
+                ),
+            },
+            None => "-".to_owned(),
+        };
+        let mut text = log.message.clone();
+        for (key, v) in &log.fields {
+            let _ = write!(text, "  {key}={}", truncate(v, 80));
+        }
+        let level = pad(&truncate(&log.level, 5), 5);
+        let line = format!(
+            "{}{:>at_width$}  {}  {}  {}",
+            if marked { "> " } else { "  " },
+            at(log),
+            style.paint(Style::level_color(&log.level), &level),
+            style.paint(
+                style::DIM,
+                &pad(&truncate(&label, label_width), label_width)
+            ),
+            text
+        );
+        let line = if marked && style.color {
+            style.paint(style::REVERSE, &line)
+        } else {
+            line
+        };
+        push_line(out, &line, width);
+    }
 }
 
 /// Pads painted text by its unpainted width.
@@ -550,17 +789,237 @@ mod tests {
 
     #[test]
     fn bars_scale_to_the_trace() {
-        assert_eq!(bar(0, 100, 0, 100), "█".repeat(BAR));
-        let half = bar(50, 100, 0, 100);
+        assert_eq!(bar(0, 100, 0, 100, BAR), "█".repeat(BAR));
+        let half = bar(50, 100, 0, 100, BAR);
         assert_eq!(
             half,
             format!("{}{}", " ".repeat(BAR / 2), "█".repeat(BAR / 2))
         );
         // Never empty, never past the end.
         assert_eq!(
-            bar(100, 100, 0, 100).chars().filter(|&c| c == '█').count(),
+            bar(100, 100, 0, 100, BAR)
+                .chars()
+                .filter(|&c| c == '█')
+                .count(),
             1
         );
-        assert_eq!(bar(0, 0, 0, 1).chars().count(), BAR);
+        assert_eq!(bar(0, 0, 0, 1, BAR).chars().count(), BAR);
+        assert_eq!(bar(0, 100, 0, 100, MIN_BAR), "█".repeat(MIN_BAR));
+        assert_eq!(
+            bar(50, 100, 0, 100, 12),
+            format!("{}{}", " ".repeat(6), "█".repeat(6))
+        );
+    }
+
+    const MS: u64 = 1_000_000;
+
+    /// A trace with every kind of line long: names, services, attributes,
+    /// an event, a status message, a deep tree, an orphan; and log lines.
+    fn long_trace() -> (Vec<SpanRecord>, Vec<LogLine>) {
+        let long = "a-rather-long-name-for-a-span-that-goes-on-and-on-and-on";
+        let mut root = span(
+            1,
+            None,
+            "GET /api/v1/customers/{customer_id}/orders",
+            0,
+            100 * MS,
+        );
+        root.service = "checkout-frontend-with-a-long-service-name".into();
+        root.kind = 2;
+        root.attributes = vec![
+            ("http.request.method".into(), AnyValue::String("GET".into())),
+            (
+                "url.full".into(),
+                AnyValue::String(format!("https://example.com/{}", "x".repeat(120))),
+            ),
+        ];
+        let mut child = span(2, Some(1), long, 10 * MS, 60 * MS);
+        child.error = true;
+        child.status_message = format!("card declined: {}", "reason ".repeat(20));
+        child.events = vec![EventRecord {
+            time: 20 * MS,
+            name: "payment declined".into(),
+            attributes: vec![("detail".into(), AnyValue::String("y".repeat(150)))],
+        }];
+        let mut spans = vec![root, child];
+        // A deep tree of long names.
+        for id in 3..12u8 {
+            let mut deep = span(id, Some(id - 1), long, u64::from(id) * MS, 90 * MS);
+            deep.service = format!("service-number-{id}-of-the-many");
+            spans.push(deep);
+        }
+        spans.push(span(20, Some(99), "orphan", 95 * MS, 99 * MS));
+        let log = |time: u64, span_id: Option<[u8; 8]>, message: String| LogLine {
+            time: Some(time),
+            level: "ERROR".into(),
+            message,
+            trace_id: Some([7; 16]),
+            span_id,
+            span_name: Some("gone".into()),
+            fields: vec![("key".into(), "v".repeat(90))],
+            file: 0,
+            position: time,
+        };
+        let logs = vec![
+            log(5 * MS, Some([2; 8]), "m".repeat(200)),
+            log(6 * MS, Some([42; 8]), "not in the trace".into()),
+            log(7 * MS, None, "no span".into()),
+        ];
+        (spans, logs)
+    }
+
+    #[test]
+    fn no_line_is_wider_than_the_width() {
+        let (spans, logs) = long_trace();
+        for width in [40, 60, 80, 100, 120, 200] {
+            for color in [false, true] {
+                for highlight in [None, Some([2; 8])] {
+                    let out = render(
+                        [7; 16],
+                        &spans,
+                        Some(&logs),
+                        highlight,
+                        Style { color },
+                        width,
+                    );
+                    for line in out.lines() {
+                        assert!(
+                            style::visible_width(line) <= width,
+                            "{width} columns, colour {color}: {} in\n{line}",
+                            style::visible_width(line)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The span rows' bars, colour off: what is between the `|`s.
+    fn bars(out: &str) -> Vec<String> {
+        out.lines()
+            .filter_map(|line| {
+                let open = line.find('|')?;
+                let close = line.rfind('|')?;
+                let bar = &line[open + 1..close];
+                (close > open && bar.chars().all(|c| c == '█' || c == ' ') && bar.contains('█'))
+                    .then(|| bar.to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bars_still_scale_when_narrowed() {
+        let (spans, logs) = long_trace();
+        for (width, least) in [
+            (40, MIN_BAR),
+            (60, MIN_BAR),
+            (80, 16),
+            (100, 24),
+            (200, BAR),
+        ] {
+            let out = render(
+                [7; 16],
+                &spans,
+                Some(&logs),
+                None,
+                Style { color: false },
+                width,
+            );
+            let bars = bars(&out);
+            assert_eq!(bars.len(), spans.len(), "{width}:\n{out}");
+            let columns = bars[0].chars().count();
+            assert!(columns >= least, "{width}: {columns} columns\n{out}");
+            assert!(bars.iter().all(|b| b.chars().count() == columns));
+            // The root covers the whole trace; the child, 10 to 60 ms.
+            assert_eq!(bars[0], "█".repeat(columns), "{width}");
+            let child: Vec<char> = bars[1].chars().collect();
+            assert_eq!(child[columns / 10 - 1], ' ', "{width}: {}", bars[1]);
+            assert_eq!(child[columns / 2 - 1], '█', "{width}: {}", bars[1]);
+            assert_eq!(child[columns - 1], ' ', "{width}: {}", bars[1]);
+        }
+    }
+
+    #[test]
+    fn a_waterfall_that_fits_is_drawn_whole() {
+        let mut spans = vec![
+            span(1, None, "GET /checkout", 0, 48 * MS),
+            span(2, Some(1), "load_cart", MS, 13 * MS),
+        ];
+        spans[1].service = "payments".into();
+        let out = render([7; 16], &spans, None, None, Style { color: false }, 100);
+        assert_eq!(bars(&out)[0], "█".repeat(BAR), "{out}");
+        assert!(
+            out.contains("\n  └─ load_cart   payments  +1.000ms  12.000ms  |███"),
+            "{out}"
+        );
+        assert!(
+            out.contains("· 2 services (svc, payments)\n"),
+            "the summary on one line:\n{out}"
+        );
+    }
+
+    #[test]
+    fn names_services_and_start_go_as_the_width_shrinks() {
+        let natural = Layout {
+            name: 56,
+            service: Some(24),
+            start: Some(9),
+            duration: 8,
+            bar: BAR,
+            error: true,
+        };
+        assert_eq!(natural.width(), 2 + 58 + 26 + 11 + 10 + 42 + 6);
+        assert_eq!(natural.fit(200), natural);
+        for width in 40..200 {
+            let layout = natural.fit(width);
+            assert!(layout.width() <= width, "{width}: {layout:?}");
+            assert!(layout.bar >= MIN_BAR, "{width}: {layout:?}");
+        }
+        // At 100: a shorter bar, service and name.
+        let at_100 = natural.fit(100);
+        assert_eq!(at_100.width(), 100);
+        assert_eq!((at_100.bar, at_100.service), (24, Some(12)), "{at_100:?}");
+        // At 40: no start and no service.
+        let at_40 = natural.fit(40);
+        assert_eq!(
+            (at_40.start, at_40.service, at_40.bar),
+            (None, None, MIN_BAR)
+        );
+        // What a short name needs stays.
+        let short = Layout {
+            name: 20,
+            service: Some(8),
+            ..natural
+        };
+        let at_80 = short.fit(80);
+        assert_eq!((at_80.name, at_80.service), (20, Some(8)), "{at_80:?}");
+    }
+
+    #[test]
+    fn the_summary_wraps_between_its_pieces() {
+        let pieces: Vec<String> = ["started x", "48ms", "6 spans", "2 services (a, b)"]
+            .map(String::from)
+            .into();
+        assert_eq!(
+            wrap(&pieces, 80),
+            ["started x · 48ms · 6 spans · 2 services (a, b)"]
+        );
+        assert_eq!(
+            wrap(&pieces, 25),
+            ["started x · 48ms", "6 spans", "2 services (a, b)"]
+        );
+        assert_eq!(
+            wrap(&pieces, 10),
+            ["started x", "48ms", "6 spans", "2 service…"]
+        );
+    }
+
+    #[test]
+    fn the_scale_header_fits_its_bar() {
+        assert_eq!(scale_header("48.000ms", 12), "|0   48.000ms|");
+        assert_eq!(scale_header("9999.999ms", 10), "|9999.999ms|");
+        assert_eq!(scale_header("100.000ms", 10), "| 100.000ms|");
+        assert_eq!(scale_header("10.000ms", 10), "|0 10.000ms|");
+        assert_eq!(scale_header("12345.678s", 8), "|12345.6…|");
     }
 }

@@ -199,7 +199,8 @@ fn a_trace_from_python_and_rust_is_one_tree() {
         .arg("show")
         .arg(trace_id)
         .arg("--store")
-        .arg(&store));
+        .arg(&store)
+        .arg(WIDE));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let rows = rows(&run.stdout);
     let tree: Vec<(usize, &str, &str)> = rows

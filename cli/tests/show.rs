@@ -168,7 +168,7 @@ fn the_store_is_spread_over_rotated_files() {
 #[test]
 fn show_draws_every_span_in_tree_order_with_durations() {
     let fixture = Fixture::new("tree");
-    let run = run(tracelink().args(["show", TRACE, "--store", &fixture.store()]));
+    let run = run(tracelink().args(["show", TRACE, "--store", &fixture.store(), WIDE]));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     assert!(!run.stdout.contains('\x1b'), "no colour into a pipe");
@@ -217,7 +217,7 @@ fn show_draws_every_span_in_tree_order_with_durations() {
 #[test]
 fn errors_events_attributes_and_orphans_are_marked() {
     let fixture = Fixture::new("marks");
-    let run = run(tracelink().args(["show", TRACE, "--store", &fixture.store()]));
+    let run = run(tracelink().args(["show", TRACE, "--store", &fixture.store(), WIDE]));
     assert_eq!(run.code, Some(0));
     let rows = rows(&run.stdout);
     let errors: Vec<&str> = rows.iter().filter(|r| r.error).map(|r| r.name()).collect();
@@ -458,6 +458,21 @@ fn failures_say_what_and_exit_non_zero() {
             "--limit \"lots\"".into(),
         ),
         (
+            vec!["show", TRACE, "--store", &store, "--width", "20"],
+            2,
+            "--width \"20\": expected a whole number of columns, at least 40".into(),
+        ),
+        (
+            vec!["jump", "--store", &store, "--width=wide"],
+            2,
+            "--width \"wide\": expected a whole number of columns, at least 40".into(),
+        ),
+        (
+            vec!["traces", "--store", &store, "--width", "80"],
+            2,
+            "unknown option --width for `tracelink traces`".into(),
+        ),
+        (
             vec!["frobnicate"],
             2,
             "unknown command \"frobnicate\"".into(),
@@ -572,6 +587,7 @@ fn control_characters_from_the_store_and_the_logs_are_shown_escaped() {
         store.to_str().unwrap(),
         "--logs",
         dir.path("app.log").to_str().unwrap(),
+        WIDE,
     ]));
     assert_eq!(shown.code, Some(0), "{}", shown.stderr);
     let traces = run(tracelink().args(["traces", "--store", store.to_str().unwrap()]));
@@ -599,6 +615,166 @@ fn control_characters_from_the_store_and_the_logs_are_shown_escaped() {
         "{}",
         traces.stdout
     );
+}
+
+/// `line` without its SGR escapes.
+fn unpainted(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every line of `out` at most `width` characters, escapes not counted.
+fn assert_fits(out: &str, width: usize) {
+    for line in out.lines() {
+        let columns = unpainted(line).chars().count();
+        assert!(
+            columns <= width,
+            "{columns} > {width} columns:\n{line}\nin\n{out}"
+        );
+    }
+}
+
+#[test]
+fn the_waterfall_fits_the_width() {
+    let fixture = Fixture::new("width");
+    let show = |args: &[&str], columns: Option<&str>| {
+        let mut command = tracelink();
+        command
+            .args(["show", TRACE, "--store", &fixture.store(), "--logs"])
+            .args([fixture.log("app.log"), fixture.log("ecs.log")])
+            .args(args);
+        if let Some(columns) = columns {
+            command.env("COLUMNS", columns);
+        }
+        let run = run(&mut command);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        run.stdout
+    };
+    for (args, columns, width) in [
+        // Into a pipe, without COLUMNS: 80.
+        (&[][..], None, 80),
+        (&[], Some("not a number"), 80),
+        (&[], Some("100"), 100),
+        (&["--width", "60"], Some("100"), 60),
+        (&["--width=40", "--color", "always"], None, 40),
+        (&["--color", "always"], Some("72"), 72),
+    ] {
+        let out = show(args, columns);
+        assert_fits(&out, width);
+        assert!(
+            out.lines().any(|l| unpainted(l).chars().count() == width),
+            "{args:?} {columns:?}: the table takes the whole width\n{out}"
+        );
+        // Every span has its row, with a bar (at 40 columns without the
+        // service and start columns).
+        let out = unpainted(&out);
+        let bars = out.lines().filter(|l| bar(l).is_some()).count();
+        assert_eq!(bars, 8, "{args:?} {columns:?}\n{out}");
+        assert_eq!(out.lines().filter(|l| l.ends_with("| ERROR")).count(), 1);
+        assert_eq!(log_lines(&out).len(), 5, "{out}");
+    }
+    // At 80 the names and services are whole, the bar narrowed.
+    let out = show(&[], None);
+    let rows = rows(&out);
+    let names: Vec<&str> = rows.iter().map(|r| r.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "GET /checkout",
+            "load_cart",
+            "SELECT carts",
+            "charge",
+            "fraud.check",
+            "audit",
+            "render",
+            "send_receipt"
+        ]
+    );
+    assert_eq!(rows[3].service, "payments");
+    let (_, root_bar) = bar(out.lines().find(|l| l.contains("GET /checkout")).unwrap()).unwrap();
+    assert!((10..40).contains(&root_bar.chars().count()), "{root_bar:?}");
+    // The summary goes on two lines rather than past the width.
+    assert!(
+        out.contains("\n4 services (shop, payments, audit, worker) · 1 error\n"),
+        "{out}"
+    );
+    // A detail line too long is cut, with `…`.
+    let select = details(&out, "SELECT carts").join("\n");
+    assert!(
+        select.contains("db.system.name=postgresql  db.query.text=SELECT"),
+        "{select}"
+    );
+    assert!(select.ends_with('…'), "{select}");
+}
+
+#[test]
+fn long_names_services_and_values_are_cut_to_the_width() {
+    let dir = TempDir::new("long");
+    let store = dir.path("traces.jsonl");
+    let long = "a span name that goes on and on, longer than any column could hold";
+    let mut root = span(TRACE, ROOT, None, long, 0.0, 100.0);
+    root.attributes = vec![s(
+        "url.full",
+        &format!("https://example.com/{}", "x".repeat(150)),
+    )];
+    root.events = vec![event(T0 + MS, "retry", vec![s("why", &"y".repeat(150))])];
+    let mut child = span(TRACE, LOAD_CART, Some(ROOT), long, 20.0, 70.0);
+    child.status = Some(error_status(&"declined ".repeat(20)));
+    let grandchild = span(TRACE, SELECT, Some(LOAD_CART), long, 30.0, 40.0);
+    write_store(
+        &store,
+        1 << 20,
+        &[
+            request(vec![(
+                "a-service-with-a-name-that-is-very-long-indeed",
+                vec![root],
+            )]),
+            request(vec![(
+                "another-service-with-a-long-long-name",
+                vec![child, grandchild],
+            )]),
+        ],
+    );
+    std::fs::write(
+        dir.path("app.log"),
+        format!(
+            r#"{{"timestamp":"2026-11-21T09:30:00.050Z","level":"WARN","message":"{}","extra":"{}","trace_id":"{TRACE}","span_id":"{LOAD_CART}"}}"#,
+            "m".repeat(200),
+            "e".repeat(100)
+        ) + "\n",
+    )
+    .unwrap();
+    for width in ["40", "60", "80", "100"] {
+        let run = run(tracelink().args([
+            "show",
+            TRACE,
+            "--store",
+            store.to_str().unwrap(),
+            "--logs",
+            dir.path("app.log").to_str().unwrap(),
+            "--width",
+            width,
+        ]));
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert_fits(&run.stdout, width.parse().unwrap());
+        let bars: Vec<String> = run.stdout.lines().filter_map(bar).map(|(_, b)| b).collect();
+        assert_eq!(bars.len(), 3, "{width}\n{}", run.stdout);
+        // The root lasts the whole trace: its bar is full.
+        assert!(bars[0].chars().all(|c| c == '█'), "{width}: {:?}", bars[0]);
+        assert!(
+            run.stdout.lines().any(|l| l.ends_with("| ERROR")),
+            "{width}"
+        );
+        assert_eq!(log_lines(&run.stdout).len(), 1);
+    }
 }
 
 /// Files that look rotated but were not named by the writer (`.00`,

@@ -40,18 +40,26 @@ impl Drop for TempDir {
     }
 }
 
-/// The `tracelink` binary, with no `TRACELINK_*`, `OTEL_*` or `NO_COLOR`
-/// from the environment.
+/// The `tracelink` binary, with no `TRACELINK_*`, `OTEL_*`, `NO_COLOR` or
+/// `COLUMNS` from the environment: into a pipe, it draws 80 columns wide.
 pub fn tracelink() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tracelink"));
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
-        if key.starts_with("TRACELINK_") || key.starts_with("OTEL_") || key == "NO_COLOR" {
+        if key.starts_with("TRACELINK_")
+            || key.starts_with("OTEL_")
+            || key == "NO_COLOR"
+            || key == "COLUMNS"
+        {
             command.env_remove(&*key);
         }
     }
     command
 }
+
+/// A width for `show` and `jump` that every line of the fixtures fits in
+/// whole, for tests of what is shown rather than how it is cut.
+pub const WIDE: &str = "--width=200";
 
 /// What a run printed, and how it ended.
 pub struct Run {
@@ -103,23 +111,28 @@ impl Row {
     }
 }
 
-/// The span rows of a waterfall: lines with a `|bar|` of 40 columns.
+/// The bar of a span row: the columns between its `|`s, of at least 10,
+/// and where its first `|` is; `None` for other lines.
+pub fn bar(line: &str) -> Option<(usize, String)> {
+    let chars: Vec<char> = line.chars().collect();
+    let close = chars.iter().rposition(|&c| c == '|')?;
+    let open = chars[..close].iter().rposition(|&c| c == '|')?;
+    let bar = &chars[open + 1..close];
+    (bar.len() >= 10 && bar.iter().all(|&c| c == '█' || c == ' ') && bar.contains(&'█'))
+        .then(|| (open, bar.iter().collect()))
+}
+
+/// The span rows of a waterfall: lines with a `|bar|`.
 pub fn rows(output: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     for line in output.lines() {
         let chars: Vec<char> = line.chars().collect();
-        let Some(close) = chars.iter().rposition(|&c| c == '|') else {
+        let Some((open, bar)) = bar(line) else {
             continue;
         };
-        if close < 41 || chars[close - 41] != '|' {
-            continue;
-        }
-        let bar = &chars[close - 40..close];
-        if !bar.iter().all(|&c| c == '█' || c == ' ') || !bar.contains(&'█') {
-            continue;
-        }
+        let close = open + bar.chars().count() + 1;
         let after: String = chars[close + 1..].iter().collect();
-        let before: String = chars[..close - 41].iter().collect();
+        let before: String = chars[..open].iter().collect();
         let Some((rest, duration)) = before.trim_end().rsplit_once(' ') else {
             continue;
         };
