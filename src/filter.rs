@@ -30,6 +30,9 @@ use tracing_subscriber::EnvFilter;
 /// One set of directives, valid by construction (the configuration keeps
 /// only the directives that parse).
 #[derive(Debug)]
+// Both are large (`Targets` keeps its directives inline); a `Directives` is
+// built once, at setup, and shared.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Directives {
     /// Targets and levels only (`info,my_crate=debug`): no per-span state.
     Targets(Targets),
@@ -77,7 +80,7 @@ impl Directives {
             Directives::Targets(targets) => {
                 Layer::<tracing_subscriber::Registry>::max_level_hint(targets)
             }
-            Directives::Env(env) => env.max_level_hint(),
+            Directives::Env(env) => EnvFilter::max_level_hint(env),
         }
     }
 

@@ -80,8 +80,10 @@ impl<S: Subscriber> Layer<S> for QuietExportThread {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        !is_sdk_diagnostic(metadata.target())
-            && !(in_export_stack(metadata.target()) && EXPORT_THREAD.with(Cell::get))
+        let target = metadata.target();
+        let quiet = is_sdk_diagnostic(target)
+            || (in_export_stack(target) && EXPORT_THREAD.with(Cell::get));
+        !quiet
     }
 }
 
