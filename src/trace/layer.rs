@@ -34,6 +34,14 @@ use crate::context::StackKey;
 /// adds its `code.*` attributes: work `tracing-opentelemetry` would do on
 /// the span's own thread.
 ///
+/// Integer fields keep their type: `tracing-opentelemetry` 0.34 has no
+/// `record_u64`, so a `u64`, `u32`, `u16` or `usize` span field (a status
+/// code, a port, a length) would reach the backend as the string `"200"`;
+/// this layer records such fields again as `i64`, the OTLP integer, when they
+/// fit, and the span keeps one value a key (the last). Wider values stay
+/// text. Fields of events recorded as span events are not retyped
+/// (tokio-rs/tracing-opentelemetry#267 would fix both upstream).
+///
 /// Everything else is forwarded unchanged, including the downcasts
 /// [`OpenTelemetrySpanExt`](tracing_opentelemetry::OpenTelemetrySpanExt)
 /// relies on, so `span.set_parent(cx)` and `span.context()` keep working.
