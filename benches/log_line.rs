@@ -154,7 +154,7 @@ fn tracelink_parts() -> tracelink::Parts {
     tracelink::builder()
         .with_env([("OTEL_TRACES_EXPORTER", "none")])
         .with_span_exporter(Discard)
-        .with_log_writer(tracelink::LogWriter::custom(Out))
+        .with_log_writer(tracelink::logs::LogWriter::custom(Out))
         .build()
         .expect("tracelink builds")
 }
@@ -164,7 +164,7 @@ fn tracelink() -> Setup {
     let subscriber = tracing_subscriber::registry()
         .with(parts.filter())
         .with(parts.otel_layer())
-        .with(parts.json_layer());
+        .with(parts.log_layer());
     scoped(
         "tracelink",
         true,

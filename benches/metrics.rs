@@ -1,6 +1,6 @@
 //! Recording and rendering metrics, side by side in one run:
 //!
-//! - `tracelink`: `tracelink::MetricsRecorder` (default config: trace-based
+//! - `tracelink`: `tracelink::metrics::MetricsRecorder` (default config: trace-based
 //!   exemplars, Prometheus' default buckets) through `metrics`' macros, via
 //!   `metrics::with_local_recorder`;
 //! - `prometheus`: `metrics-exporter-prometheus` 0.18
@@ -145,12 +145,12 @@ type PcCounters = Family<Shop, CounterWithExemplar<TraceLabel>>;
 type PcHistogram = HistogramWithExemplars<TraceLabel>;
 
 fn pc_histogram() -> PcHistogram {
-    HistogramWithExemplars::new(tracelink::DEFAULT_BUCKETS.iter().copied())
+    HistogramWithExemplars::new(tracelink::metrics::DEFAULT_BUCKETS.iter().copied())
 }
 
 fn prometheus_recorder() -> PrometheusRecorder {
     PrometheusBuilder::new()
-        .set_buckets(tracelink::DEFAULT_BUCKETS)
+        .set_buckets(tracelink::metrics::DEFAULT_BUCKETS)
         .expect("buckets")
         .build_recorder()
 }
@@ -162,7 +162,7 @@ struct World {
     dispatch: Dispatch,
     /// Entered for every case: sampled, so every sample may carry an exemplar.
     span: tracing::Span,
-    tracelink: tracelink::MetricsRecorder,
+    tracelink: tracelink::metrics::MetricsRecorder,
     prometheus: PrometheusRecorder,
     prometheus_handle: PrometheusHandle,
     pc_counters: PcCounters,
@@ -191,7 +191,8 @@ fn world() -> World {
     let span = tracing::dispatcher::with_default(&dispatch, || {
         tracing::info_span!("request", http.route = "/orders")
     });
-    let tracelink = tracelink::MetricsRecorder::new(tracelink::MetricsConfig::default());
+    let tracelink =
+        tracelink::metrics::MetricsRecorder::new(tracelink::metrics::MetricsConfig::default());
     let prometheus = prometheus_recorder();
     let prometheus_handle = prometheus.handle();
     let (tl_counter, tl_histogram) = metrics::with_local_recorder(&tracelink, handles);
@@ -412,14 +413,14 @@ fn fill_with_macros() {
 }
 
 struct Renderers {
-    tracelink: tracelink::MetricsHandle,
+    tracelink: tracelink::metrics::MetricsHandle,
     prometheus: PrometheusHandle,
     prometheus_client: Registry,
-    _keep: (tracelink::MetricsRecorder, PrometheusRecorder),
+    _keep: (tracelink::metrics::MetricsRecorder, PrometheusRecorder),
 }
 
 fn renderers(w: &World) -> Renderers {
-    let tl = tracelink::MetricsRecorder::new(tracelink::MetricsConfig::default());
+    let tl = tracelink::metrics::MetricsRecorder::new(tracelink::metrics::MetricsConfig::default());
     let mep = prometheus_recorder();
     let mut registry = Registry::default();
     tracing::dispatcher::with_default(&w.dispatch, || {
@@ -462,7 +463,7 @@ fn renderers(w: &World) -> Renderers {
 }
 
 fn render_tracelink(r: &Renderers) -> String {
-    r.tracelink.render(tracelink::Format::OpenMetrics)
+    r.tracelink.render(tracelink::metrics::Format::OpenMetrics)
 }
 
 fn render_prometheus_client(r: &Renderers) -> String {
@@ -503,7 +504,10 @@ fn check_cases(w: &World) {
         within(w, case.lib, || (case.op)(w));
     }
     w.prometheus_handle.run_upkeep();
-    let tl = w.tracelink.handle().render(tracelink::Format::OpenMetrics);
+    let tl = w
+        .tracelink
+        .handle()
+        .render(tracelink::metrics::Format::OpenMetrics);
     assert!(
         tl.lines()
             .any(|l| l.starts_with("orders_total{shop=\"main\"}") && l.contains("trace_id=")),

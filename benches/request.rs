@@ -210,7 +210,7 @@ struct Setup {
 
 fn prometheus_recorder() -> PrometheusRecorder {
     PrometheusBuilder::new()
-        .set_buckets(tracelink::DEFAULT_BUCKETS)
+        .set_buckets(tracelink::metrics::DEFAULT_BUCKETS)
         .expect("buckets")
         .build_recorder()
 }
@@ -219,13 +219,13 @@ fn tracelink() -> Setup {
     let parts = tracelink::builder()
         .with_env([("OTEL_TRACES_EXPORTER", "none")])
         .with_span_exporter(Discard)
-        .with_log_writer(tracelink::LogWriter::custom(Out))
+        .with_log_writer(tracelink::logs::LogWriter::custom(Out))
         .build()
         .expect("tracelink builds");
     let subscriber = tracing_subscriber::registry()
         .with(parts.filter())
         .with(parts.otel_layer())
-        .with(parts.json_layer());
+        .with(parts.log_layer());
     Setup {
         name: "tracelink",
         stack: Stack::Scoped(
@@ -281,7 +281,9 @@ fn fastrace() -> Setup {
         name: "fastrace",
         stack: Stack::Fastrace(PcMetrics {
             orders: Family::default(),
-            latency: HistogramWithExemplars::new(tracelink::DEFAULT_BUCKETS.iter().copied()),
+            latency: HistogramWithExemplars::new(
+                tracelink::metrics::DEFAULT_BUCKETS.iter().copied(),
+            ),
         }),
         upkeep: None,
         _keep: Box::new(()),

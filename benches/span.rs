@@ -96,9 +96,9 @@ fn tracelink(sampled: bool) -> Setup {
 
 fn tracelink_with(sampled: bool, activation: bool) -> Setup {
     let sampler = if sampled {
-        tracelink::Sampler::default()
+        tracelink::trace::Sampler::default()
     } else {
-        tracelink::Sampler::always_off()
+        tracelink::trace::Sampler::always_off()
     };
     let parts = tracelink::builder()
         .with_env([("OTEL_TRACES_EXPORTER", "none")])

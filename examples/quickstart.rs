@@ -82,7 +82,7 @@ async fn main() -> Result<(), tracelink::Error> {
         .with_service_name("shop")
         .with_service_version(env!("CARGO_PKG_VERSION"));
     if !configured {
-        builder = builder.with_traces_exporters([tracelink::TracesExporter::Console]);
+        builder = builder.with_traces_exporters([tracelink::trace::TracesExporter::Console]);
     }
     let guard = builder.init()?;
 

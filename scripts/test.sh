@@ -15,7 +15,7 @@ echo "== building"
 cargo build --workspace --all-targets --locked --features tower,reqwest 2>&1 | tail -n 3
 
 echo "== feature combinations"
-for features in "" grpc http tower reqwest; do
+for features in "" otlp-grpc otlp-http tower reqwest; do
   cargo check --lib --locked --no-default-features --features "$features" 2>&1 | tail -n 1
 done
 

@@ -75,7 +75,7 @@ pub enum Error {
     },
 
     /// An export during a flush or shutdown failed; the warning printed before
-    /// says why, and [`ExportStats::failed`](crate::ExportStats::failed) counts the spans.
+    /// says why, and [`ExportStats::failed`](crate::trace::ExportStats::failed) counts the spans.
     #[error("the final export failed; {failed} spans in all were not exported (see the warning on stderr)")]
     ExportFailed {
         /// Spans lost to failed exports since startup.

@@ -11,15 +11,15 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
 
-use crate::config::{Builder, Config, LogFormat, Propagator};
+use crate::config::{Builder, Config};
 use crate::diag::{self, diag};
 use crate::filter::{Directives, Filters};
-use crate::logs::{JsonLayer, LogWriter};
+use crate::logs::{LogFormat, LogLayer, LogWriter};
 use crate::metrics::{MetricsConfig, MetricsHandle, MetricsRecorder};
-use crate::propagation::{BaggagePropagator, TraceContextPropagator};
+use crate::propagation::{BaggagePropagator, Propagator, TraceContextPropagator};
 use crate::trace::pipeline::Pipeline;
 use crate::trace::quiet::{self, QuietExportThread};
-use crate::trace::{exporter, OtelLayer, Tracer, TracerProvider};
+use crate::trace::{exporter, LinkTracer, LinkTracerProvider, OtelLayer};
 use crate::{Error, Guard};
 
 /// Sets everything up from the environment and installs it globally: the
@@ -89,10 +89,10 @@ pub struct Parts {
     /// The log filter, shared by the subscriber's filter and the JSON layer;
     /// `None` when it is the span filter.
     log_filter: Option<Arc<Directives>>,
-    json: JsonLayer,
+    json: LogLayer,
     metrics: MetricsRecorder,
-    provider: TracerProvider,
-    tracer: Tracer,
+    provider: LinkTracerProvider,
+    tracer: LinkTracer,
     guard: Guard,
 }
 
@@ -160,7 +160,7 @@ impl Parts {
 
     /// The JSON log layer (it writes nothing when `TRACELINK_LOG_FORMAT=none`).
     /// Put it after [`otel_layer`](Parts::otel_layer) in the stack.
-    pub fn json_layer(&self) -> JsonLayer {
+    pub fn log_layer(&self) -> LogLayer {
         self.json.clone()
     }
 
@@ -177,12 +177,12 @@ impl Parts {
     }
 
     /// The tracer `tracing-opentelemetry` uses.
-    pub fn tracer(&self) -> &Tracer {
+    pub fn tracer(&self) -> &LinkTracer {
         &self.tracer
     }
 
     /// The tracer provider, for libraries that use the OpenTelemetry API directly.
-    pub fn tracer_provider(&self) -> &TracerProvider {
+    pub fn tracer_provider(&self) -> &LinkTracerProvider {
         &self.provider
     }
 
@@ -256,7 +256,7 @@ impl Builder {
             .map_err(Error::Thread)?;
         let mut exporters = Vec::new();
         if !config.disabled {
-            match exporter::build(&config, &runtime) {
+            match exporter::build(&config.exporters(), &runtime) {
                 Ok(built) => exporters = built,
                 Err(error) => {
                     runtime.shutdown_background();
@@ -281,7 +281,7 @@ impl Builder {
             let service_name = self
                 .log_service_name
                 .then_some(config.service_name.as_str());
-            let layer = JsonLayer::new(writer, config.log_style);
+            let layer = LogLayer::new(writer, config.log_style);
             let layer = match config.log_format {
                 LogFormat::Pretty => layer.with_pretty(colour),
                 LogFormat::Json | LogFormat::None => layer,
@@ -320,7 +320,7 @@ impl Builder {
         );
         let pipeline = Pipeline::start(&config.batch, exporters, runtime, self.span_code_location)
             .map_err(Error::Thread)?;
-        let provider = TracerProvider::new(pipeline.clone(), config.sampler.clone());
+        let provider = LinkTracerProvider::new(pipeline.clone(), config.sampler.clone());
         let tracer = provider.scoped(
             InstrumentationScope::builder("tracelink")
                 .with_version(env!("CARGO_PKG_VERSION"))
@@ -360,6 +360,12 @@ impl Builder {
     pub fn init(self) -> Result<Guard, Error> {
         let parts = self.build()?;
         let mut guard_address = None;
+        // A second init is refused as such, before anything else is asked.
+        static INITIALIZED: std::sync::atomic::AtomicBool =
+            std::sync::atomic::AtomicBool::new(false);
+        if INITIALIZED.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(Error::AlreadyInitialized(None));
+        }
         // All or nothing: a recorder already set is refused before the
         // subscriber goes in (`metrics` can set one only once, and neither can
         // be taken out again).
@@ -369,7 +375,7 @@ impl Builder {
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
-            .with(parts.json_layer())
+            .with(parts.log_layer())
             .try_init()
             .map_err(|error| Error::AlreadyInitialized(Some(error)))?;
         if parts.config.metrics {
@@ -379,6 +385,7 @@ impl Builder {
         if parts.config.metrics {
             guard_address = start_metrics_listener(&parts.config, parts.metrics_handle());
         }
+        INITIALIZED.store(true, std::sync::atomic::Ordering::Release);
         opentelemetry::global::set_tracer_provider(parts.provider.clone());
         opentelemetry::global::set_text_map_propagator(parts.propagator());
         let guard = parts.into_guard();

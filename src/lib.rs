@@ -19,14 +19,14 @@
 //! ## How spans flow
 //!
 //! `config` (builder + env) → `init` (Registry + `tracing-opentelemetry` layer)
-//! → [`Tracer`] (samples first, records inline) → a bounded lock-free queue →
+//! → [`trace::LinkTracer`] (samples first, records inline) → a bounded lock-free queue →
 //! one export thread (OTLP gRPC or HTTP/protobuf, console, a local file
 //! ([`store`]), or your exporter) →
 //! [`Guard`] (flush on drop, one timeout for everything).
 //!
 //! ## Log lines
 //!
-//! [`JsonLayer`] writes one JSON line per event to stdout, with the ids of the
+//! [`logs::LogLayer`] writes one JSON line per event to stdout, with the ids of the
 //! span the event happened in, exactly as that span is exported:
 //!
 //! ```text
@@ -35,10 +35,10 @@
 //!  "span_id":"00f067aa0ba902b7","trace_flags":"03"}
 //! ```
 //!
-//! Field names follow [`LogStyle`] (`otel`, `ecs`, `gcp`, `datadog`;
+//! Field names follow [`logs::LogStyle`] (`otel`, `ecs`, `gcp`, `datadog`;
 //! `TRACELINK_LOG_STYLE`). Lines are written whole, never interleave, and
 //! always parse, whatever the values. For a developer at a terminal,
-//! `TRACELINK_LOG_FORMAT=pretty` ([`LogFormat::Pretty`]) writes one readable
+//! `TRACELINK_LOG_FORMAT=pretty` ([`logs::LogFormat::Pretty`]) writes one readable
 //! line per event instead, coloured unless `NO_COLOR` is set:
 //!
 //! ```text
@@ -78,8 +78,8 @@
 //!
 //! ## Feature flags
 //!
-//! - `grpc` (default): OTLP over gRPC, with tonic.
-//! - `http` (default): OTLP over HTTP/protobuf, with hyper.
+//! - `otlp-grpc` (default): OTLP over gRPC, with tonic.
+//! - `otlp-http` (default): OTLP over HTTP/protobuf, with hyper.
 //! - `gzip` (default): gzip compression of OTLP requests.
 //! - `tower`: `tracelink::http::ServerLayer`, a tower layer for axum, hyper
 //!   and tonic servers: a SERVER span per request continuing the caller's
@@ -89,9 +89,10 @@
 //!   call in a CLIENT span whose context travels in the request's headers.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod config;
+pub mod config;
 mod context;
 mod diag;
+pub mod env;
 mod error;
 mod filter;
 mod guard;
@@ -99,49 +100,13 @@ mod guard;
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tower", feature = "reqwest"))))]
 pub mod http;
 mod init;
-mod logs;
-mod metrics;
+pub mod logs;
+pub mod metrics;
 pub mod propagation;
 pub mod store;
-mod trace;
+pub mod trace;
 
-pub use config::{
-    BatchConfig, Builder, Compression, Config, LogFormat, Origin, Propagator, Protocol,
-    TracesExporter,
-};
-pub use diag::DiagLevel;
+pub use config::{Builder, Config};
 pub use error::Error;
 pub use guard::Guard;
 pub use init::{builder, init, Parts};
-pub use logs::{JsonLayer, LogStyle, LogWriter};
-pub use metrics::{
-    ExemplarFilter, Format, Matcher, MetricsConfig, MetricsHandle, MetricsRecorder, DEFAULT_BUCKETS,
-};
-pub use trace::{ExportStats, OtelLayer, Sampler, Span, Tracer, TracerProvider};
-
-/// The names of every environment variable tracelink reads, with their defaults.
-pub mod env {
-    pub use crate::config::{
-        GOOGLE_CLOUD_PROJECT, OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_EXPORT_TIMEOUT_DEFAULT,
-        OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
-        OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT, OTEL_BSP_SCHEDULE_DELAY,
-        OTEL_BSP_SCHEDULE_DELAY_DEFAULT, OTEL_EXPORTER_OTLP_COMPRESSION,
-        OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT,
-        OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT, OTEL_EXPORTER_OTLP_HEADERS,
-        OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
-        OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
-        OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_EXPORTER_PROMETHEUS_HOST_DEFAULT,
-        OTEL_EXPORTER_PROMETHEUS_PORT, OTEL_EXPORTER_PROMETHEUS_PORT_DEFAULT, OTEL_LOG_LEVEL,
-        OTEL_METRICS_EXEMPLAR_FILTER, OTEL_METRICS_EXPORTER, OTEL_PROPAGATORS,
-        OTEL_PROPAGATORS_DEFAULT, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME,
-        OTEL_TRACES_EXPORTER, OTEL_TRACES_EXPORTER_DEFAULT, OTEL_TRACES_SAMPLER,
-        OTEL_TRACES_SAMPLER_ARG, OTEL_TRACES_SAMPLER_DEFAULT, RUST_LOG, RUST_LOG_DEFAULT,
-        TRACELINK_LOG_FORMAT, TRACELINK_LOG_FORMAT_DEFAULT, TRACELINK_LOG_NON_BLOCKING,
-        TRACELINK_LOG_STYLE, TRACELINK_SHUTDOWN_TIMEOUT, TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT,
-        TRACELINK_SPAN_EVENTS, TRACELINK_SPAN_FILTER, TRACELINK_SPAN_FILTER_DEFAULT,
-        TRACELINK_STRICT_CONFIG, TRACELINK_TRACES_FILE, TRACELINK_TRACES_FILE_DEFAULT,
-        TRACELINK_TRACES_FILE_MAX_BYTES, TRACELINK_TRACES_FILE_MAX_BYTES_DEFAULT,
-    };
-}

@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::{free_port, BlackHole, Receiver};
-use tracelink::{Error, ExportStats};
+use tracelink::{trace::ExportStats, Error};
 use tracing::{info, info_span};
 
 const WAIT: Duration = Duration::from_secs(10);

@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use tracelink::{Compression, Config, Error, Propagator, Protocol, Sampler, TracesExporter};
+use tracelink::{
+    propagation::Propagator, trace::Compression, trace::Protocol, trace::Sampler,
+    trace::TracesExporter, Config, Error,
+};
 
 fn config(vars: &[(&str, &str)]) -> Config {
     tracelink::builder()
@@ -496,18 +499,18 @@ fn public_types_are_debug_send_sync() {
     check::<tracelink::Guard>();
     check::<tracelink::Parts>();
     check::<tracelink::Error>();
-    check::<tracelink::Tracer>();
-    check::<tracelink::TracerProvider>();
-    check::<tracelink::Span>();
-    check::<tracelink::Sampler>();
-    check::<tracelink::ExportStats>();
-    check::<tracelink::BatchConfig>();
-    check::<tracelink::JsonLayer>();
-    check::<tracelink::LogWriter>();
-    check::<tracelink::LogStyle>();
-    check::<tracelink::MetricsRecorder>();
-    check::<tracelink::MetricsHandle>();
-    check::<tracelink::MetricsConfig>();
+    check::<tracelink::trace::LinkTracer>();
+    check::<tracelink::trace::LinkTracerProvider>();
+    check::<tracelink::trace::LinkSpan>();
+    check::<tracelink::trace::Sampler>();
+    check::<tracelink::trace::ExportStats>();
+    check::<tracelink::trace::BatchConfig>();
+    check::<tracelink::logs::LogLayer>();
+    check::<tracelink::logs::LogWriter>();
+    check::<tracelink::logs::LogStyle>();
+    check::<tracelink::metrics::MetricsRecorder>();
+    check::<tracelink::metrics::MetricsHandle>();
+    check::<tracelink::metrics::MetricsConfig>();
     check::<tracelink::store::TraceFile>();
 }
 
@@ -515,7 +518,7 @@ fn public_types_are_debug_send_sync() {
 fn log_settings() {
     let c = config(&[]);
     assert!(c.json_logs());
-    assert_eq!(c.log_style(), tracelink::LogStyle::Otel);
+    assert_eq!(c.log_style(), tracelink::logs::LogStyle::Otel);
     assert!(!c.non_blocking_logs());
     assert_eq!(c.gcp_project(), None);
 
@@ -526,7 +529,7 @@ fn log_settings() {
         ("GOOGLE_CLOUD_PROJECT", "shop-prod"),
     ]);
     assert!(!c.json_logs());
-    assert_eq!(c.log_style(), tracelink::LogStyle::Gcp);
+    assert_eq!(c.log_style(), tracelink::logs::LogStyle::Gcp);
     assert!(c.non_blocking_logs());
     assert_eq!(c.gcp_project(), Some("shop-prod"));
 
@@ -535,7 +538,7 @@ fn log_settings() {
         ("TRACELINK_LOG_STYLE", "splunk"),
     ]);
     assert!(c.json_logs());
-    assert_eq!(c.log_style(), tracelink::LogStyle::Otel);
+    assert_eq!(c.log_style(), tracelink::logs::LogStyle::Otel);
     assert!(warning_about(&c, "TRACELINK_LOG_FORMAT").contains("using json"));
     assert!(warning_about(&c, "TRACELINK_LOG_STYLE").contains("using otel"));
 
@@ -544,12 +547,12 @@ fn log_settings() {
             ("TRACELINK_LOG_STYLE", "ecs"),
             ("GOOGLE_CLOUD_PROJECT", "env"),
         ])
-        .with_log_style(tracelink::LogStyle::Datadog)
+        .with_log_style(tracelink::logs::LogStyle::Datadog)
         .with_gcp_project("code")
         .with_json_logs(false)
         .config()
         .unwrap();
-    assert_eq!(c.log_style(), tracelink::LogStyle::Datadog);
+    assert_eq!(c.log_style(), tracelink::logs::LogStyle::Datadog);
     assert_eq!(c.gcp_project(), Some("code"));
     assert!(!c.json_logs());
 }
@@ -585,7 +588,10 @@ fn metrics_settings() {
     let c = config(&[]);
     assert!(c.metrics());
     assert_eq!(c.prometheus_listener(), ("localhost", 9464));
-    assert_eq!(c.exemplar_filter(), tracelink::ExemplarFilter::TraceBased);
+    assert_eq!(
+        c.exemplar_filter(),
+        tracelink::metrics::ExemplarFilter::TraceBased
+    );
 
     let c = config(&[
         ("OTEL_METRICS_EXPORTER", "none"),
@@ -595,7 +601,10 @@ fn metrics_settings() {
     ]);
     assert!(!c.metrics());
     assert_eq!(c.prometheus_listener(), ("0.0.0.0", 9100));
-    assert_eq!(c.exemplar_filter(), tracelink::ExemplarFilter::AlwaysOff);
+    assert_eq!(
+        c.exemplar_filter(),
+        tracelink::metrics::ExemplarFilter::AlwaysOff
+    );
 
     let c = config(&[
         ("OTEL_METRICS_EXPORTER", "otlp"),
@@ -752,8 +761,14 @@ fn printed_settings_never_show_secrets() {
                 "OTEL_EXPORTER_OTLP_HEADERS",
                 "authorization=Bearer%20s3cret-token,x-team=a",
             ),
-            ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-api-key=k3y-from-env"),
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://ada:p4ssword@otlp.example.com:4318"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                "x-api-key=k3y-from-env",
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://ada:p4ssword@otlp.example.com:4318",
+            ),
             ("RUST_LOG", "warn"),
         ])
         .config()
@@ -780,7 +795,13 @@ fn printed_settings_never_show_secrets() {
         format!("{strict:?}"),
     ];
     for text in &printed {
-        for secret in ["s3cret-token", "k3y-from-env", "l3aked-value", "c0de-secret", "p4ssword"] {
+        for secret in [
+            "s3cret-token",
+            "k3y-from-env",
+            "l3aked-value",
+            "c0de-secret",
+            "p4ssword",
+        ] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
     }

@@ -264,7 +264,7 @@ fn python_and_rust_spans_form_one_trace() {
             ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
         ])
         .with_service_name(RUST_SERVICE)
-        .with_log_writer(tracelink::LogWriter::custom(capture.clone()))
+        .with_log_writer(tracelink::logs::LogWriter::custom(capture.clone()))
         .with_shutdown_timeout(WAIT)
         .build()
         .expect("tracelink builds");
@@ -273,7 +273,7 @@ fn python_and_rust_spans_form_one_trace() {
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
-            .with(parts.json_layer()),
+            .with(parts.log_layer()),
     );
 
     // The axum server and the call into Python share one thread, inside

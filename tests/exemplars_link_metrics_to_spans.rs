@@ -2,7 +2,10 @@
 //! span's ids as an OpenMetrics exemplar; nothing else does.
 
 use opentelemetry::trace::TraceContextExt;
-use tracelink::{ExemplarFilter, Format, Matcher, MetricsConfig, MetricsRecorder, Sampler};
+use tracelink::{
+    metrics::ExemplarFilter, metrics::Format, metrics::Matcher, metrics::MetricsConfig,
+    metrics::MetricsRecorder, trace::Sampler,
+};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 

@@ -23,7 +23,7 @@ fn the_export_path_does_not_feed_back() {
             ("OTEL_BSP_SCHEDULE_DELAY", "50"),
             ("RUST_LOG", "trace"),
         ])
-        .with_log_writer(tracelink::LogWriter::custom(lines.clone()))
+        .with_log_writer(tracelink::logs::LogWriter::custom(lines.clone()))
         .init()
         .expect("init");
 

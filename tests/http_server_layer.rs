@@ -24,7 +24,7 @@ use support::{ReceivedSpan, Receiver};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::{ServiceBuilder, ServiceExt};
 use tracelink::http::{ServerLayer, SERVER_REQUEST_DURATION};
-use tracelink::Format;
+use tracelink::metrics::Format;
 use tracing::Instrument;
 
 const WAIT: Duration = Duration::from_secs(10);

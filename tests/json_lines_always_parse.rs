@@ -5,7 +5,7 @@
 //! `Debug` and `Display` text, error chains, a 1 MB string, non-finite floats,
 //! 128-bit integers), hostile field names and targets, and field names that
 //! collide with the line's own keys go through the real stack
-//! (`registry + filter + otel_layer + json_layer`) into an in-memory writer.
+//! (`registry + filter + otel_layer + log_layer`) into an in-memory writer.
 //! Each line must end with exactly one `\n`, contain no raw control
 //! character, parse with `serde_json`, repeat no key, and give back every
 //! string it was handed. Property tests do the same for arbitrary strings,
@@ -132,12 +132,12 @@ impl Harness {
         vars.extend_from_slice(env);
         let builder = tracelink::builder()
             .with_env(vars)
-            .with_log_writer(tracelink::LogWriter::custom(buffer.clone()));
+            .with_log_writer(tracelink::logs::LogWriter::custom(buffer.clone()));
         let parts = tweak(builder).build().expect("tracelink builds");
         let subscriber = tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
-            .with(parts.json_layer());
+            .with(parts.log_layer());
         Self {
             buffer,
             dispatch: Dispatch::new(subscriber),

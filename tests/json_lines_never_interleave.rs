@@ -1,5 +1,5 @@
 //! Lines from many threads never interleave: 8 threads × 50,000 events through
-//! one `JsonLayer` into one writer that, like a pipe, appends each `write` call
+//! one `LogLayer` into one writer that, like a pipe, appends each `write` call
 //! as it comes. A line handed over in more than one `write` would show up as
 //! a mangled line; so the writer also counts its calls, and every call must be
 //! exactly one whole line.
@@ -176,14 +176,14 @@ fn eight_threads_of_fifty_thousand_events_never_interleave() {
     // No exporter, so no receiver: spans still get ids, lines still carry them.
     let parts = tracelink::builder()
         .with_env([("OTEL_TRACES_EXPORTER", "none"), ("RUST_LOG", "info")])
-        .with_log_writer(tracelink::LogWriter::custom(pipe.clone()))
+        .with_log_writer(tracelink::logs::LogWriter::custom(pipe.clone()))
         .build()
         .expect("tracelink builds");
     let dispatch = Dispatch::new(
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
-            .with(parts.json_layer()),
+            .with(parts.log_layer()),
     );
 
     let started = Instant::now();
@@ -199,7 +199,7 @@ fn eight_threads_of_fifty_thousand_events_never_interleave() {
 
     let expected = (THREADS * EVENTS) as usize;
     let pipe = pipe.0;
-    assert_eq!(parts.json_layer().write_errors(), 0);
+    assert_eq!(parts.log_layer().write_errors(), 0);
     assert_eq!(
         pipe.partial.load(Ordering::Relaxed),
         0,

@@ -243,13 +243,13 @@ fn harness_on(
             ("TRACELINK_SPAN_FILTER", "trace"),
         ])
         .with_shutdown_timeout(WAIT)
-        .with_log_writer(tracelink::LogWriter::custom(capture.clone()));
+        .with_log_writer(tracelink::logs::LogWriter::custom(capture.clone()));
     let parts = configure(builder).build().expect("tracelink builds");
     let dispatch = Dispatch::new(
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
-            .with(parts.json_layer()),
+            .with(parts.log_layer()),
     );
     Harness {
         receiver,
@@ -286,7 +286,7 @@ impl Harness {
     }
 
     fn finish(self) {
-        assert_eq!(self.parts.json_layer().write_errors(), 0);
+        assert_eq!(self.parts.log_layer().write_errors(), 0);
         drop(self.dispatch);
         self.parts.into_guard().shutdown().expect("clean shutdown");
     }
@@ -717,7 +717,7 @@ fn two_subscribers_from_one_parts_keep_their_own_ids() {
         tracing_subscriber::registry()
             .with(h.parts.filter())
             .with(h.parts.otel_layer())
-            .with(h.parts.json_layer()),
+            .with(h.parts.log_layer()),
     );
     tracing::dispatcher::with_default(&second, || {
         let b = info_span!("in_second");
@@ -758,7 +758,7 @@ fn unsampled_traces_log_ids_with_flags_02_and_export_nothing() {
 
     // Sampler off: ids, flags 00, the child in its parent's trace.
     let off = harness_on(receiver, |b| {
-        b.with_sampler(tracelink::Sampler::always_off())
+        b.with_sampler(tracelink::trace::Sampler::always_off())
     });
     off.run(|| {
         info_span!("off_outer").in_scope(|| {
@@ -785,8 +785,8 @@ fn unsampled_traces_log_ids_with_flags_02_and_export_nothing() {
 
     // The same with the gcp style: trace_sampled is false.
     let gcp = harness_on(receiver, |b| {
-        b.with_sampler(tracelink::Sampler::always_off())
-            .with_log_style(tracelink::LogStyle::Gcp)
+        b.with_sampler(tracelink::trace::Sampler::always_off())
+            .with_log_style(tracelink::logs::LogStyle::Gcp)
             .with_gcp_project("p")
     });
     gcp.run(|| info_span!("gcp_off").in_scope(|| info!("gcp off")));
@@ -847,7 +847,7 @@ fn unsampled_traces_log_ids_with_flags_02_and_export_nothing() {
 fn ratio_sampling_exports_exactly_the_traces_logged_as_sampled() {
     const ROOTS: usize = 1_000;
     const RATIO: f64 = 0.3;
-    let h = harness(|b| b.with_sampler(tracelink::Sampler::trace_id_ratio(RATIO)));
+    let h = harness(|b| b.with_sampler(tracelink::trace::Sampler::trace_id_ratio(RATIO)));
     h.run(|| {
         for i in 0..ROOTS {
             info_span!("ratio_root", i).in_scope(|| info!(i, "one line"));
@@ -947,7 +947,7 @@ fn events_outside_any_span_carry_no_ids() {
 
 /// Runs one span with two events and one event outside it in `style`; returns
 /// the lines (inside, inside warn, outside) and the received span.
-fn styled(style: tracelink::LogStyle) -> (Vec<Line>, ReceivedSpan) {
+fn styled(style: tracelink::logs::LogStyle) -> (Vec<Line>, ReceivedSpan) {
     let h = harness(|b| b.with_log_style(style).with_gcp_project("p"));
     h.run(|| {
         info_span!("styled", shop = "north").in_scope(|| {
@@ -971,7 +971,7 @@ fn styled(style: tracelink::LogStyle) -> (Vec<Line>, ReceivedSpan) {
 
 #[test]
 fn otel_style_names() {
-    let (lines, span) = styled(tracelink::LogStyle::Otel);
+    let (lines, span) = styled(tracelink::logs::LogStyle::Otel);
     lines[0].assert_otel_keys(&["order"], true);
     lines[1].assert_otel_keys(&[], true);
     lines[2].assert_otel_keys(&[], false);
@@ -984,7 +984,7 @@ fn otel_style_names() {
 
 #[test]
 fn ecs_style_names() {
-    let (lines, span) = styled(tracelink::LogStyle::Ecs);
+    let (lines, span) = styled(tracelink::logs::LogStyle::Ecs);
     let base = [
         "@timestamp",
         "log.level",
@@ -1021,7 +1021,7 @@ fn ecs_style_names() {
 
 #[test]
 fn gcp_style_names() {
-    let (lines, span) = styled(tracelink::LogStyle::Gcp);
+    let (lines, span) = styled(tracelink::logs::LogStyle::Gcp);
     let base = ["time", "severity", "target", "message"];
     let inside = [
         &base[..],
@@ -1061,7 +1061,7 @@ fn gcp_style_names() {
 
 #[test]
 fn datadog_style_names() {
-    let (lines, span) = styled(tracelink::LogStyle::Datadog);
+    let (lines, span) = styled(tracelink::logs::LogStyle::Datadog);
     let base = ["timestamp", "level", "target", "message"];
     let inside = [&base[..], &["span", "dd.trace_id", "dd.span_id"]].concat();
     lines[0].assert_keys(&[&inside[..], &["order"]].concat());

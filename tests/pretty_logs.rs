@@ -25,20 +25,27 @@ fn pretty_lines_carry_fields_span_and_the_exported_trace() {
             ("OTEL_BSP_SCHEDULE_DELAY", "100"),
             ("TRACELINK_LOG_FORMAT", "pretty"),
         ])
-        .with_log_writer(tracelink::LogWriter::custom(capture.clone()))
+        .with_log_writer(tracelink::logs::LogWriter::custom(capture.clone()))
         .build()
         .expect("builds");
-    assert_eq!(parts.config().log_format(), tracelink::LogFormat::Pretty);
+    assert_eq!(
+        parts.config().log_format(),
+        tracelink::logs::LogFormat::Pretty
+    );
     let dispatch = tracing::Dispatch::new(
         tracing_subscriber::registry()
             .with(parts.filter())
             .with(parts.otel_layer())
-            .with(parts.json_layer()),
+            .with(parts.log_layer()),
     );
     tracing::dispatcher::with_default(&dispatch, || {
         tracing::info!("outside any span");
         tracing::info_span!("charge", order_id = 1, user = "ada lovelace").in_scope(|| {
-            tracing::warn!(amount_cents = 2500_u64, ok = false, "payment \u{1b}[2Jdeclined");
+            tracing::warn!(
+                amount_cents = 2500_u64,
+                ok = false,
+                "payment \u{1b}[2Jdeclined"
+            );
         });
     });
     parts.guard().flush().expect("flush");

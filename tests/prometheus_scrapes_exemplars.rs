@@ -87,7 +87,7 @@ fn prometheus_stores_exemplars_that_open_the_exported_trace() {
 #[test]
 fn every_body_passes_the_openmetrics_parser() {
     // Built without globals: a recorder of its own.
-    let recorder = tracelink::MetricsRecorder::new(Default::default());
+    let recorder = tracelink::metrics::MetricsRecorder::new(Default::default());
     metrics::with_local_recorder(&recorder, || {
         metrics::describe_counter!(
             "weird.name-total",
@@ -100,10 +100,10 @@ fn every_body_passes_the_openmetrics_parser() {
         metrics::gauge!("neg").set(f64::NEG_INFINITY);
     });
     let handle = recorder.handle();
-    let open = handle.render(tracelink::Format::OpenMetrics);
+    let open = handle.render(tracelink::metrics::Format::OpenMetrics);
     let summary = prometheus::openmetrics_check(&open).unwrap_or_else(|e| panic!("{e}\n{open}"));
     let text = summary.to_string();
     assert!(text.contains("x\\\"y\\\\z\\nw"), "{text}");
-    let plain = handle.render(tracelink::Format::PrometheusText);
+    let plain = handle.render(tracelink::metrics::Format::PrometheusText);
     prometheus::prometheus_text_check(&plain).unwrap_or_else(|e| panic!("{e}\n{plain}"));
 }

@@ -101,7 +101,7 @@ fn run_shop() -> ShopRun {
             ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
         ])
         .with_service_name("shop")
-        .with_log_writer(tracelink::LogWriter::custom(capture.clone()))
+        .with_log_writer(tracelink::logs::LogWriter::custom(capture.clone()))
         .with_prometheus_listener("127.0.0.1", 0)
         .with_traces_file(&store)
         .with_shutdown_timeout(WAIT)

@@ -32,8 +32,7 @@ pub fn app(payments: String, queue: mpsc::Sender<Message>) -> Router {
         .route("/orders/{id}", post(place_order))
         .with_state(state)
         .layer(
-            ServerLayer::new()
-                .with_route(|ext| ext.get::<MatchedPath>().map(MatchedPath::as_str)),
+            ServerLayer::new().with_route(|ext| ext.get::<MatchedPath>().map(MatchedPath::as_str)),
         )
 }
 

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use shop::{payments, run, Answer, BoxError, Checkout, Outcome, LOG_FILE};
-use tracelink::TracesExporter;
+use tracelink::trace::TracesExporter;
 
 mod tee;
 
@@ -45,7 +45,7 @@ async fn main() -> Result<(), BoxError> {
         .map_err(|error| format!("cannot create {LOG_FILE}: {error}"))?;
     let mut builder = tracelink::builder()
         .with_service_name("shop")
-        .with_log_writer(tracelink::LogWriter::custom(log));
+        .with_log_writer(tracelink::logs::LogWriter::custom(log));
     let config = builder.config()?;
     let exporters = exporters(&config);
     builder = builder.with_traces_exporters(exporters.clone());

@@ -6,10 +6,13 @@ use std::time::Duration;
 use opentelemetry::{KeyValue, Value};
 
 use super::env::EnvSource;
-use super::{BatchConfig, Compression, Config, Propagator, Protocol, TracesExporter};
+use super::Config;
 use crate::diag::DiagLevel;
+use crate::logs::LogFormat;
+use crate::propagation::Propagator;
 use crate::trace::exporter::DynExporter;
 use crate::trace::Sampler;
+use crate::trace::{BatchConfig, Compression, Protocol, TracesExporter};
 use crate::Error;
 
 /// Configures tracelink from code; anything left unset comes from the `OTEL_*`
@@ -23,7 +26,7 @@ use crate::Error;
 /// let _guard = tracelink::builder()
 ///     .with_service_name("checkout")
 ///     .with_service_version(env!("CARGO_PKG_VERSION"))
-///     .with_sampler(tracelink::Sampler::parent_based(tracelink::Sampler::trace_id_ratio(0.25)))
+///     .with_sampler(tracelink::trace::Sampler::parent_based(tracelink::trace::Sampler::trace_id_ratio(0.25)))
 ///     .init()?;
 /// # Ok(()) }
 /// ```
@@ -53,9 +56,9 @@ pub struct Builder {
     pub(crate) shutdown_timeout: Option<Duration>,
     pub(crate) context_activation: Option<bool>,
     pub(crate) span_events: Option<tracing::Level>,
-    pub(crate) log_format: Option<super::LogFormat>,
-    pub(crate) log_style: Option<crate::LogStyle>,
-    pub(crate) log_writer: Option<crate::LogWriter>,
+    pub(crate) log_format: Option<LogFormat>,
+    pub(crate) log_style: Option<crate::logs::LogStyle>,
+    pub(crate) log_writer: Option<crate::logs::LogWriter>,
     pub(crate) non_blocking_logs: Option<bool>,
     pub(crate) gcp_project: Option<String>,
     pub(crate) log_span_list: bool,
@@ -65,8 +68,8 @@ pub struct Builder {
     pub(crate) log_service_name: bool,
     pub(crate) metrics: Option<bool>,
     pub(crate) prometheus_listener: Option<(String, u16)>,
-    pub(crate) exemplar_filter: Option<crate::ExemplarFilter>,
-    pub(crate) buckets: Vec<(crate::Matcher, Vec<f64>)>,
+    pub(crate) exemplar_filter: Option<crate::metrics::ExemplarFilter>,
+    pub(crate) buckets: Vec<(crate::metrics::Matcher, Vec<f64>)>,
     pub(crate) custom_exporters: Vec<Box<dyn DynExporter>>,
 }
 
@@ -88,7 +91,7 @@ impl Builder {
     /// let config = tracelink::builder()
     ///     .with_env([("OTEL_TRACES_SAMPLER", "always_off")])
     ///     .config()?;
-    /// assert_eq!(config.sampler(), &tracelink::Sampler::always_off());
+    /// assert_eq!(config.sampler(), &tracelink::trace::Sampler::always_off());
     /// # Ok(()) }
     /// ```
     pub fn with_env<I, K, V>(mut self, vars: I) -> Self
@@ -182,7 +185,7 @@ impl Builder {
     /// `TRACELINK_TRACES_FILE`; this overrides it.
     ///
     /// ```
-    /// use tracelink::TracesExporter;
+    /// use tracelink::trace::TracesExporter;
     ///
     /// let config = tracelink::builder()
     ///     .with_env([("OTEL_TRACES_EXPORTER", "otlp")])
@@ -442,46 +445,42 @@ impl Builder {
     /// Defaults to `true`. Corresponding environment variable:
     /// `TRACELINK_LOG_FORMAT`; this overrides it.
     pub fn with_json_logs(self, on: bool) -> Self {
-        self.with_log_format(if on {
-            super::LogFormat::Json
-        } else {
-            super::LogFormat::None
-        })
+        self.with_log_format(if on { LogFormat::Json } else { LogFormat::None })
     }
 
     /// Chooses how events are written on stdout: JSON lines for machines,
     /// pretty lines for a developer at a terminal, or nothing.
     ///
-    /// Defaults to [`LogFormat::Json`](crate::LogFormat::Json). Corresponding
+    /// Defaults to [`LogFormat::Json`](crate::logs::LogFormat::Json). Corresponding
     /// environment variable: `TRACELINK_LOG_FORMAT` (`json`, `pretty`,
     /// `none`); this overrides it.
     ///
     /// ```
     /// # fn main() -> Result<(), tracelink::Error> {
     /// let config = tracelink::builder()
-    ///     .with_log_format(tracelink::LogFormat::Pretty)
+    ///     .with_log_format(tracelink::logs::LogFormat::Pretty)
     ///     .config()?;
-    /// assert_eq!(config.log_format(), tracelink::LogFormat::Pretty);
+    /// assert_eq!(config.log_format(), tracelink::logs::LogFormat::Pretty);
     /// # Ok(()) }
     /// ```
-    pub fn with_log_format(mut self, format: super::LogFormat) -> Self {
+    pub fn with_log_format(mut self, format: LogFormat) -> Self {
         self.log_format = Some(format);
         self
     }
 
     /// Chooses the field names of log lines.
     ///
-    /// Defaults to [`LogStyle::Otel`](crate::LogStyle::Otel). Corresponding
+    /// Defaults to [`LogStyle::Otel`](crate::logs::LogStyle::Otel). Corresponding
     /// environment variable: `TRACELINK_LOG_STYLE`; this overrides it.
-    pub fn with_log_style(mut self, style: crate::LogStyle) -> Self {
+    pub fn with_log_style(mut self, style: crate::logs::LogStyle) -> Self {
         self.log_style = Some(style);
         self
     }
 
     /// Sends log lines to `writer` instead of stdout.
     ///
-    /// Defaults to [`LogWriter::stdout`](crate::LogWriter::stdout).
-    pub fn with_log_writer(mut self, writer: crate::LogWriter) -> Self {
+    /// Defaults to [`LogWriter::stdout`](crate::logs::LogWriter::stdout).
+    pub fn with_log_writer(mut self, writer: crate::logs::LogWriter) -> Self {
         self.log_writer = Some(writer);
         self
     }
@@ -561,10 +560,10 @@ impl Builder {
 
     /// Which samples carry exemplars.
     ///
-    /// Defaults to [`ExemplarFilter::TraceBased`](crate::ExemplarFilter::TraceBased).
+    /// Defaults to [`ExemplarFilter::TraceBased`](crate::metrics::ExemplarFilter::TraceBased).
     /// Corresponding environment variable: `OTEL_METRICS_EXEMPLAR_FILTER`; this
     /// overrides it.
-    pub fn with_exemplar_filter(mut self, filter: crate::ExemplarFilter) -> Self {
+    pub fn with_exemplar_filter(mut self, filter: crate::metrics::ExemplarFilter) -> Self {
         self.exemplar_filter = Some(filter);
         self
     }
@@ -572,8 +571,12 @@ impl Builder {
     /// Bucket bounds for the histograms `matcher` matches; the first matching
     /// rule wins.
     ///
-    /// Defaults to [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS) (seconds) for all.
-    pub fn with_histogram_buckets(mut self, matcher: crate::Matcher, bounds: &[f64]) -> Self {
+    /// Defaults to [`DEFAULT_BUCKETS`](crate::metrics::DEFAULT_BUCKETS) (seconds) for all.
+    pub fn with_histogram_buckets(
+        mut self,
+        matcher: crate::metrics::Matcher,
+        bounds: &[f64],
+    ) -> Self {
         self.buckets.push((matcher, bounds.to_vec()));
         self
     }

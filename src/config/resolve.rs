@@ -46,8 +46,8 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
     });
     let protocol = b
         .protocol
-        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, "", parse_protocol))
-        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_PROTOCOL, "", parse_protocol))
+        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, "", str::parse))
+        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_PROTOCOL, "", str::parse))
         .unwrap_or(Protocol::HttpProtobuf);
     fill_fallback(
         &mut env,
@@ -74,8 +74,8 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
     );
     let compression = b
         .compression
-        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, "", parse_compression))
-        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_COMPRESSION, "", parse_compression))
+        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, "", str::parse))
+        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_COMPRESSION, "", str::parse))
         .unwrap_or_default();
     fill_fallback(
         &mut env,
@@ -83,10 +83,7 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
             OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
             OTEL_EXPORTER_OTLP_COMPRESSION,
         ],
-        match compression {
-            Compression::None => "none",
-            Compression::Gzip => "gzip",
-        },
+        compression.name(),
     );
     let sampler = match &b.sampler {
         Some(sampler) => sampler.clone(),
@@ -148,7 +145,8 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         .log_style
         .or_else(|| {
             env.parse(TRACELINK_LOG_STYLE, "otel", |v| {
-                crate::LogStyle::parse(v).ok_or_else(|| "expected otel, ecs, gcp or datadog".into())
+                crate::logs::LogStyle::parse(v)
+                    .ok_or_else(|| "expected otel, ecs, gcp or datadog".into())
             })
         })
         .unwrap_or_default();
@@ -187,7 +185,7 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         .exemplar_filter
         .or_else(|| {
             env.parse(OTEL_METRICS_EXEMPLAR_FILTER, "trace_based", |v| {
-                crate::ExemplarFilter::parse(v)
+                crate::metrics::ExemplarFilter::parse(v)
                     .ok_or_else(|| "expected trace_based, always_on or always_off".into())
             })
         })
@@ -427,26 +425,6 @@ fn parse_size(value: &str) -> Result<u64, String> {
         Some(0) => Err("expected a size greater than 0".into()),
         Some(bytes) => Ok(bytes),
         None => Err("too large".into()),
-    }
-}
-
-fn parse_protocol(value: &str) -> Result<Protocol, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "grpc" if cfg!(feature = "grpc") => Ok(Protocol::Grpc),
-        "grpc" => Err("this build has no gRPC; enable tracelink's `grpc` feature".into()),
-        "http/protobuf" if cfg!(feature = "http") => Ok(Protocol::HttpProtobuf),
-        "http/protobuf" => Err("this build has no HTTP; enable tracelink's `http` feature".into()),
-        "http/json" => Err("http/json is not supported; use http/protobuf or grpc".into()),
-        _ => Err("expected grpc or http/protobuf".into()),
-    }
-}
-
-fn parse_compression(value: &str) -> Result<Compression, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "none" => Ok(Compression::None),
-        "gzip" if cfg!(feature = "gzip") => Ok(Compression::Gzip),
-        "gzip" => Err("this build has no gzip; enable tracelink's `gzip` feature".into()),
-        _ => Err("expected gzip or none".into()),
     }
 }
 
@@ -709,13 +687,6 @@ fn origin(env: &EnvReader<'_>, code: bool, vars: &[&'static str]) -> Origin {
     Origin::Default
 }
 
-fn propagator_name(propagator: Propagator) -> &'static str {
-    match propagator {
-        Propagator::TraceContext => "tracecontext",
-        Propagator::Baggage => "baggage",
-    }
-}
-
 fn list_or_none<T>(items: &[T], name: impl Fn(&T) -> &str) -> String {
     if items.is_empty() {
         "none".to_owned()
@@ -821,11 +792,7 @@ fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
         );
         add(
             "otlp compression",
-            match c.compression {
-                Compression::None => "none",
-                Compression::Gzip => "gzip",
-            }
-            .to_owned(),
+            c.compression.to_string(),
             origin(
                 env,
                 b.compression.is_some(),
@@ -843,7 +810,7 @@ fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
     );
     add(
         "propagators",
-        list_or_none(&c.propagators, |p| propagator_name(*p)),
+        list_or_none(&c.propagators, |p| p.name()),
         origin(env, b.propagators.is_some(), &[OTEL_PROPAGATORS]),
     );
     let batch = b.batch.is_some();

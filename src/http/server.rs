@@ -38,7 +38,7 @@ use super::semconv;
 ///
 /// ```
 /// use tracelink::http::SERVER_REQUEST_DURATION;
-/// use tracelink::{Matcher, MetricsConfig};
+/// use tracelink::{metrics::Matcher, metrics::MetricsConfig};
 ///
 /// let config = MetricsConfig::default().with_buckets(
 ///     Matcher::Full(SERVER_REQUEST_DURATION.into()),

@@ -1,4 +1,4 @@
-//! [`JsonLayer`]: one JSON line per event.
+//! [`LogLayer`]: one JSON line per event.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,7 +29,7 @@ const SPAN_RESERVED: &[&str] = &["name"];
 /// Writes one JSON line per `tracing` event, with the ids of the span it
 /// happened in.
 ///
-/// `tracelink::init()` installs it; [`Parts::json_layer`](crate::Parts::json_layer)
+/// `tracelink::init()` installs it; [`Parts::log_layer`](crate::Parts::log_layer)
 /// gives it to you to compose your own subscriber.
 ///
 /// ```text
@@ -40,7 +40,7 @@ const SPAN_RESERVED: &[&str] = &["name"];
 ///
 /// Outside any span a line has no id fields.
 #[derive(Clone, Debug)]
-pub struct JsonLayer {
+pub struct LogLayer {
     writer: LogWriter,
     style: LogStyle,
     gcp_project: Arc<str>,
@@ -87,7 +87,7 @@ fn thread_id() -> u64 {
         .unwrap_or(0)
 }
 
-impl JsonLayer {
+impl LogLayer {
     /// A layer writing `style` lines to `writer`.
     pub fn new(writer: LogWriter, style: LogStyle) -> Self {
         Self {
@@ -130,9 +130,9 @@ impl JsonLayer {
     /// ```
     ///
     /// ```
-    /// use tracelink::{JsonLayer, LogStyle, LogWriter};
+    /// use tracelink::{logs::LogLayer, logs::LogStyle, logs::LogWriter};
     ///
-    /// let layer = JsonLayer::new(LogWriter::stderr(), LogStyle::Otel).with_pretty(false);
+    /// let layer = LogLayer::new(LogWriter::stderr(), LogStyle::Otel).with_pretty(false);
     /// # let _ = layer;
     /// ```
     #[must_use]
@@ -406,7 +406,7 @@ impl JsonLayer {
     }
 }
 
-impl<S> Layer<S> for JsonLayer
+impl<S> Layer<S> for LogLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {

@@ -7,6 +7,7 @@
 //! span, and hands the whole line to the writer in one `write_all`, so lines
 //! from many threads never interleave.
 
+mod format;
 pub(crate) mod json;
 mod layer;
 mod pretty;
@@ -14,6 +15,7 @@ mod style;
 mod time;
 mod writer;
 
-pub use layer::JsonLayer;
+pub use format::LogFormat;
+pub use layer::LogLayer;
 pub use style::LogStyle;
 pub use writer::LogWriter;

@@ -16,7 +16,7 @@ use tracing::Level;
 /// let config = tracelink::builder()
 ///     .with_env([("TRACELINK_LOG_STYLE", "ecs")])
 ///     .config()?;
-/// assert_eq!(config.log_style(), tracelink::LogStyle::Ecs);
+/// assert_eq!(config.log_style(), tracelink::logs::LogStyle::Ecs);
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -25,7 +25,7 @@ where
 /// threads never interleave on stdout or stderr.
 ///
 /// ```
-/// use tracelink::LogWriter;
+/// use tracelink::logs::LogWriter;
 ///
 /// // Into a file, through any `MakeWriter`.
 /// let file = std::sync::Mutex::new(std::io::sink());

@@ -10,7 +10,7 @@ pub const DEFAULT_BUCKETS: &[f64] = &[
 /// Which metric names a bucket set applies to.
 ///
 /// ```
-/// use tracelink::Matcher;
+/// use tracelink::metrics::Matcher;
 ///
 /// let sizes = Matcher::Suffix("_bytes".into());
 /// # let _ = sizes;

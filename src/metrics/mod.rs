@@ -43,7 +43,7 @@ struct Inner {
 /// for your own use from [`MetricsRecorder::new`].
 ///
 /// ```
-/// use tracelink::{Format, MetricsRecorder};
+/// use tracelink::{metrics::Format, metrics::MetricsRecorder};
 ///
 /// let recorder = MetricsRecorder::new(Default::default());
 /// let handle = recorder.handle();
@@ -60,9 +60,9 @@ pub struct MetricsRecorder {
 /// Renders the recorder's metrics, for a `/metrics` route of your own.
 ///
 /// ```
-/// # let handle = tracelink::MetricsRecorder::new(Default::default()).handle();
+/// # let handle = tracelink::metrics::MetricsRecorder::new(Default::default()).handle();
 /// let accept = Some("application/openmetrics-text; version=1.0.0");
-/// let format = tracelink::Format::from_accept(accept);
+/// let format = tracelink::metrics::Format::from_accept(accept);
 /// let (content_type, body) = (format.content_type(), handle.render(format));
 /// assert!(body.ends_with("# EOF\n"));
 /// # let _ = content_type;

@@ -127,6 +127,53 @@ impl<C: Carrier + ?Sized> Extractor for AsExtractor<'_, C> {
     }
 }
 
+/// A context propagator (`OTEL_PROPAGATORS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Propagator {
+    /// W3C Trace Context: `traceparent` and `tracestate`.
+    TraceContext,
+    /// W3C Baggage: `baggage`.
+    Baggage,
+}
+
+impl Propagator {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Propagator::TraceContext => "tracecontext",
+            Propagator::Baggage => "baggage",
+        }
+    }
+}
+
+impl std::fmt::Display for Propagator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Propagator {
+    type Err = String;
+
+    /// `tracecontext` or `baggage`, in any case, as `OTEL_PROPAGATORS` names
+    /// them.
+    ///
+    /// ```
+    /// use tracelink::propagation::Propagator;
+    ///
+    /// assert_eq!("tracecontext".parse(), Ok(Propagator::TraceContext));
+    /// assert_eq!(Propagator::Baggage.to_string(), "baggage");
+    /// assert!("b3".parse::<Propagator>().is_err());
+    /// ```
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "tracecontext" => Ok(Propagator::TraceContext),
+            "baggage" => Ok(Propagator::Baggage),
+            _ => Err("expected tracecontext or baggage".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

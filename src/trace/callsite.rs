@@ -15,7 +15,7 @@
 //! callsite's `&'static` [`Metadata`] instead: [`OtelLayer`](super::OtelLayer)
 //! names the span's metadata while `tracing-opentelemetry` starts the span
 //! (at its first enter, or at its close if it was never entered), the
-//! [`Tracer`](super::Tracer) keeps the pointer in the span's record, and the
+//! [`LinkTracer`](super::LinkTracer) keeps the pointer in the span's record, and the
 //! export thread, turning the record into `SpanData`, makes the target the
 //! span's instrumentation scope — what OpenTelemetry calls a target, and how
 //! its own `tracing` log bridge maps it — and, with
@@ -50,7 +50,7 @@ thread_local! {
 }
 
 /// Runs `f`, in which a span made at `callsite` may be started; the
-/// [`Tracer`](super::Tracer) picks the callsite up with [`take`].
+/// [`LinkTracer`](super::LinkTracer) picks the callsite up with [`take`].
 pub(crate) fn starting<R>(callsite: Option<Callsite>, f: impl FnOnce() -> R) -> R {
     /// Puts back what was there before, even if `f` unwinds.
     struct Restore(Option<Callsite>);

@@ -9,9 +9,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-#[cfg(any(feature = "grpc", feature = "http"))]
-use crate::config::{Compression, Protocol};
-use crate::config::{Config, TracesExporter};
+use super::{Compression, Protocol, TracesExporter};
 use crate::Error;
 
 pub(crate) type ExportFuture<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + Send + 'a>>;
@@ -45,7 +43,7 @@ impl<E: SpanExporter + 'static> DynExporter for E {
 }
 
 /// The OTLP exporter and the endpoint it sends to, for diagnostics.
-#[cfg(any(feature = "grpc", feature = "http"))]
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 #[derive(Debug)]
 struct Otlp {
     inner: opentelemetry_otlp::SpanExporter,
@@ -53,7 +51,7 @@ struct Otlp {
     protocol: Protocol,
 }
 
-#[cfg(any(feature = "grpc", feature = "http"))]
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 impl DynExporter for Otlp {
     fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_> {
         Box::pin(SpanExporter::export(&self.inner, batch))
@@ -72,50 +70,73 @@ impl DynExporter for Otlp {
     }
 }
 
+/// Where spans go, as the configuration resolved it: the exporters to
+/// build and what each needs.
+#[derive(Debug)]
+pub(crate) struct Exporters<'a> {
+    pub(crate) kinds: &'a [TracesExporter],
+    pub(crate) otlp: OtlpTarget<'a>,
+    pub(crate) file: &'a std::path::Path,
+    pub(crate) file_max_bytes: u64,
+}
+
+/// The OTLP destination: endpoint, protocol, headers (checked already),
+/// timeout and compression.
+#[derive(Debug)]
+// Read only by the OTLP transports, which a build may leave out.
+#[cfg_attr(not(any(feature = "otlp-grpc", feature = "otlp-http")), allow(dead_code))]
+pub(crate) struct OtlpTarget<'a> {
+    pub(crate) endpoint: &'a str,
+    pub(crate) protocol: Protocol,
+    pub(crate) headers: &'a [(String, String)],
+    pub(crate) timeout: std::time::Duration,
+    pub(crate) compression: Compression,
+}
+
 /// Builds the exporters `config` asks for, inside `runtime` (tonic's channel
 /// needs one to exist).
 pub(crate) fn build(
-    config: &Config,
+    config: &Exporters<'_>,
     runtime: &tokio::runtime::Runtime,
 ) -> Result<Vec<Box<dyn DynExporter>>, Error> {
     let mut exporters: Vec<Box<dyn DynExporter>> = Vec::new();
-    for kind in &config.exporters {
+    for kind in config.kinds {
         match kind {
-            #[cfg(any(feature = "grpc", feature = "http"))]
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
             TracesExporter::Otlp => {
                 let _enter = runtime.enter();
-                exporters.push(Box::new(otlp(config)?));
+                exporters.push(Box::new(otlp(&config.otlp)?));
             }
-            #[cfg(not(any(feature = "grpc", feature = "http")))]
+            #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
             TracesExporter::Otlp => {
                 let _ = runtime;
                 return Err(Error::Exporter {
-                    endpoint: config.endpoint.clone(),
-                    source: "this build has no OTLP transport; enable tracelink's `grpc` or `http` feature".into(),
+                    endpoint: config.otlp.endpoint.to_owned(),
+                    source: "this build has no OTLP transport; enable tracelink's `otlp-grpc` or `otlp-http` feature".into(),
                 });
             }
             TracesExporter::Console => exporters.push(Box::new(super::console::Console::stderr())),
             TracesExporter::File => exporters.push(Box::new(super::file::FileExporter::new(
-                config.traces_file.clone(),
-                config.traces_file_max_bytes,
+                config.file.to_path_buf(),
+                config.file_max_bytes,
             ))),
         }
     }
     Ok(exporters)
 }
 
-#[cfg(any(feature = "grpc", feature = "http"))]
-fn otlp(config: &Config) -> Result<Otlp, Error> {
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
     let error = |source: opentelemetry_otlp::ExporterBuildError| Error::Exporter {
-        endpoint: config.endpoint.clone(),
+        endpoint: config.endpoint.to_owned(),
         source: Box::new(source),
     };
     let inner = match config.protocol {
-        #[cfg(feature = "grpc")]
+        #[cfg(feature = "otlp-grpc")]
         Protocol::Grpc => {
             use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
             let mut metadata = tonic::metadata::MetadataMap::new();
-            for (key, value) in &config.headers.0 {
+            for (key, value) in config.headers {
                 // Checked when the configuration was resolved.
                 if let (Ok(key), Ok(value)) = (
                     tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
@@ -126,7 +147,7 @@ fn otlp(config: &Config) -> Result<Otlp, Error> {
             }
             let mut builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
-                .with_endpoint(config.endpoint.clone())
+                .with_endpoint(config.endpoint.to_owned())
                 .with_timeout(config.timeout)
                 .with_metadata(metadata);
             if config.compression == Compression::Gzip {
@@ -134,15 +155,15 @@ fn otlp(config: &Config) -> Result<Otlp, Error> {
             }
             builder.build().map_err(error)?
         }
-        #[cfg(feature = "http")]
+        #[cfg(feature = "otlp-http")]
         Protocol::HttpProtobuf => {
             use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
             let mut builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
                 .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_endpoint(config.endpoint.clone())
+                .with_endpoint(config.endpoint.to_owned())
                 .with_timeout(config.timeout)
-                .with_headers(config.headers.0.iter().cloned().collect());
+                .with_headers(config.headers.iter().cloned().collect());
             if config.compression == Compression::Gzip {
                 builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
             }
@@ -151,14 +172,14 @@ fn otlp(config: &Config) -> Result<Otlp, Error> {
         #[allow(unreachable_patterns)]
         other => {
             return Err(Error::Exporter {
-                endpoint: config.endpoint.clone(),
-                source: format!("protocol {} is not compiled in", other.name()).into(),
+                endpoint: config.endpoint.to_owned(),
+                source: format!("protocol {other} is not compiled in").into(),
             })
         }
     };
     Ok(Otlp {
         inner,
-        endpoint: config.endpoint.clone(),
+        endpoint: config.endpoint.to_owned(),
         protocol: config.protocol,
     })
 }

@@ -14,11 +14,11 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 use super::callsite::{self, Known};
-use super::Tracer;
+use super::LinkTracer;
 use crate::context::StackKey;
 
 /// `tracing-opentelemetry`'s [`OpenTelemetryLayer`] on tracelink's
-/// [`Tracer`], which turns only events at or above a level into span events
+/// [`LinkTracer`], which turns only events at or above a level into span events
 /// ([`Builder::with_span_events`](crate::Builder::with_span_events),
 /// `TRACELINK_SPAN_EVENTS`; `WARN` by default).
 ///
@@ -60,7 +60,7 @@ use crate::context::StackKey;
 /// # Ok::<(), tracelink::Error>(())
 /// ```
 pub struct OtelLayer<S> {
-    inner: OpenTelemetryLayer<S, Tracer>,
+    inner: OpenTelemetryLayer<S, LinkTracer>,
     events: LevelFilter,
     /// Whether tracing-opentelemetry makes entered spans' contexts current,
     /// so that their ids can be noted at enter.
@@ -75,7 +75,7 @@ pub struct OtelLayer<S> {
 
 impl<S> OtelLayer<S> {
     pub(crate) fn new(
-        inner: OpenTelemetryLayer<S, Tracer>,
+        inner: OpenTelemetryLayer<S, LinkTracer>,
         events: LevelFilter,
         activation: bool,
     ) -> Self {
@@ -93,7 +93,7 @@ impl<S> OtelLayer<S> {
     /// and, as `tracing-opentelemetry` does by default, writes each span's
     /// source location and target as attributes (without this layer, spans
     /// are sent under tracelink's scope rather than their target's).
-    pub fn into_inner(self) -> OpenTelemetryLayer<S, Tracer>
+    pub fn into_inner(self) -> OpenTelemetryLayer<S, LinkTracer>
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
     {

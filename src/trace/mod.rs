@@ -1,9 +1,9 @@
-//! The span path: a fast OpenTelemetry [`Tracer`] behind `tracing-opentelemetry`,
+//! The span path: a fast OpenTelemetry tracer ([`LinkTracer`]) behind `tracing-opentelemetry`,
 //! a bounded queue, and one export thread.
 //!
 //! `tracing-opentelemetry` turns each `tracing` span into a call to
 //! [`opentelemetry::trace::Tracer::build_with_context`] when the span is first
-//! entered, and ends it when the span closes. tracelink's [`Tracer`] decides
+//! entered, and ends it when the span closes. tracelink's [`LinkTracer`] decides
 //! sampling there, before anything is allocated, keeps a sampled span's data in
 //! one inline record, and on end moves it into a lock-free bounded queue. The
 //! export thread turns records into SDK `SpanData` and hands them to the OTLP
@@ -18,9 +18,11 @@ mod layer;
 pub(crate) mod pipeline;
 pub(crate) mod quiet;
 mod sampler;
+mod settings;
 mod tracer;
 
 pub use layer::OtelLayer;
 pub use pipeline::ExportStats;
 pub use sampler::Sampler;
-pub use tracer::{Span, Tracer, TracerProvider};
+pub use settings::{BatchConfig, Compression, Protocol, TracesExporter};
+pub use tracer::{LinkSpan, LinkTracer, LinkTracerProvider};

@@ -28,7 +28,7 @@ use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
 use super::exporter::DynExporter;
-use crate::config::BatchConfig;
+use super::BatchConfig;
 use crate::diag::diag;
 
 /// A sampled span's data, from start to end.

@@ -81,8 +81,8 @@ impl<S: Subscriber> Layer<S> for QuietExportThread {
 
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
         let target = metadata.target();
-        let quiet = is_sdk_diagnostic(target)
-            || (in_export_stack(target) && EXPORT_THREAD.with(Cell::get));
+        let quiet =
+            is_sdk_diagnostic(target) || (in_export_stack(target) && EXPORT_THREAD.with(Cell::get));
         !quiet
     }
 }

@@ -8,7 +8,7 @@ use opentelemetry::trace::{SpanContext, TraceId};
 /// allocated for it: an unsampled span costs tracelink almost nothing.
 ///
 /// ```
-/// use tracelink::Sampler;
+/// use tracelink::trace::Sampler;
 ///
 /// // Keep 10% of new traces, and follow the caller's decision otherwise.
 /// let sampler = Sampler::parent_based(Sampler::trace_id_ratio(0.1));

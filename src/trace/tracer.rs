@@ -1,4 +1,4 @@
-//! [`Tracer`], [`Span`] and [`TracerProvider`]: the OpenTelemetry API, backed by
+//! [`LinkTracer`], [`LinkSpan`] and [`LinkTracerProvider`]: the OpenTelemetry API, backed by
 //! tracelink's pipeline.
 
 use std::borrow::Cow;
@@ -21,7 +21,7 @@ const RANDOM_TRACE_ID: u8 = 0x02;
 /// defaults); the rest are counted as dropped.
 pub(crate) const LIMIT: usize = 128;
 
-/// Hands out [`Tracer`]s that share tracelink's sampler and export pipeline.
+/// Hands out [`LinkTracer`]s that share tracelink's sampler and export pipeline.
 ///
 /// `tracelink::init()` installs it as the global OpenTelemetry provider, so
 /// libraries that call `opentelemetry::global::tracer("...")` export through
@@ -39,12 +39,12 @@ pub(crate) const LIMIT: usize = 128;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
-pub struct TracerProvider {
+pub struct LinkTracerProvider {
     pipeline: Arc<Pipeline>,
     sampler: Arc<Sampler>,
 }
 
-impl TracerProvider {
+impl LinkTracerProvider {
     pub(crate) fn new(pipeline: Arc<Pipeline>, sampler: Sampler) -> Self {
         Self {
             pipeline,
@@ -52,8 +52,8 @@ impl TracerProvider {
         }
     }
 
-    pub(crate) fn scoped(&self, scope: InstrumentationScope) -> Tracer {
-        Tracer {
+    pub(crate) fn scoped(&self, scope: InstrumentationScope) -> LinkTracer {
+        LinkTracer {
             scope: self.pipeline.register_scope(scope),
             pipeline: self.pipeline.clone(),
             sampler: self.sampler.clone(),
@@ -61,10 +61,10 @@ impl TracerProvider {
     }
 }
 
-impl opentelemetry::trace::TracerProvider for TracerProvider {
-    type Tracer = Tracer;
+impl opentelemetry::trace::TracerProvider for LinkTracerProvider {
+    type Tracer = LinkTracer;
 
-    fn tracer_with_scope(&self, scope: InstrumentationScope) -> Tracer {
+    fn tracer_with_scope(&self, scope: InstrumentationScope) -> LinkTracer {
         self.scoped(scope)
     }
 }
@@ -75,7 +75,7 @@ impl opentelemetry::trace::TracerProvider for TracerProvider {
 /// tracelink gives it to `tracing-opentelemetry`; you only meet it when you
 /// compose your own subscriber with [`Parts`](crate::Parts).
 #[derive(Clone, Debug)]
-pub struct Tracer {
+pub struct LinkTracer {
     pipeline: Arc<Pipeline>,
     sampler: Arc<Sampler>,
     /// The instrumentation scope, as an index into the pipeline's table: a span
@@ -83,10 +83,10 @@ pub struct Tracer {
     scope: u32,
 }
 
-impl opentelemetry::trace::Tracer for Tracer {
-    type Span = Span;
+impl opentelemetry::trace::Tracer for LinkTracer {
+    type Span = LinkSpan;
 
-    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> Span {
+    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> LinkSpan {
         let parent = parent_cx
             .has_active_span()
             .then(|| parent_cx.span().span_context().clone())
@@ -111,7 +111,7 @@ impl opentelemetry::trace::Tracer for Tracer {
             self.pipeline.refuse(&builder.name);
         }
         if !sampled || refused {
-            return Span {
+            return LinkSpan {
                 context,
                 record: None,
                 pipeline: None,
@@ -126,7 +126,7 @@ impl opentelemetry::trace::Tracer for Tracer {
         let mut links = builder.links.unwrap_or_default();
         let dropped_links = links.len().saturating_sub(LIMIT) as u32;
         links.truncate(LIMIT);
-        Span {
+        LinkSpan {
             context,
             record: Some(Record {
                 name: builder.name,
@@ -152,17 +152,17 @@ impl opentelemetry::trace::Tracer for Tracer {
     }
 }
 
-/// A span made by tracelink's [`Tracer`]: its context, and, when sampled, the
+/// A span made by tracelink's [`LinkTracer`]: its context, and, when sampled, the
 /// data that will be exported when it ends.
 #[derive(Debug)]
-pub struct Span {
+pub struct LinkSpan {
     context: SpanContext,
     record: Option<Record>,
     // Dropped on the thread that ends the span, never on the export thread.
     pipeline: Option<Arc<Pipeline>>,
 }
 
-impl opentelemetry::trace::Span for Span {
+impl opentelemetry::trace::Span for LinkSpan {
     fn add_event_with_timestamp<T>(
         &mut self,
         name: T,
@@ -251,7 +251,7 @@ impl opentelemetry::trace::Span for Span {
     }
 }
 
-impl Drop for Span {
+impl Drop for LinkSpan {
     fn drop(&mut self) {
         // A span that is dropped without `end` still ends, as in the SDK;
         // one already ended, or not recording, needs no clock read.
