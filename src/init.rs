@@ -158,8 +158,44 @@ impl Parts {
         Layer::and_then(QuietExportThread, filters)
     }
 
-    /// The JSON log layer (it writes nothing when `TRACELINK_LOG_FORMAT=none`).
-    /// Put it after [`otel_layer`](Parts::otel_layer) in the stack.
+    /// The whole stack `init()` installs, as one layer, in the order that
+    /// keeps the log lines' ids right: [`filter`](Parts::filter), then
+    /// [`otel_layer`](Parts::otel_layer), then [`log_layer`](Parts::log_layer).
+    /// Add your own layers around it.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let parts = tracelink::builder()
+    ///     .with_env([("OTEL_TRACES_EXPORTER", "none")])
+    ///     .build()?;
+    /// let subscriber = tracing_subscriber::registry()
+    ///     .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink))
+    ///     .with(parts.layer());
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn layer<S>(&self) -> impl Layer<S>
+    where
+        S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    {
+        // Side by side in one layer, the log layer cannot see the
+        // OpenTelemetry layer when it is added; both are in place here.
+        self.filter()
+            .and_then(self.otel_layer())
+            .and_then(self.log_layer().with_otel_layer_required(false))
+    }
+
+    /// The log layer: JSON lines, or pretty ones, or nothing when
+    /// `TRACELINK_LOG_FORMAT=none`. It takes each line's ids from
+    /// [`otel_layer`](Parts::otel_layer), which must be in the same
+    /// subscriber, under it: without it, adding the log layer panics rather
+    /// than write lines that cannot be jumped from (see
+    /// [`LogLayer::with_otel_layer_required`]). [`layer`](Parts::layer) puts
+    /// both in place.
     pub fn log_layer(&self) -> LogLayer {
         self.json.clone()
     }
@@ -357,7 +393,8 @@ impl Builder {
     /// [`Error::MetricsRecorderAlreadySet`] if a global `metrics` recorder is
     /// (then nothing is installed), and the errors of
     /// [`build`](Builder::build).
-    pub fn init(self) -> Result<Guard, Error> {
+    pub fn init(mut self) -> Result<Guard, Error> {
+        let layers = std::mem::take(&mut self.layers).0;
         let parts = self.build()?;
         let mut guard_address = None;
         // A second init is refused as such, before anything else is asked.
@@ -372,12 +409,19 @@ impl Builder {
         if parts.config.metrics && global_recorder_is_set() {
             return Err(Error::MetricsRecorderAlreadySet);
         }
-        tracing_subscriber::registry()
-            .with(parts.filter())
-            .with(parts.otel_layer())
-            .with(parts.log_layer())
-            .try_init()
-            .map_err(|error| Error::AlreadyInitialized(Some(error)))?;
+        // An empty list of layers would answer `Interest::never` for every
+        // callsite; only a non-empty one goes in.
+        let installed = if layers.is_empty() {
+            tracing_subscriber::registry()
+                .with(parts.layer())
+                .try_init()
+        } else {
+            tracing_subscriber::registry()
+                .with(layers)
+                .with(parts.layer())
+                .try_init()
+        };
+        installed.map_err(|error| Error::AlreadyInitialized(Some(error)))?;
         if parts.config.metrics {
             metrics::set_global_recorder(parts.metrics.clone())
                 .map_err(|_| Error::MetricsRecorderAlreadySet)?;

@@ -796,3 +796,88 @@ fn files_with_odd_numbers_are_not_read() {
         .collect();
     assert_eq!(names, ["traces.jsonl.2", "traces.jsonl.1", "traces.jsonl"]);
 }
+
+/// A store and a log file whose names are not UTF-8 are read: the paths go
+/// from the command line to the files as bytes.
+#[cfg(unix)]
+#[test]
+fn paths_that_are_not_utf8_are_read() {
+    use std::os::unix::ffi::OsStringExt;
+    let dir = TempDir::new("not-utf8");
+    let store = dir
+        .0
+        .join(std::ffi::OsString::from_vec(b"tr\xffces.jsonl".to_vec()));
+    let log = dir.0.join(std::ffi::OsString::from_vec(vec![
+        b'a', 0xff, b'.', b'l', b'o', b'g',
+    ]));
+    let root = span(TRACE, ROOT, None, "GET /checkout", 0.0, 10.0);
+    write_store(&store, 1 << 20, &[request(vec![("shop", vec![root])])]);
+    std::fs::write(
+        &log,
+        format!(
+            r#"{{"timestamp":"2026-11-21T09:30:00.001Z","level":"INFO","message":"request received","trace_id":"{TRACE}","span_id":"{ROOT}"}}"#
+        ) + "\n",
+    )
+    .unwrap();
+
+    let shown = run(tracelink()
+        .args(["show", TRACE, "--store"])
+        .arg(&store)
+        .arg("--logs")
+        .arg(&log)
+        .arg(WIDE));
+    assert_eq!(shown.code, Some(0), "{}", shown.stderr);
+    assert!(shown.stderr.is_empty(), "{}", shown.stderr);
+    let names: Vec<String> = rows(&shown.stdout)
+        .iter()
+        .map(|r| r.name().to_owned())
+        .collect();
+    assert_eq!(names, ["GET /checkout"]);
+    assert_eq!(log_lines(&shown.stdout).len(), 1, "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("request received"),
+        "{}",
+        shown.stdout
+    );
+
+    // `--opt=value`, too.
+    let mut store_arg = std::ffi::OsString::from("--store=");
+    store_arg.push(&store);
+    let mut logs_arg = std::ffi::OsString::from("--logs=");
+    logs_arg.push(&log);
+    let shown = run(tracelink()
+        .args(["show", TRACE])
+        .arg(store_arg)
+        .arg(logs_arg));
+    assert_eq!(shown.code, Some(0), "{}", shown.stderr);
+    assert!(
+        shown.stdout.contains("request received"),
+        "{}",
+        shown.stdout
+    );
+}
+
+/// A value that must be text and is not UTF-8 is a usage error naming its
+/// option.
+#[cfg(unix)]
+#[test]
+fn text_that_is_not_utf8_is_a_usage_error() {
+    use std::os::unix::ffi::OsStringExt;
+    let bad = std::ffi::OsString::from_vec(b"sh\xffp".to_vec());
+    let run = run(tracelink()
+        .args([
+            "traces",
+            "--store",
+            "/nonexistent/traces.jsonl",
+            "--service",
+        ])
+        .arg(bad));
+    assert_eq!(run.code, Some(2));
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .starts_with("tracelink: --service \"sh\\xFFp\": not valid UTF-8"),
+        "{}",
+        run.stderr
+    );
+}

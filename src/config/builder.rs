@@ -14,6 +14,7 @@ use crate::trace::exporter::DynExporter;
 use crate::trace::Sampler;
 use crate::trace::{BatchConfig, Compression, Protocol, TracesExporter};
 use crate::Error;
+use tracing_subscriber::{Layer, Registry};
 
 /// Configures tracelink from code; anything left unset comes from the `OTEL_*`
 /// environment variables, then from the specification's defaults.
@@ -71,6 +72,17 @@ pub struct Builder {
     pub(crate) exemplar_filter: Option<crate::metrics::ExemplarFilter>,
     pub(crate) buckets: Vec<(crate::metrics::Matcher, Vec<f64>)>,
     pub(crate) custom_exporters: Vec<Box<dyn DynExporter>>,
+    pub(crate) layers: UserLayers,
+}
+
+/// The service's own layers, added with [`Builder::with_layer`].
+#[derive(Default)]
+pub(crate) struct UserLayers(pub(crate) Vec<Box<dyn Layer<Registry> + Send + Sync>>);
+
+impl std::fmt::Debug for UserLayers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} layers", self.0.len())
+    }
 }
 
 impl Builder {
@@ -208,6 +220,32 @@ impl Builder {
     /// `TRACELINK_TRACES_FILE_MAX_BYTES`; this overrides it.
     pub fn with_traces_file_max_bytes(mut self, max_bytes: u64) -> Self {
         self.traces_file_max_bytes = Some(max_bytes.max(1));
+        self
+    }
+
+    /// Adds a layer of your own to the subscriber [`init`](Builder::init)
+    /// installs: Sentry, tokio-console, a second writer, anything built on
+    /// `tracing-subscriber`. It sits under tracelink's filter and layers, so
+    /// it sees the spans and events they enable (narrow it further with its
+    /// own `.with_filter(..)`); inside a span, the OpenTelemetry context is
+    /// current, so its events see the same trace and span ids as tracelink's
+    /// log lines. Call it once per layer; they run in the order added.
+    ///
+    /// Defaults to none. [`build`](Builder::build) ignores them: compose
+    /// them with [`Parts::layer`](crate::Parts::layer) yourself.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let _guard = tracelink::builder()
+    ///     .with_layer(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+    ///     .init()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<Registry> + Send + Sync + 'static,
+    {
+        self.layers.0.push(Box::new(layer));
         self
     }
 

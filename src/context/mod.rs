@@ -9,6 +9,15 @@ use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, Tra
 use tracing::{span, Dispatch};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+/// What tracelink's OpenTelemetry layer answers to `Dispatch::downcast_ref`:
+/// the log layer registering with a subscriber asks for it, to refuse a
+/// subscriber whose lines could carry no ids.
+#[derive(Debug)]
+pub(crate) struct OtelLayerMark;
+
+/// The one mark every OpenTelemetry layer points to.
+pub(crate) static OTEL_LAYER_MARK: OtelLayerMark = OtelLayerMark;
+
 /// A span's trace id, span id and flags, with the hex forms ready to copy.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SpanIds {

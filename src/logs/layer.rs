@@ -1,5 +1,6 @@
 //! [`LogLayer`]: one JSON line per event.
 
+use std::any::TypeId;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -14,7 +15,7 @@ use tracing_subscriber::Layer;
 
 use super::json::{self, FieldWriter, Segments};
 use super::{LogStyle, LogWriter};
-use crate::context::{span_ids, SpanIds, StackKey};
+use crate::context::{span_ids, OtelLayerMark, SpanIds, StackKey};
 
 /// The ECS version the `ecs` style writes.
 const ECS_VERSION: &str = "8.11.0";
@@ -63,6 +64,9 @@ pub struct LogLayer {
     /// the subscriber's filter then lets through events that only become
     /// span events, and this layer writes no line for them (`filter.rs`).
     events: Option<Arc<crate::filter::Directives>>,
+    /// Whether registering with a subscriber without tracelink's
+    /// OpenTelemetry layer panics (see `with_otel_layer_required`).
+    require_otel: bool,
     /// Human-readable lines instead of JSON (`TRACELINK_LOG_FORMAT=pretty`),
     /// and whether to colour them.
     pretty: Option<Colour>,
@@ -104,6 +108,7 @@ impl LogLayer {
             stack: OnceLock::new(),
             enabled: true,
             events: None,
+            require_otel: true,
             pretty: None,
         }
     }
@@ -138,6 +143,49 @@ impl LogLayer {
     #[must_use]
     pub fn with_pretty(mut self, colour: bool) -> Self {
         self.pretty = Some(Colour(colour));
+        self
+    }
+
+    /// Whether the subscriber must hold tracelink's OpenTelemetry layer
+    /// ([`Parts::otel_layer`](crate::Parts::otel_layer), or
+    /// [`Parts::layer`](crate::Parts::layer) for the whole stack). The ids
+    /// on each line are those that layer noted for the span; without it, no
+    /// line carries any, and nothing would say so. So by default adding this
+    /// layer to a subscriber that does not hold that one under it panics, with
+    /// a message saying what to add. Turn it off for a subscriber that writes
+    /// lines without trace ids on purpose, or that takes them from
+    /// `tracing-opentelemetry`'s own layer.
+    ///
+    /// Defaults to `true`.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let parts = tracelink::builder()
+    ///     .with_env([("OTEL_TRACES_EXPORTER", "none")])
+    ///     .build()?;
+    /// // Lines without ids, on purpose.
+    /// let logs_only = tracing_subscriber::registry()
+    ///     .with(parts.log_layer().with_otel_layer_required(false));
+    /// let _dispatch = tracing::Dispatch::new(logs_only);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// ```should_panic
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let parts = tracelink::builder()
+    ///     .with_env([("OTEL_TRACES_EXPORTER", "none")])
+    ///     .build()
+    ///     .unwrap();
+    /// // Panics: the lines would carry no ids.
+    /// let _subscriber = tracing_subscriber::registry().with(parts.log_layer());
+    /// ```
+    #[must_use]
+    pub fn with_otel_layer_required(mut self, required: bool) -> Self {
+        // (`Parts::layer` turns it off: it puts both in place itself.)
+        self.require_otel = required;
         self
     }
 
@@ -410,6 +458,29 @@ impl<S> Layer<S> for LogLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    fn on_layer(&mut self, subscriber: &mut S) {
+        if !self.enabled || !self.require_otel {
+            return;
+        }
+        // Here, as the layer is added, and not when the dispatcher is made:
+        // tracing-core holds its registry lock then, and a panic would
+        // poison it for the whole process.
+        // SAFETY: only asks whether the subscriber answers to the type; the
+        // pointer is never dereferenced.
+        #[allow(unsafe_code)]
+        let has_otel = unsafe { subscriber.downcast_raw(TypeId::of::<OtelLayerMark>()) }.is_some();
+        if !has_otel {
+            panic!(
+                "tracelink's LogLayer is in a subscriber without tracelink's OpenTelemetry \
+                 layer under it, so no log line would carry a trace id: compose with \
+                 Parts::layer() (filter, OpenTelemetry layer and log layer, in order), or \
+                 add Parts::otel_layer() to the same subscriber before Parts::log_layer(); \
+                 for lines without ids on purpose, use \
+                 parts.log_layer().with_otel_layer_required(false)"
+            );
+        }
+    }
+
     fn on_register_dispatch(&self, subscriber: &Dispatch) {
         let _ = self.dispatch.set(subscriber.downgrade());
         // The key the OpenTelemetry layer of this subscriber notes entered

@@ -81,7 +81,8 @@ pub const ROTATED_FILES: usize = 3;
 /// ```
 pub fn files(path: &Path) -> Vec<PathBuf> {
     let mut rotated: Vec<(u64, PathBuf)> = Vec::new();
-    if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+    // By bytes: a store's name need not be UTF-8, only the `.N` after it is.
+    if let Some(name) = path.file_name().map(std::ffi::OsStr::as_encoded_bytes) {
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -90,9 +91,10 @@ pub fn files(path: &Path) -> Vec<PathBuf> {
             for entry in entries.flatten() {
                 let file_name = entry.file_name();
                 let Some(number) = file_name
-                    .to_str()
-                    .and_then(|f| f.strip_prefix(name))
-                    .and_then(|rest| rest.strip_prefix('.'))
+                    .as_encoded_bytes()
+                    .strip_prefix(name)
+                    .and_then(|rest| rest.strip_prefix(b"."))
+                    .and_then(|rest| std::str::from_utf8(rest).ok())
                     .and_then(rotation_number)
                 else {
                     continue;
@@ -164,6 +166,28 @@ mod tests {
         let names: Vec<_> = files.iter().map(|f| f.file_name().unwrap()).collect();
         assert_eq!(names, ["traces.jsonl.10", "traces.jsonl.1", "traces.jsonl"]);
         assert!(files.iter().all(|f| f.is_file()), "{files:?}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_store_whose_name_is_not_utf8_keeps_its_rotated_files() {
+        use std::os::unix::ffi::OsStringExt;
+        let dir = std::env::temp_dir().join(format!(
+            "tracelink-store-bytes-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = |suffix: &[u8]| {
+            let mut bytes = b"tr\xffces.jsonl".to_vec();
+            bytes.extend_from_slice(suffix);
+            dir.join(std::ffi::OsString::from_vec(bytes))
+        };
+        for suffix in [&b""[..], b".1", b".2", b".lock"] {
+            std::fs::write(name(suffix), "").unwrap();
+        }
+        assert_eq!(files(&name(b"")), [name(b".2"), name(b".1"), name(b"")]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -84,7 +84,10 @@ pub(crate) struct Exporters<'a> {
 /// timeout and compression.
 #[derive(Debug)]
 // Read only by the OTLP transports, which a build may leave out.
-#[cfg_attr(not(any(feature = "otlp-grpc", feature = "otlp-http")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
 pub(crate) struct OtlpTarget<'a> {
     pub(crate) endpoint: &'a str,
     pub(crate) protocol: Protocol,

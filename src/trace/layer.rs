@@ -15,7 +15,7 @@ use tracing_subscriber::Layer;
 
 use super::callsite::{self, Known};
 use super::LinkTracer;
-use crate::context::StackKey;
+use crate::context::{OtelLayerMark, StackKey, OTEL_LAYER_MARK};
 
 /// `tracing-opentelemetry`'s [`OpenTelemetryLayer`] on tracelink's
 /// [`LinkTracer`], which turns only events at or above a level into span events
@@ -283,6 +283,8 @@ where
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             Some(self as *const Self as *const ())
+        } else if id == TypeId::of::<OtelLayerMark>() {
+            Some(&OTEL_LAYER_MARK as *const OtelLayerMark as *const ())
         } else if id == TypeId::of::<StackKey>() {
             self.stack
                 .as_ref()
