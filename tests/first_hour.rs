@@ -15,44 +15,17 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
-use serde_json::Value;
 use support::Receiver;
 
 const WAIT: Duration = Duration::from_secs(10);
-/// Set in the child: which scenario to run.
-const SCENARIO: &str = "TRACELINK_TEST_FIRST_HOUR";
+use support::{in_child, json_lines};
 
-/// Runs test `name` of this binary as a child with `env`, and returns its
-/// output. In the child (where `SCENARIO` is set), returns `None`.
+/// Runs test `name` as a child with `env`.
 fn child(name: &str, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(std::env::current_exe().expect("test binary"));
-    command
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(SCENARIO, name)
-        .env_remove("RUST_LOG")
-        .env_remove("OTEL_LOG_LEVEL")
-        .env_remove("TRACELINK_SPAN_FILTER");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command.output().expect("the child runs")
-}
-
-fn in_child() -> bool {
-    std::env::var_os(SCENARIO).is_some()
-}
-
-/// The child's JSON log lines. libtest prints `test NAME ... ` without a
-/// newline before the child's first line.
-fn json_lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.find('{').map(|start| &line[start..]))
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect()
+    support::rerun(name, env)
 }
 
 fn stderr(output: &Output) -> String {

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use support::{Capture, Receiver};
@@ -89,31 +88,23 @@ fn assert_time_of_day(time: &str) {
     }
 }
 
-const CHILD: &str = "TRACELINK_TEST_PRETTY_CHILD";
-
 /// `init()` with `TRACELINK_LOG_FORMAT=pretty` on a stdout that is a pipe,
 /// not a terminal: plain lines, no escapes.
 #[test]
 fn init_writes_plain_pretty_lines_to_a_pipe() {
-    if std::env::var_os(CHILD).is_some() {
+    if support::in_child() {
         let _guard = tracelink::init().expect("init");
         tracing::info_span!("job", id = 3).in_scope(|| tracing::error!("failed"));
         return;
     }
-    let output = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "init_writes_plain_pretty_lines_to_a_pipe",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .env("TRACELINK_LOG_FORMAT", "pretty")
-        .env("OTEL_TRACES_EXPORTER", "none")
-        .env("OTEL_METRICS_EXPORTER", "none")
-        .env_remove("NO_COLOR")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the child runs");
+    let output = support::rerun(
+        "init_writes_plain_pretty_lines_to_a_pipe",
+        &[
+            ("TRACELINK_LOG_FORMAT", "pretty"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ],
+    );
     assert!(
         output.status.success(),
         "{}",

@@ -785,3 +785,45 @@ impl Capture {
         String::from_utf8(bytes).expect("lines are UTF-8")
     }
 }
+
+/// Set in a child process run by [`rerun`]: the test it is to run.
+pub const CHILD_TEST: &str = "TRACELINK_TEST_CHILD";
+
+/// Whether this process is a child run by [`rerun`]: the test then plays
+/// the service (globals can be set once per process, and stdout can only be
+/// read from outside).
+pub fn in_child() -> bool {
+    std::env::var_os(CHILD_TEST).is_some()
+}
+
+/// Runs test `name` of this test binary again, alone, as a child process
+/// with `env` (and without the variables that would change what tracelink
+/// logs or exports), and returns what it printed and how it exited.
+pub fn rerun(name: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    command
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD_TEST, name);
+    for var in [
+        "RUST_LOG",
+        "OTEL_LOG_LEVEL",
+        "TRACELINK_SPAN_FILTER",
+        "NO_COLOR",
+    ] {
+        command.env_remove(var);
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the child runs")
+}
+
+/// The JSON lines a child wrote on stdout. libtest prints `test NAME ... `
+/// without a newline before the child's first line.
+pub fn json_lines(output: &std::process::Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.find('{').map(|start| &line[start..]))
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
