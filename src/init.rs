@@ -13,13 +13,13 @@ use tracing_subscriber::Layer;
 
 use crate::config::{Builder, Config};
 use crate::diag::{self, diag};
+use crate::filter::quiet::{self, QuietExportThread};
 use crate::filter::{Directives, Filters};
 use crate::logs::{LogFormat, LogLayer, LogWriter};
 use crate::metrics::{MetricsConfig, MetricsHandle, MetricsRecorder};
 use crate::propagation::{BaggagePropagator, Propagator, TraceContextPropagator};
 use crate::trace::pipeline::Pipeline;
-use crate::trace::quiet::{self, QuietExportThread};
-use crate::trace::{exporter, LinkTracer, LinkTracerProvider, OtelLayer};
+use crate::trace::{export, LinkTracer, LinkTracerProvider, OtelLayer};
 use crate::{Error, Guard};
 
 /// Sets everything up from the environment and installs it globally: the
@@ -292,7 +292,7 @@ impl Builder {
             .map_err(Error::Thread)?;
         let mut exporters = Vec::new();
         if !config.disabled {
-            match exporter::build(&config.exporters(), &runtime) {
+            match export::build(&config.exporters(), &runtime) {
                 Ok(built) => exporters = built,
                 Err(error) => {
                     runtime.shutdown_background();

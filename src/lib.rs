@@ -92,6 +92,7 @@
 pub mod config;
 mod context;
 mod diag;
+mod encode;
 pub mod env;
 mod error;
 mod filter;

@@ -10,7 +10,7 @@ use super::Config;
 use crate::diag::DiagLevel;
 use crate::logs::LogFormat;
 use crate::propagation::Propagator;
-use crate::trace::exporter::DynExporter;
+use crate::trace::export::DynExporter;
 use crate::trace::Sampler;
 use crate::trace::{BatchConfig, Compression, Protocol, TracesExporter};
 use crate::Error;

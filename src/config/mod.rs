@@ -166,10 +166,10 @@ pub struct Config {
 
 impl Config {
     /// What the span pipeline's exporters are built from.
-    pub(crate) fn exporters(&self) -> crate::trace::exporter::Exporters<'_> {
-        crate::trace::exporter::Exporters {
+    pub(crate) fn exporters(&self) -> crate::trace::export::Exporters<'_> {
+        crate::trace::export::Exporters {
             kinds: &self.exporters,
-            otlp: crate::trace::exporter::OtlpTarget {
+            otlp: crate::trace::export::OtlpTarget {
                 endpoint: &self.endpoint,
                 protocol: self.protocol,
                 headers: &self.headers.0,

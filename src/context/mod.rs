@@ -93,18 +93,7 @@ impl SpanIds {
 
     /// The flags as two lowercase hex digits, as in a `traceparent`.
     pub(crate) fn flags_hex(&self) -> &'static str {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        static ALL: [[u8; 2]; 256] = {
-            let mut table = [[0u8; 2]; 256];
-            let mut i = 0;
-            while i < 256 {
-                table[i] = [HEX[i >> 4], HEX[i & 15]];
-                i += 1;
-            }
-            table
-        };
-        // Every entry is two ASCII hex digits.
-        std::str::from_utf8(&ALL[usize::from(self.flags)]).unwrap_or("00")
+        crate::encode::hex::byte(self.flags)
     }
 }
 

@@ -255,7 +255,7 @@ impl LogLayer {
         out.push('{');
         json::static_key(out, style.time_key());
         out.push('"');
-        super::time::rfc3339_micros(out, (self.clock)());
+        crate::encode::time::rfc3339_micros(out, (self.clock)());
         out.push_str("\",");
         json::static_key(out, style.level_key());
         out.push('"');

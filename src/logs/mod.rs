@@ -12,7 +12,6 @@ pub(crate) mod json;
 mod layer;
 mod pretty;
 mod style;
-mod time;
 mod writer;
 
 pub use format::LogFormat;

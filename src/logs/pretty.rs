@@ -47,7 +47,7 @@ pub(crate) fn head(
 ) {
     paint(out, colour, DIM, |out| {
         let start = out.len();
-        super::time::rfc3339_micros(out, time);
+        crate::encode::time::rfc3339_micros(out, time);
         // `2026-11-21T` off: the time of day is what a developer reads.
         let date = out[start..].find('T').map_or(0, |t| t + 1);
         out.replace_range(start..start + date, "");

@@ -17,6 +17,7 @@
 
 mod buckets;
 mod exemplar;
+mod names;
 mod render;
 pub(crate) mod server;
 mod storage;

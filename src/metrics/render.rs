@@ -2,15 +2,15 @@
 //! 0.0.4 (without), from the same snapshot.
 //!
 //! `metrics-exporter-prometheus` renders neither exemplars nor OpenMetrics, so
-//! the encoding lives here; its name sanitizers are reused.
+//! the encoding lives here; series names and labels are `names.rs`'.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use metrics::{Key, SharedString, Unit};
-use metrics_exporter_prometheus::formatting::{sanitize_label_key, sanitize_metric_name};
+use metrics::{SharedString, Unit};
 
 use super::exemplar::Exemplar;
+use super::names::Kind;
 use super::storage::{Counter, Gauge, Histogram, Series};
 
 /// The content type of each format.
@@ -46,39 +46,6 @@ impl Format {
     }
 }
 
-/// The family name of `key` and its labels, sanitized, duplicates dropped.
-pub(crate) fn name_and_labels(key: &Key, kind: &str) -> (String, Vec<(String, String)>) {
-    let mut name = sanitize_metric_name(key.name());
-    if kind == "counter" {
-        if let Some(stripped) = name.strip_suffix("_total") {
-            name = stripped.to_owned();
-        }
-    }
-    let mut labels: Vec<(String, String)> = Vec::new();
-    for label in key.labels() {
-        let mut label_key = sanitize_label_key(label.key());
-        // `le` is the histogram's own; `__` names are Prometheus'.
-        if (kind == "histogram" && label_key == "le") || label_key.starts_with("__") {
-            label_key.insert_str(0, "label_");
-        }
-        if !labels.iter().any(|(k, _)| *k == label_key) {
-            labels.push((label_key, label.value().to_owned()));
-        }
-    }
-    (name, labels)
-}
-
-fn escape_label_value(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-}
-
 fn escape_help(out: &mut String, help: &str, format: Format) {
     for c in help.chars() {
         match c {
@@ -102,19 +69,6 @@ fn float(out: &mut String, value: f64) {
     }
 }
 
-/// Writes `k="v",k2="v2"` (no braces), escaped.
-pub(crate) fn write_labels(out: &mut String, labels: &[(String, String)]) {
-    for (i, (key, value)) in labels.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(key);
-        out.push_str("=\"");
-        escape_label_value(out, value);
-        out.push('"');
-    }
-}
-
 /// A series to write: a cell of the registry.
 pub(crate) enum Entry {
     Counter(Arc<Counter>),
@@ -131,29 +85,21 @@ impl Entry {
         }
     }
 
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> Kind {
         match self {
-            Entry::Counter(_) => "counter",
-            Entry::Gauge(_) => "gauge",
-            Entry::Histogram(_) => "histogram",
+            Entry::Counter(_) => Kind::Counter,
+            Entry::Gauge(_) => Kind::Gauge,
+            Entry::Histogram(_) => Kind::Histogram,
         }
-    }
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn hex(out: &mut String, value: u128, digits: usize) {
-    for i in (0..digits).rev() {
-        out.push(char::from(HEX[((value >> (4 * i)) & 0xf) as usize]));
     }
 }
 
 fn exemplar(out: &mut String, exemplar: Option<Exemplar>, format: Format) {
     if let (Format::OpenMetrics, Some(e)) = (format, exemplar) {
         out.push_str(" # {trace_id=\"");
-        hex(out, e.trace_id, 32);
+        crate::encode::hex::number(out, e.trace_id, 32);
         out.push_str("\",span_id=\"");
-        hex(out, u128::from(e.span_id), 16);
+        crate::encode::hex::number(out, u128::from(e.span_id), 16);
         out.push_str("\"} ");
         float(out, e.value);
         // Seconds with milliseconds, plain decimal.
@@ -205,7 +151,7 @@ pub(crate) fn render(
         (&*sa.family, rank(a), &*sa.labels).cmp(&(&*sb.family, rank(b), &*sb.labels))
     });
     let mut out = String::with_capacity(entries.len() * 160);
-    let mut current: Option<(&str, &str)> = None;
+    let mut current: Option<(&str, Kind)> = None;
     for entry in entries.iter() {
         let series = entry.series();
         let family = &*series.family;
@@ -273,12 +219,12 @@ fn base_unit(unit: Unit) -> Option<&'static str> {
 fn write_header(
     out: &mut String,
     family: &str,
-    kind: &str,
+    kind: Kind,
     description: Option<&(Option<Unit>, SharedString)>,
     format: Format,
 ) {
     // Prometheus text names a counter family by its sample name.
-    let total = if format == Format::PrometheusText && kind == "counter" {
+    let total = if format == Format::PrometheusText && kind == Kind::Counter {
         "_total"
     } else {
         ""
@@ -287,7 +233,7 @@ fn write_header(
     out.push_str(family);
     out.push_str(total);
     out.push(' ');
-    out.push_str(kind);
+    out.push_str(kind.name());
     out.push('\n');
     if format == Format::OpenMetrics {
         // OpenMetrics wants the unit as the name's suffix; otherwise none.

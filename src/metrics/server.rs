@@ -52,7 +52,7 @@ pub(crate) fn serve(addr: SocketAddr, handle: MetricsHandle) -> std::io::Result<
     std::thread::Builder::new()
         .name("tracelink-metrics".into())
         .spawn(move || {
-            crate::trace::quiet::mark_export_thread();
+            crate::filter::quiet::mark_export_thread();
             runtime.block_on(async move {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;

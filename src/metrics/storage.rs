@@ -7,6 +7,7 @@ use metrics::{CounterFn, GaugeFn, HistogramFn, Key};
 
 use super::buckets::Buckets;
 use super::exemplar::{ExemplarFilter, Slot};
+use super::names::Kind;
 
 /// A series' name and labels, sanitized and escaped once, when the series is
 /// first recorded: a scrape only copies them.
@@ -21,10 +22,10 @@ pub(crate) struct Series {
 }
 
 impl Series {
-    fn of(key: &Key, kind: &str) -> Self {
-        let (family, labels) = super::render::name_and_labels(key, kind);
+    fn of(key: &Key, kind: Kind) -> Self {
+        let (family, labels) = super::names::name_and_labels(key, kind);
         let mut text = String::new();
-        super::render::write_labels(&mut text, &labels);
+        super::names::write_labels(&mut text, &labels);
         Self {
             family: Arc::from(family),
             name: Arc::from(key.name()),
@@ -185,7 +186,7 @@ impl metrics_util::registry::Storage<Key> for Storage {
 
     fn counter(&self, key: &Key) -> Arc<Counter> {
         Arc::new(Counter {
-            series: Series::of(key, "counter"),
+            series: Series::of(key, Kind::Counter),
             value: AtomicU64::new(0),
             exemplar: Slot::default(),
             filter: self.filter,
@@ -194,14 +195,14 @@ impl metrics_util::registry::Storage<Key> for Storage {
 
     fn gauge(&self, key: &Key) -> Arc<Gauge> {
         Arc::new(Gauge {
-            series: Series::of(key, "gauge"),
+            series: Series::of(key, Kind::Gauge),
             bits: AtomicU64::new(0f64.to_bits()),
         })
     }
 
     fn histogram(&self, key: &Key) -> Arc<Histogram> {
         Arc::new(Histogram::new(
-            Series::of(key, "histogram"),
+            Series::of(key, Kind::Histogram),
             self.buckets.for_name(key.name()),
             self.filter,
         ))
@@ -216,7 +217,7 @@ mod tests {
     fn values_fall_in_the_first_bucket_that_holds_them() {
         let key = Key::from_name("h");
         let h = Histogram::new(
-            Series::of(&key, "histogram"),
+            Series::of(&key, Kind::Histogram),
             Arc::from([0.1, 1.0]),
             ExemplarFilter::AlwaysOff,
         );
@@ -233,7 +234,7 @@ mod tests {
     #[test]
     fn gauges_add_and_set() {
         let g = Gauge {
-            series: Series::of(&Key::from_name("g"), "gauge"),
+            series: Series::of(&Key::from_name("g"), Kind::Gauge),
             bits: AtomicU64::new(0),
         };
         g.increment(2.5);

@@ -23,7 +23,7 @@
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
-use crate::logs::json::string;
+use crate::encode::json::string;
 use opentelemetry_proto::tonic::common::v1::{
     any_value, AnyValue, EntityRef, InstrumentationScope, KeyValue,
 };
@@ -74,7 +74,7 @@ impl<'a> Object<'a> {
         if !bytes.is_empty() {
             let out = self.key(key);
             out.push('"');
-            hex(out, bytes);
+            crate::encode::hex::bytes(out, bytes);
             out.push('"');
         }
     }
@@ -278,14 +278,6 @@ fn double(out: &mut String, d: f64) {
         });
     } else {
         out.push_str(ryu::Buffer::new().format_finite(d));
-    }
-}
-
-fn hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0xf) as usize] as char);
     }
 }
 

@@ -10,13 +10,10 @@
 //! (or console, or local file, or your own) exporter, off the request path.
 
 pub(crate) mod callsite;
-mod console;
-pub(crate) mod exporter;
-mod file;
+pub(crate) mod export;
 mod ids;
 mod layer;
 pub(crate) mod pipeline;
-pub(crate) mod quiet;
 mod sampler;
 mod settings;
 mod tracer;

@@ -27,9 +27,13 @@ use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
-use super::exporter::DynExporter;
+use super::export::DynExporter;
 use super::BatchConfig;
 use crate::diag::diag;
+
+/// Attributes, events and links a span keeps at most (the specification's
+/// defaults); the rest are counted as dropped.
+pub(crate) const LIMIT: usize = 128;
 
 /// A sampled span's data, from start to end.
 #[derive(Debug)]
@@ -86,7 +90,7 @@ impl Finished {
                     super::callsite::append_location(
                         callsite,
                         &mut r.attributes,
-                        super::tracer::LIMIT,
+                        LIMIT,
                         &mut r.dropped_attributes,
                     );
                 }
@@ -429,7 +433,7 @@ impl Worker {
     fn run(mut self, commands: mpsc::Receiver<Command>, runtime: tokio::runtime::Runtime) {
         // What the exporters and their HTTP/2 stack log stays out of the
         // service's subscriber (see `quiet.rs`).
-        super::quiet::mark_export_thread();
+        crate::filter::quiet::mark_export_thread();
         let mut reporter = LossReporter::default();
         let mut next_export = Instant::now() + self.scheduled_delay;
         loop {

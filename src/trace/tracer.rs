@@ -11,15 +11,11 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 
-use super::pipeline::{Pipeline, Record};
+use super::pipeline::{Pipeline, Record, LIMIT};
 use super::{callsite, ids, Sampler};
 
 /// W3C Trace Context Level 2's random trace id flag.
 const RANDOM_TRACE_ID: u8 = 0x02;
-
-/// Attributes, events and links a span keeps at most (the specification's
-/// defaults); the rest are counted as dropped.
-pub(crate) const LIMIT: usize = 128;
 
 /// Hands out [`LinkTracer`]s that share tracelink's sampler and export pipeline.
 ///

@@ -1,6 +1,7 @@
-//! Keeps what the export thread's own stack logs (tonic, hyper, h2, the
-//! OpenTelemetry crates) out of the service's subscriber, where it would become
-//! log lines, and at `debug`/`trace` spans to export, forever.
+//! Keeps what tracelink's own threads (the export thread, `/metrics`) log
+//! through their libraries (tonic, hyper, h2, the OpenTelemetry crates) out
+//! of the service's subscriber, where it would become log lines, and at
+//! `debug`/`trace` spans to export, forever.
 //!
 //! The export thread (and every thread of its runtime, DNS lookups included)
 //! marks itself; this filter, part of [`Parts::filter`](crate::Parts::filter),

@@ -17,6 +17,8 @@
 //! default: both `info`), there is nothing to drop and the JSON layer checks
 //! nothing.
 
+pub(crate) mod quiet;
+
 use std::sync::Arc;
 
 use tracing::level_filters::LevelFilter;

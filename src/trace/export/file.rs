@@ -17,7 +17,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
-use super::exporter::{DynExporter, ExportFuture};
+use super::sink::{DynExporter, ExportFuture};
 use crate::store::TraceFile;
 
 #[derive(Debug)]

@@ -1,0 +1,97 @@
+//! OTLP over gRPC (tonic) or HTTP/protobuf (hyper), through
+//! `opentelemetry-otlp`, named by its endpoint in diagnostics.
+
+use std::time::Duration;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::Resource;
+
+use super::sink::{DynExporter, ExportFuture};
+use super::OtlpTarget;
+use crate::trace::{Compression, Protocol};
+use crate::Error;
+
+/// The OTLP exporter and the endpoint it sends to, for diagnostics.
+#[derive(Debug)]
+pub(super) struct Otlp {
+    inner: opentelemetry_otlp::SpanExporter,
+    endpoint: String,
+    protocol: Protocol,
+}
+
+impl DynExporter for Otlp {
+    fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_> {
+        Box::pin(SpanExporter::export(&self.inner, batch))
+    }
+
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
+        SpanExporter::shutdown_with_timeout(&self.inner, timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(&mut self.inner, resource);
+    }
+
+    fn describe(&self) -> String {
+        format!("OTLP/{} {}", self.protocol.name(), self.endpoint)
+    }
+}
+
+pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
+    let error = |source: opentelemetry_otlp::ExporterBuildError| Error::Exporter {
+        endpoint: config.endpoint.to_owned(),
+        source: Box::new(source),
+    };
+    let inner = match config.protocol {
+        #[cfg(feature = "otlp-grpc")]
+        Protocol::Grpc => {
+            use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
+            let mut metadata = tonic::metadata::MetadataMap::new();
+            for (key, value) in config.headers {
+                // Checked when the configuration was resolved.
+                if let (Ok(key), Ok(value)) = (
+                    tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+                    value.parse(),
+                ) {
+                    metadata.insert(key, value);
+                }
+            }
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(config.endpoint.to_owned())
+                .with_timeout(config.timeout)
+                .with_metadata(metadata);
+            if config.compression == Compression::Gzip {
+                builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+            }
+            builder.build().map_err(error)?
+        }
+        #[cfg(feature = "otlp-http")]
+        Protocol::HttpProtobuf => {
+            use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_endpoint(config.endpoint.to_owned())
+                .with_timeout(config.timeout)
+                .with_headers(config.headers.iter().cloned().collect());
+            if config.compression == Compression::Gzip {
+                builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+            }
+            builder.build().map_err(error)?
+        }
+        #[allow(unreachable_patterns)]
+        other => {
+            return Err(Error::Exporter {
+                endpoint: config.endpoint.to_owned(),
+                source: format!("protocol {other} is not compiled in").into(),
+            })
+        }
+    };
+    Ok(Otlp {
+        inner,
+        endpoint: config.endpoint.to_owned(),
+        protocol: config.protocol,
+    })
+}
