@@ -60,7 +60,7 @@ impl SpanIds {
             span_id as u32,
         ];
         for (chunk, word) in hex.chunks_exact_mut(8).zip(words) {
-            chunk.copy_from_slice(&hex8(word));
+            chunk.copy_from_slice(&crate::encode::hex::word(word));
         }
         Some(Self {
             hex,
@@ -95,18 +95,6 @@ impl SpanIds {
     pub(crate) fn flags_hex(&self) -> &'static str {
         crate::encode::hex::byte(self.flags)
     }
-}
-
-/// The 8 lowercase hex digits of `word`, worked out in one register.
-fn hex8(word: u32) -> [u8; 8] {
-    // Spread the nibbles one a byte, the lowest in the lowest byte.
-    let mut x = u64::from(word);
-    x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
-    x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
-    x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-    // '0' + n, and 39 more for a-f (n > 9, that is n + 6 reaches 16).
-    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
-    (x + 0x3030_3030_3030_3030 + letters * 39).to_be_bytes()
 }
 
 /// The ids `span` is (or will be) exported with.
@@ -237,29 +225,6 @@ fn lookup(id: &span::Id, dispatch: &Dispatch) -> Option<SpanIds> {
 mod tests {
     use super::*;
     use opentelemetry::trace::TraceState;
-
-    #[test]
-    fn hex8_matches_format() {
-        for word in [
-            0,
-            1,
-            9,
-            10,
-            15,
-            16,
-            0xdead_beef,
-            0x0123_4567,
-            0x89ab_cdef,
-            u32::MAX,
-        ] {
-            assert_eq!(hex8(word), format!("{word:08x}").as_bytes(), "{word:#x}");
-        }
-        let mut word = 0x9e37_79b9_u32;
-        for _ in 0..10_000 {
-            word = word.wrapping_mul(0x0019_660d).wrapping_add(0x3c6e_f35f);
-            assert_eq!(hex8(word), format!("{word:08x}").as_bytes());
-        }
-    }
 
     #[test]
     fn hex_is_lowercase_and_padded() {

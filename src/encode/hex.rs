@@ -21,6 +21,7 @@ pub(crate) fn number(out: &mut String, value: u128, digits: usize) {
 }
 
 /// The two digits of one byte, as a `&'static str` (the W3C flags).
+#[inline]
 pub(crate) fn byte(value: u8) -> &'static str {
     static ALL: [[u8; 2]; 256] = {
         let mut table = [[0u8; 2]; 256];
@@ -35,9 +36,58 @@ pub(crate) fn byte(value: u8) -> &'static str {
     std::str::from_utf8(&ALL[usize::from(value)]).unwrap_or("00")
 }
 
+/// Writes `bytes` as digits into `out`, which is twice as long.
+#[inline]
+pub(crate) fn into_slice(out: &mut [u8], bytes: &[u8]) {
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    }
+}
+
+/// The 8 lowercase hex digits of `word`, worked out in one register.
+#[inline]
+pub(crate) fn word(word: u32) -> [u8; 8] {
+    // Spread the nibbles one a byte, the lowest in the lowest byte.
+    let mut x = u64::from(word);
+    x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+    x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+    x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    // '0' + n, and 39 more for a-f (n > 9, that is n + 6 reaches 16).
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    (x + 0x3030_3030_3030_3030 + letters * 39).to_be_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_matches_format() {
+        for word in [
+            0,
+            1,
+            9,
+            10,
+            15,
+            16,
+            0xdead_beef,
+            0x0123_4567,
+            0x89ab_cdef,
+            u32::MAX,
+        ] {
+            assert_eq!(
+                super::word(word),
+                format!("{word:08x}").as_bytes(),
+                "{word:#x}"
+            );
+        }
+        let mut word = 0x9e37_79b9_u32;
+        for _ in 0..10_000 {
+            word = word.wrapping_mul(0x0019_660d).wrapping_add(0x3c6e_f35f);
+            assert_eq!(super::word(word), format!("{word:08x}").as_bytes());
+        }
+    }
 
     #[test]
     fn bytes_numbers_and_flags() {

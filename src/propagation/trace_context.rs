@@ -29,7 +29,6 @@ const MAX_MEMBERS: usize = 32;
 const TRACESTATE_MAX_LEN: usize = 512;
 /// When a `tracestate` is too long, members longer than this go first.
 const LARGE_MEMBER: usize = 128;
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Propagates the span context in [W3C Trace Context] format, in the
 /// `traceparent` and `tracestate` headers.
@@ -259,9 +258,9 @@ fn traceparent(context: &SpanContext) -> String {
     let mut out = [b'-'; TRACEPARENT_LEN];
     out[0] = b'0';
     out[1] = b'0';
-    write_hex(&mut out[3..35], &context.trace_id().to_bytes());
-    write_hex(&mut out[36..52], &context.span_id().to_bytes());
-    write_hex(
+    crate::encode::hex::into_slice(&mut out[3..35], &context.trace_id().to_bytes());
+    crate::encode::hex::into_slice(&mut out[36..52], &context.span_id().to_bytes());
+    crate::encode::hex::into_slice(
         &mut out[53..55],
         &[context.trace_flags().to_u8() & KNOWN_FLAGS],
     );
@@ -425,14 +424,6 @@ fn hex_u128(digits: &[u8]) -> Option<u128> {
     digits
         .iter()
         .try_fold(0u128, |n, &b| Some((n << 4) | u128::from(hex_digit(b)?)))
-}
-
-/// Writes `bytes` as lowercase hex into `out` (twice as long).
-fn write_hex(out: &mut [u8], bytes: &[u8]) {
-    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(byte >> 4)];
-        pair[1] = HEX[usize::from(byte & 0xf)];
-    }
 }
 
 #[cfg(test)]
