@@ -25,11 +25,13 @@ fn attribute(config: &Config, key: &str) -> Option<String> {
         .map(|kv| kv.value.to_string())
 }
 
-fn warning_about<'a>(config: &'a Config, var: &str) -> &'a str {
+/// The warning about `var`, as printed.
+fn warning_about(config: &Config, var: &str) -> String {
     config
         .warnings()
         .iter()
-        .find(|w| w.contains(var))
+        .find(|w| w.variable() == var)
+        .map(ToString::to_string)
         .unwrap_or_else(|| panic!("no warning about {var}: {:?}", config.warnings()))
 }
 
@@ -787,10 +789,19 @@ fn printed_settings_never_show_secrets() {
     let printed = [
         c.to_string(),
         format!("{c:?}"),
-        c.warnings().join("\n"),
+        c.warnings()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
         coded.to_string(),
         format!("{coded:?}"),
-        coded.warnings().join("\n"),
+        coded
+            .warnings()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
         strict.to_string(),
         format!("{strict:?}"),
     ];
@@ -820,4 +831,35 @@ fn printed_settings_never_show_secrets() {
     assert!(line(&printed[0], "log filter").ends_with("(env RUST_LOG)"));
     assert!(line(&printed[0], "span filter").ends_with("info  (default)"));
     assert!(line(&printed[3], "otlp headers").ends_with("(code)"));
+}
+
+/// Each warning says, as data, which variable, what value, why, and what
+/// was used instead: a tool needs no parsing of the message.
+#[test]
+fn warnings_are_structured() {
+    let c = config(&[
+        ("OTEL_TRACES_SAMPLER", "sometimes"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "lots"),
+    ]);
+    let sampler = c
+        .warnings()
+        .iter()
+        .find(|w| w.variable() == "OTEL_TRACES_SAMPLER")
+        .expect("a warning about the sampler");
+    assert_eq!(sampler.value(), "sometimes");
+    assert_eq!(sampler.fallback(), "parentbased_always_on");
+    assert!(sampler.reason().contains("expected"), "{sampler}");
+    assert_eq!(
+        sampler.to_string(),
+        format!(
+            "ignoring OTEL_TRACES_SAMPLER=\"sometimes\": {}; using parentbased_always_on",
+            sampler.reason()
+        )
+    );
+    let queue = c
+        .warnings()
+        .iter()
+        .find(|w| w.variable() == "OTEL_BSP_MAX_QUEUE_SIZE")
+        .expect("a warning about the queue");
+    assert_eq!((queue.value(), queue.fallback()), ("lots", "2048"));
 }

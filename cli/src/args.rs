@@ -264,7 +264,7 @@ fn store_defaults() -> (PathBuf, u64) {
     match tracelink::builder().with_strict_config(false).config() {
         Ok(config) => {
             for warning in config.warnings() {
-                if warning.contains("TRACELINK_TRACES_FILE") {
+                if warning.variable().starts_with("TRACELINK_TRACES_FILE") {
                     let _ = writeln!(std::io::stderr(), "tracelink: {warning}");
                 }
             }

@@ -44,24 +44,8 @@ impl EnvSource {
     }
 }
 
-/// One rejected value.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Issue {
-    pub(crate) name: &'static str,
-    pub(crate) value: String,
-    pub(crate) reason: String,
-    pub(crate) fallback: String,
-}
-
-impl std::fmt::Display for Issue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ignoring {}={:?}: {}; using {}",
-            self.name, self.value, self.reason, self.fallback
-        )
-    }
-}
+/// One rejected value: [`Config::warnings`](super::Config::warnings) lists them.
+pub(crate) use super::Warning as Issue;
 
 /// Reads variables and collects what was wrong with them.
 #[derive(Debug)]

@@ -56,6 +56,64 @@ pub(crate) fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A value tracelink did not use: which variable (or builder method) gave
+/// it, the value (redacted when it is a header or a URL's credentials), why
+/// it was refused, and what was used instead. Its `Display` is the warning
+/// tracelink prints on stderr.
+///
+/// ```
+/// # fn main() -> Result<(), tracelink::Error> {
+/// let config = tracelink::builder()
+///     .with_env([("OTEL_BSP_MAX_QUEUE_SIZE", "lots")])
+///     .config()?;
+/// let warning = &config.warnings()[0];
+/// assert_eq!(warning.variable(), "OTEL_BSP_MAX_QUEUE_SIZE");
+/// assert_eq!(warning.value(), "lots");
+/// assert_eq!(warning.fallback(), "2048");
+/// assert!(warning.to_string().starts_with("ignoring OTEL_BSP_MAX_QUEUE_SIZE=\"lots\": "));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub(crate) name: &'static str,
+    pub(crate) value: String,
+    pub(crate) reason: String,
+    pub(crate) fallback: String,
+}
+
+impl Warning {
+    /// The variable, or the builder method, that gave the value.
+    pub fn variable(&self) -> &'static str {
+        self.name
+    }
+
+    /// The value as given; `<redacted>` for headers, and without a URL's
+    /// user and password.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// Why it was refused.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// What is used instead.
+    pub fn fallback(&self) -> &str {
+        &self.fallback
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ignoring {}={:?}: {}; using {}",
+            self.name, self.value, self.reason, self.fallback
+        )
+    }
+}
+
 /// Where an effective setting came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -160,7 +218,7 @@ pub struct Config {
     pub(crate) prometheus_host: String,
     pub(crate) prometheus_port: u16,
     pub(crate) exemplar_filter: crate::metrics::ExemplarFilter,
-    pub(crate) warnings: Vec<String>,
+    pub(crate) warnings: Vec<Warning>,
     pub(crate) settings: Vec<Setting>,
 }
 
@@ -337,7 +395,7 @@ impl Config {
 
     /// One message for every ignored value: the variable, the value, the reason
     /// and the fallback. tracelink prints them once at startup.
-    pub fn warnings(&self) -> &[String] {
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 }

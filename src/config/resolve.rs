@@ -225,7 +225,7 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         prometheus_host,
         prometheus_port,
         exemplar_filter,
-        warnings: env.issues.iter().map(ToString::to_string).collect(),
+        warnings: env.issues.clone(),
         settings: Vec::new(),
     };
     config.settings = settings(b, &env, &config);
