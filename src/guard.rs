@@ -11,7 +11,8 @@ use crate::Error;
 ///
 /// Hold it in `main` with `let _guard = ...` (not `let _ = ...`, which drops it at
 /// once). Dropping it, or calling [`shutdown`](Guard::shutdown), exports every
-/// queued span and stops the export thread, all within the shutdown timeout
+/// queued span and stops the export thread and the `/metrics` listener
+/// (the threads tracelink starts), all within the shutdown timeout
 /// (`TRACELINK_SHUTDOWN_TIMEOUT`, 5 s by default), however slow or dead the
 /// collector is.
 ///
@@ -29,7 +30,7 @@ pub struct Guard {
     timeout: Duration,
     done: bool,
     logs: Option<LogFlush>,
-    metrics_address: Option<std::net::SocketAddr>,
+    metrics: Option<crate::metrics::server::MetricsServer>,
 }
 
 /// The non-blocking log writer's guard, and its count of dropped lines.
@@ -53,18 +54,24 @@ impl Guard {
             timeout,
             done: false,
             logs: None,
-            metrics_address: None,
+            metrics: None,
         }
     }
 
-    pub(crate) fn with_metrics_address(mut self, address: std::net::SocketAddr) -> Self {
-        self.metrics_address = Some(address);
+    pub(crate) fn with_metrics_server(
+        mut self,
+        server: crate::metrics::server::MetricsServer,
+    ) -> Self {
+        self.metrics = Some(server);
         self
     }
 
-    /// Where `/metrics` is served, when `init()` started the listener.
+    /// Where `/metrics` is served, when `init()` started the listener. The
+    /// guard owns that listener's thread: shutting down stops it.
     pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
-        self.metrics_address
+        self.metrics
+            .as_ref()
+            .map(crate::metrics::server::MetricsServer::address)
     }
 
     pub(crate) fn with_log_flush(
@@ -125,7 +132,17 @@ impl Guard {
         if std::mem::replace(&mut self.done, true) {
             return Ok(());
         }
-        let outcome = self.pipeline.shutdown(Instant::now() + self.timeout);
+        let deadline = Instant::now() + self.timeout;
+        let outcome = self.pipeline.shutdown(deadline);
+        if let Some(mut server) = self.metrics.take() {
+            if !server.stop(deadline) {
+                crate::diag::diag!(
+                    Warn,
+                    "the /metrics listener on {} did not stop within the shutdown timeout",
+                    server.address()
+                );
+            }
+        }
         if let Some(logs) = self.logs.take() {
             let dropped = logs.dropped.dropped_lines();
             // Dropping the worker guard writes out every buffered line.

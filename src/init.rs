@@ -396,7 +396,7 @@ impl Builder {
     pub fn init(mut self) -> Result<Guard, Error> {
         let layers = std::mem::take(&mut self.layers).0;
         let parts = self.build()?;
-        let mut guard_address = None;
+        let mut metrics_server = None;
         // A second init is refused as such, before anything else is asked.
         static INITIALIZED: std::sync::atomic::AtomicBool =
             std::sync::atomic::AtomicBool::new(false);
@@ -427,14 +427,14 @@ impl Builder {
                 .map_err(|_| Error::MetricsRecorderAlreadySet)?;
         }
         if parts.config.metrics {
-            guard_address = start_metrics_listener(&parts.config, parts.metrics_handle());
+            metrics_server = start_metrics_listener(&parts.config, parts.metrics_handle());
         }
         INITIALIZED.store(true, std::sync::atomic::Ordering::Release);
         opentelemetry::global::set_tracer_provider(parts.provider.clone());
         opentelemetry::global::set_text_map_propagator(parts.propagator());
         let guard = parts.into_guard();
-        Ok(match guard_address {
-            Some(address) => guard.with_metrics_address(address),
+        Ok(match metrics_server {
+            Some(server) => guard.with_metrics_server(server),
             None => guard,
         })
     }
@@ -465,7 +465,10 @@ fn global_recorder_is_set() -> bool {
 
 /// Serves `/metrics`; a listener that cannot start is a warning, not a reason
 /// for the service not to start.
-fn start_metrics_listener(config: &Config, handle: MetricsHandle) -> Option<std::net::SocketAddr> {
+fn start_metrics_listener(
+    config: &Config,
+    handle: MetricsHandle,
+) -> Option<crate::metrics::server::MetricsServer> {
     use std::net::ToSocketAddrs;
     let (host, port) = config.prometheus_listener();
     let address = match (host, port).to_socket_addrs().map(|mut a| a.next()) {
@@ -479,9 +482,13 @@ fn start_metrics_listener(config: &Config, handle: MetricsHandle) -> Option<std:
         }
     };
     match crate::metrics::server::serve(address, handle) {
-        Ok(bound) => {
-            diag!(Info, "serving /metrics on http://{bound}/metrics");
-            Some(bound)
+        Ok(server) => {
+            diag!(
+                Info,
+                "serving /metrics on http://{}/metrics",
+                server.address()
+            );
+            Some(server)
         }
         Err(error) => {
             diag!(Warn, "cannot serve /metrics on {address} ({error}); set OTEL_EXPORTER_PROMETHEUS_PORT, or OTEL_METRICS_EXPORTER=none");

@@ -67,5 +67,33 @@ fn metrics_are_served_in_both_formats() {
     let (head, _) = get(address, "/other", None);
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 
+    // The guard owns the listener's thread: shutting down stops it, and a
+    // connection held open does not keep it alive.
+    let held = std::net::TcpStream::connect(address).expect("a connection left open");
+    assert!(
+        threads().contains(&"tracelink-metri".to_owned()),
+        "{:?}",
+        threads()
+    );
     guard.shutdown().expect("shutdown");
+    assert!(
+        !threads().contains(&"tracelink-metri".to_owned()),
+        "{:?}",
+        threads()
+    );
+    assert!(
+        std::net::TcpStream::connect(address).is_err(),
+        "nothing listens on {address} any more"
+    );
+    drop(held);
+}
+
+/// The names of this process's threads (Linux keeps 15 bytes of each).
+fn threads() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+        .map(|name| name.trim_end().to_owned())
+        .collect()
 }

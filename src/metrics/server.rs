@@ -1,6 +1,7 @@
 //! The `/metrics` listener: one thread, a single-threaded runtime, HTTP/1.1.
 
 use std::convert::Infallible;
+use std::future::Future as _;
 use std::net::SocketAddr;
 
 use http_body_util::Full;
@@ -40,16 +41,57 @@ fn respond(handle: &MetricsHandle, request: &Request<Incoming>) -> Response<Full
     reply(StatusCode::OK, format.content_type(), handle.render(format))
 }
 
-/// Binds `addr` and serves `/metrics` from a background thread; returns the
-/// address actually bound (port 0 picks a free one).
-pub(crate) fn serve(addr: SocketAddr, handle: MetricsHandle) -> std::io::Result<SocketAddr> {
+/// The running `/metrics` listener: its address, and what stops it. The
+/// [`Guard`](crate::Guard) owns it and stops it at shutdown, as it does the
+/// export thread.
+#[derive(Debug)]
+pub(crate) struct MetricsServer {
+    address: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stopped: std::sync::mpsc::Receiver<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MetricsServer {
+    /// Where it listens.
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stops accepting, drops open connections and ends the thread, waiting
+    /// for it until `deadline` at the most; whether it ended in time.
+    pub(crate) fn stop(&mut self, deadline: std::time::Instant) -> bool {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if matches!(
+            self.stopped.recv_timeout(left),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        ) {
+            return false;
+        }
+        // It has said its last word: the join is immediate.
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        true
+    }
+}
+
+/// Binds `addr` and serves `/metrics` from a thread of its own until the
+/// returned server is stopped; port 0 picks a free port
+/// ([`MetricsServer::address`] says which).
+pub(crate) fn serve(addr: SocketAddr, handle: MetricsHandle) -> std::io::Result<MetricsServer> {
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    std::thread::Builder::new()
+    let (stop, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stopped_tx, stopped) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
         .name("tracelink-metrics".into())
         .spawn(move || {
             crate::filter::quiet::mark_export_thread();
@@ -58,7 +100,17 @@ pub(crate) fn serve(addr: SocketAddr, handle: MetricsHandle) -> std::io::Result<
                     return;
                 };
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else {
+                    // The next connection, unless the guard says stop first.
+                    let next = std::future::poll_fn(|cx| {
+                        if std::pin::Pin::new(&mut stop_rx).poll(cx).is_ready() {
+                            return std::task::Poll::Ready(None);
+                        }
+                        listener.poll_accept(cx).map(Some)
+                    });
+                    let Some(accepted) = next.await else {
+                        break;
+                    };
+                    let Ok((stream, _)) = accepted else {
                         continue;
                     };
                     let handle = handle.clone();
@@ -73,6 +125,14 @@ pub(crate) fn serve(addr: SocketAddr, handle: MetricsHandle) -> std::io::Result<
                     });
                 }
             });
+            // The runtime goes with its connections' tasks, then the thread says so.
+            drop(runtime);
+            let _ = stopped_tx.send(());
         })?;
-    Ok(bound)
+    Ok(MetricsServer {
+        address: bound,
+        stop: Some(stop),
+        stopped,
+        thread: Some(thread),
+    })
 }
