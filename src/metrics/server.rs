@@ -48,7 +48,8 @@ fn respond(handle: &MetricsHandle, request: &Request<Incoming>) -> Response<Full
 pub(crate) struct MetricsServer {
     address: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    stopped: std::sync::mpsc::Receiver<()>,
+    /// In a mutex only so that the guard stays `Sync`.
+    stopped: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -65,10 +66,12 @@ impl MetricsServer {
             let _ = stop.send(());
         }
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if matches!(
-            self.stopped.recv_timeout(left),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
-        ) {
+        let stopped = self
+            .stopped
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .recv_timeout(left);
+        if matches!(stopped, Err(std::sync::mpsc::RecvTimeoutError::Timeout)) {
             return false;
         }
         // It has said its last word: the join is immediate.
@@ -132,7 +135,7 @@ pub(crate) fn serve(addr: SocketAddr, handle: MetricsHandle) -> std::io::Result<
     Ok(MetricsServer {
         address: bound,
         stop: Some(stop),
-        stopped,
+        stopped: std::sync::Mutex::new(stopped),
         thread: Some(thread),
     })
 }
