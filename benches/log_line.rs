@@ -257,7 +257,7 @@ fn stock_with_ids() -> Setup {
 /// nested `Span::current()` answers `Span::none()`.
 fn scoped_dispatcher_alive() -> bool {
     tracing::dispatcher::get_default(|_| {
-        tracing::dispatcher::get_default(|inner| inner.is::<tracing::subscriber::NoSubscriber>())
+        tracing::dispatcher::get_default(tracing::Dispatch::is::<tracing::subscriber::NoSubscriber>)
     })
 }
 
@@ -311,11 +311,11 @@ fn captured_line(setup: &Setup, span: bool) -> (String, serde_json::Value) {
     let text = out::capture(|| {
         within(&setup.scope, || {
             if span {
-                in_span(one_line)
+                in_span(one_line);
             } else {
-                one_line()
+                one_line();
             }
-        })
+        });
     });
     assert_eq!(
         text.lines().count(),
@@ -371,7 +371,7 @@ fn lines_in_span(lines: u64) {
         for _ in 0..lines {
             one_line();
         }
-    })
+    });
 }
 
 /// `lines` lines, in the current span if there is one.
@@ -394,8 +394,8 @@ fn two_threads(scope: &Scope, lines: u64) -> Duration {
                         for _ in 0..per_thread {
                             one_line();
                         }
-                    })
-                })
+                    });
+                });
             });
         }
         barrier.wait();
@@ -445,7 +445,7 @@ fn bench(c: &mut Criterion) {
         let setup = make();
         ready(&setup);
         g.bench_function(setup.name, |b| {
-            b.iter_custom(|iters| two_threads(&setup.scope, iters))
+            b.iter_custom(|iters| two_threads(&setup.scope, iters));
         });
     }
     g.finish();
@@ -602,9 +602,9 @@ fn count_mode() -> bool {
     ready(&setup);
     within(&setup.scope, || {
         if span {
-            lines_in_span(lines)
+            lines_in_span(lines);
         } else {
-            log_lines(lines)
+            log_lines(lines);
         }
     });
     true

@@ -561,7 +561,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("render");
     for (name, render) in RENDERS {
         g.bench_function(name.strip_prefix("render_").unwrap(), |b| {
-            b.iter(|| black_box(render(&r)))
+            b.iter(|| black_box(render(&r)));
         });
     }
     g.finish();
@@ -639,10 +639,7 @@ fn summary() {
     let mut renders = Vec::new();
     for (name, render) in RENDERS {
         let (ns, allocs, len) = measure_render(&r, render);
-        println!(
-            "  {name:<36} {:>9.0} ns {:>6.1} allocs {len:>6} bytes",
-            ns, allocs
-        );
+        println!("  {name:<36} {ns:>9.0} ns {allocs:>6.1} allocs {len:>6} bytes");
         renders.push(ns);
     }
     println!(

@@ -155,12 +155,12 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("propagation");
     for (name, propagator) in propagators() {
         g.bench_function(format!("extract/{name}"), |b| {
-            b.iter(|| black_box(extract(&propagator, black_box(&headers))))
+            b.iter(|| black_box(extract(&propagator, black_box(&headers))));
         });
         let cx = extract(&propagator, &headers);
         let mut out = HeaderMap::new();
         g.bench_function(format!("inject/{name}"), |b| {
-            b.iter(|| inject(&propagator, black_box(&cx), black_box(&mut out)))
+            b.iter(|| inject(&propagator, black_box(&cx), black_box(&mut out)));
         });
     }
     g.finish();

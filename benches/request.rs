@@ -298,7 +298,7 @@ fn setups() -> [fn() -> Setup; 3] {
 /// `Span::current()` answers `Span::none()` and `stock` writes no ids.
 fn scoped_dispatcher_alive() -> bool {
     tracing::dispatcher::get_default(|_| {
-        tracing::dispatcher::get_default(|inner| inner.is::<tracing::subscriber::NoSubscriber>())
+        tracing::dispatcher::get_default(tracing::Dispatch::is::<tracing::subscriber::NoSubscriber>)
     })
 }
 
@@ -446,7 +446,7 @@ fn bench(c: &mut Criterion) {
         check(&setup);
         within(&setup, || {
             g.bench_function(setup.name, |b| {
-                b.iter_custom(|iters| timed_requests(&setup, iters))
+                b.iter_custom(|iters| timed_requests(&setup, iters));
             });
         });
     }

@@ -158,7 +158,7 @@ fn measure(setup: &Setup) -> (f64, f64) {
             for _ in 0..SPANS {
                 one_span();
             }
-            best = best.min(start.elapsed().as_nanos() as f64 / SPANS as f64);
+            best = best.min(start.elapsed().as_nanos() as f64 / f64::from(SPANS));
             // Let the export threads drain, so no round measures a full queue.
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -166,7 +166,7 @@ fn measure(setup: &Setup) -> (f64, f64) {
         for _ in 0..SPANS {
             one_span();
         }
-        let allocations = region.change().allocations as f64 / SPANS as f64;
+        let allocations = region.change().allocations as f64 / f64::from(SPANS);
         (best, allocations)
     })
 }

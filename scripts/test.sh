@@ -19,6 +19,13 @@ for features in "" otlp-grpc otlp-http tower reqwest; do
   cargo check --lib --locked --no-default-features --features "$features" 2>&1 | tail -n 1
 done
 
+echo "== lints (clippy, the workspace lint table, warnings are errors)"
+if cargo clippy --version >/dev/null 2>&1; then
+  cargo clippy --workspace --all-targets --all-features --locked -- -D warnings 2>&1 | tail -n 3
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "clippy found warnings: run the command above"; exit 1; }
+else
+  echo "clippy is not installed with this toolchain (rustup component add clippy); lints not checked"
+fi
 echo "== tests"
 cargo test --workspace --all-targets --locked --features tower,reqwest
 

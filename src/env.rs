@@ -59,11 +59,11 @@ pub const OTEL_PROPAGATORS_DEFAULT: &str = "tracecontext,baggage";
 /// `OTEL_BSP_SCHEDULE_DELAY`: milliseconds between two exports.
 pub const OTEL_BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
 /// Default for [`OTEL_BSP_SCHEDULE_DELAY`].
-pub const OTEL_BSP_SCHEDULE_DELAY_DEFAULT: Duration = Duration::from_millis(5000);
+pub const OTEL_BSP_SCHEDULE_DELAY_DEFAULT: Duration = Duration::from_secs(5);
 /// `OTEL_BSP_EXPORT_TIMEOUT`: milliseconds one batch may take, retries included.
 pub const OTEL_BSP_EXPORT_TIMEOUT: &str = "OTEL_BSP_EXPORT_TIMEOUT";
 /// Default for [`OTEL_BSP_EXPORT_TIMEOUT`].
-pub const OTEL_BSP_EXPORT_TIMEOUT_DEFAULT: Duration = Duration::from_millis(30000);
+pub const OTEL_BSP_EXPORT_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
 /// `OTEL_BSP_MAX_QUEUE_SIZE`: spans waiting for export; more are dropped and counted.
 pub const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
 /// Default for [`OTEL_BSP_MAX_QUEUE_SIZE`].

@@ -373,13 +373,13 @@ impl Builder {
             guard = guard.with_log_flush(flush, dropped);
         }
         Ok(Parts {
-            guard,
+            config,
             log_filter,
             json,
             metrics,
-            config,
             provider,
             tracer,
+            guard,
         })
     }
 
@@ -471,15 +471,12 @@ fn start_metrics_listener(
 ) -> Option<crate::metrics::server::MetricsServer> {
     use std::net::ToSocketAddrs;
     let (host, port) = config.prometheus_listener();
-    let address = match (host, port).to_socket_addrs().map(|mut a| a.next()) {
-        Ok(Some(address)) => address,
-        _ => {
-            diag!(
-                Warn,
-                "cannot resolve OTEL_EXPORTER_PROMETHEUS_HOST={host:?}; /metrics is not served"
-            );
-            return None;
-        }
+    let Ok(Some(address)) = (host, port).to_socket_addrs().map(|mut a| a.next()) else {
+        diag!(
+            Warn,
+            "cannot resolve OTEL_EXPORTER_PROMETHEUS_HOST={host:?}; /metrics is not served"
+        );
+        return None;
     };
     match crate::metrics::server::serve(address, handle) {
         Ok(server) => {

@@ -214,7 +214,7 @@ fn spans_into_black_hole(
 fn assert_shutdown_reports_lost_spans(made: usize, before: ExportStats, result: Result<(), Error>) {
     match result {
         Err(Error::ExportFailed { failed }) => {
-            assert_eq!(before.dropped() + failed, made as u64, "{before:?}")
+            assert_eq!(before.dropped() + failed, made as u64, "{before:?}");
         }
         Err(Error::ShutdownTimeout { unexported, .. }) => {
             // Documented as "still queued or in flight".

@@ -31,8 +31,10 @@ fn warning_about(config: &Config, var: &str) -> String {
         .warnings()
         .iter()
         .find(|w| w.variable() == var)
-        .map(ToString::to_string)
-        .unwrap_or_else(|| panic!("no warning about {var}: {:?}", config.warnings()))
+        .map_or_else(
+            || panic!("no warning about {var}: {:?}", config.warnings()),
+            ToString::to_string,
+        )
 }
 
 #[test]
@@ -50,8 +52,8 @@ fn defaults_follow_the_specification() {
     assert_eq!(c.compression(), Compression::None);
     assert_eq!(c.batch().max_queue_size(), 2048);
     assert_eq!(c.batch().max_export_batch_size(), 512);
-    assert_eq!(c.batch().scheduled_delay(), Duration::from_millis(5000));
-    assert_eq!(c.batch().export_timeout(), Duration::from_millis(30000));
+    assert_eq!(c.batch().scheduled_delay(), Duration::from_secs(5));
+    assert_eq!(c.batch().export_timeout(), Duration::from_secs(30));
     assert_eq!(c.filter(), "info");
     assert_eq!(c.shutdown_timeout(), Duration::from_secs(5));
     assert!(!c.is_disabled());
@@ -416,7 +418,7 @@ fn batch_settings_and_their_bounds() {
         ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500"),
     ]);
     assert_eq!(c.batch().scheduled_delay(), Duration::from_millis(200));
-    assert_eq!(c.batch().export_timeout(), Duration::from_millis(1000));
+    assert_eq!(c.batch().export_timeout(), Duration::from_secs(1));
     assert_eq!(c.batch().max_queue_size(), 100);
     assert_eq!(c.batch().max_export_batch_size(), 100);
     assert!(warning_about(&c, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE").contains("using 100"));

@@ -112,7 +112,7 @@ impl PyService {
             while let Ok(n @ 1..) = stderr.read(&mut buffer) {
                 collected
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .push_str(&String::from_utf8_lossy(&buffer[..n]));
             }
         });
@@ -120,10 +120,8 @@ impl PyService {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if lines.send(line).is_err() {
-                    // Nobody listens any more: keep draining.
-                    continue;
-                }
+                // Nobody may listen any more: keep draining all the same.
+                let _ = lines.send(line);
             }
         });
         let line = ready.recv_timeout(WAIT).unwrap_or_else(|_| {
@@ -148,7 +146,7 @@ impl PyService {
     fn stderr(&self) -> String {
         self.stderr
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 }

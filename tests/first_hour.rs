@@ -140,6 +140,40 @@ fn a_guard_dropped_at_once_is_one_warning_naming_the_fix() {
     assert_eq!(receiver.spans().len(), 0, "nothing was exported");
 }
 
+#[test]
+fn no_exporter_is_no_loss_and_no_warning() {
+    if in_child() {
+        let guard = tracelink::init().expect("init");
+        for _ in 0..3 {
+            tracing::info_span!("kept local").in_scope(|| tracing::info!("logged"));
+        }
+        assert_eq!(
+            guard.stats().dropped(),
+            0,
+            "nothing to export is not a loss"
+        );
+        guard.shutdown().expect("clean shutdown");
+        return;
+    }
+    let output = child(
+        "no_exporter_is_no_loss_and_no_warning",
+        &[
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 3);
+    // The ids are there all the same: the jump works without a collector.
+    assert!(lines
+        .iter()
+        .all(|l| l["trace_id"].as_str().map(str::len) == Some(32)));
+    let stderr = stderr(&output);
+    assert!(!stderr.contains("Guard"), "{stderr}");
+    assert!(!stderr.contains("lost"), "{stderr}");
+}
+
 /// A port nothing listens on.
 fn closed_port() -> u16 {
     support::free_port()

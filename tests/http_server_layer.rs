@@ -43,7 +43,7 @@ const PARENT_FAIL: &str = "2222222222222222";
 /// on this thread, inside both. Returns the OpenMetrics rendering.
 fn run<F: std::future::Future<Output = ()>>(parts: &tracelink::Parts, f: F) -> String {
     metrics::with_local_recorder(parts.metrics_recorder(), || {
-        support::block_on_traced(parts, f)
+        support::block_on_traced(parts, f);
     });
     parts.metrics_handle().render(Format::OpenMetrics)
 }

@@ -48,7 +48,7 @@ fn init_installs_subscriber_provider_and_propagator() {
         // The global propagator injects the current span's context.
         let mut headers = HashMap::new();
         opentelemetry::global::get_text_map_propagator(|p| {
-            p.inject_context(&span.context(), &mut headers)
+            p.inject_context(&span.context(), &mut headers);
         });
         (span.context().span().span_context().trace_id(), headers)
     };

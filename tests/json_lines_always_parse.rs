@@ -681,7 +681,7 @@ fn finite_floats_are_exact_numbers() {
         f64::MIN,
         f64::EPSILON,
         std::f64::consts::PI,
-        9007199254740993.0,
+        9_007_199_254_740_993.0,
     ] {
         let line = harness.one(|| tracing::info!(f = value, "x"));
         assert_float(&line, "f", value);
@@ -978,7 +978,7 @@ fn optional_keys_are_reserved_too() {
                     "thread.name" = "fake",
                     "thread.id" = "fake",
                     "x"
-                )
+                );
             })
         })
         .unwrap()

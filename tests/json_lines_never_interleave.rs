@@ -56,7 +56,7 @@ impl io::Write for PipeWriter {
         }
         pipe.bytes
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .extend_from_slice(buf);
         Ok(buf.len())
     }
@@ -211,7 +211,12 @@ fn eight_threads_of_fifty_thousand_events_never_interleave() {
         "one write a line"
     );
 
-    let bytes = std::mem::take(&mut *pipe.bytes.lock().unwrap_or_else(|e| e.into_inner()));
+    let bytes = std::mem::take(
+        &mut *pipe
+            .bytes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
     let text = String::from_utf8(bytes).expect("UTF-8");
     assert!(text.ends_with('\n'));
     let lines: Vec<&str> = text.lines().collect();
@@ -219,7 +224,7 @@ fn eight_threads_of_fifty_thousand_events_never_interleave() {
 
     // Parse on every core; each part returns what its lines said.
     let checked = Instant::now();
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let chunk = lines.len().div_ceil(cores);
     let seen: Vec<Vec<Seen>> = std::thread::scope(|scope| {
         let checks: Vec<_> = lines

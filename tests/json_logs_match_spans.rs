@@ -469,7 +469,7 @@ fn async_workload_moved_spans() -> usize {
             for task in tasks {
                 task.await.expect("task");
             }
-        })
+        });
     });
     // Every task, and so every span, has ended once the runtime is gone.
     drop(runtime);
@@ -864,15 +864,12 @@ fn ratio_sampling_exports_exactly_the_traces_logged_as_sampled() {
         let trace = line.trace_id().to_owned();
         // The documented rule: the low 64 bits of the trace id against the ratio.
         let low = u64::from_str_radix(&trace[16..], 16).expect("hex");
-        let set = match line.flags() {
-            "03" => {
-                assert!(low < bound, "sampled above the ratio: {line:?}");
-                &mut sampled
-            }
-            _ => {
-                assert!(low >= bound, "not sampled below the ratio: {line:?}");
-                &mut unsampled
-            }
+        let set = if line.flags() == "03" {
+            assert!(low < bound, "sampled above the ratio: {line:?}");
+            &mut sampled
+        } else {
+            assert!(low >= bound, "not sampled below the ratio: {line:?}");
+            &mut unsampled
         };
         assert!(set.insert(trace), "a trace id twice: {line:?}");
     }

@@ -191,7 +191,9 @@ fn baggage_crosses_the_queue_with_the_parent() {
         let process = consumer_span("rabbitmq", "invoices", &headers);
         let cx = process.context();
         assert_eq!(
-            cx.baggage().get("tenant").map(|v| v.as_str()),
+            cx.baggage()
+                .get("tenant")
+                .map(opentelemetry::StringValue::as_str),
             Some("acme corp")
         );
     });
@@ -209,14 +211,19 @@ fn baggage_without_a_parent_still_crosses_the_queue() {
         // Outside any span: a new trace, with the message's baggage.
         let process = consumer_span("kafka", "orders", &headers);
         let cx = process.context();
-        assert_eq!(cx.baggage().get("user").map(|v| v.as_str()), Some("alice"));
+        assert_eq!(
+            cx.baggage()
+                .get("user")
+                .map(opentelemetry::StringValue::as_str),
+            Some("alice")
+        );
         // Current inside the span, and sent on by what it produces.
         process.in_scope(|| {
             assert_eq!(
                 opentelemetry::Context::current()
                     .baggage()
                     .get("user")
-                    .map(|v| v.as_str()),
+                    .map(opentelemetry::StringValue::as_str),
                 Some("alice")
             );
             let mut out = Headers::new();
@@ -228,7 +235,12 @@ fn baggage_without_a_parent_still_crosses_the_queue() {
         tracing::info_span!("poll").in_scope(|| {
             let process = consumer_span("kafka", "orders", &headers);
             let cx = process.context();
-            assert_eq!(cx.baggage().get("user").map(|v| v.as_str()), Some("alice"));
+            assert_eq!(
+                cx.baggage()
+                    .get("user")
+                    .map(opentelemetry::StringValue::as_str),
+                Some("alice")
+            );
         });
     });
     assert_eq!(header(&forwarded, "baggage"), Some("user=alice"));

@@ -17,11 +17,11 @@ fn child() {
         .init()
         .expect("init");
     let span = tracing::info_span!("batch");
-    let _entered = span.enter();
+    let entered = span.enter();
     for i in 0..LINES {
         tracing::info!(i, "line");
     }
-    drop(_entered);
+    drop(entered);
     assert_eq!(guard.dropped_log_lines(), 0);
     drop(guard);
 }

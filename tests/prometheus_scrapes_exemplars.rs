@@ -87,7 +87,8 @@ fn prometheus_stores_exemplars_that_open_the_exported_trace() {
 #[test]
 fn every_body_passes_the_openmetrics_parser() {
     // Built without globals: a recorder of its own.
-    let recorder = tracelink::metrics::MetricsRecorder::new(Default::default());
+    let recorder =
+        tracelink::metrics::MetricsRecorder::new(tracelink::metrics::MetricsConfig::default());
     metrics::with_local_recorder(&recorder, || {
         metrics::describe_counter!(
             "weird.name-total",

@@ -656,7 +656,10 @@ fn the_store_holds_every_span_of_every_order() {
     );
     let failed = in_store(orders[&the(Answer::Failed)].payments);
     assert_eq!(
-        failed.status.as_ref().map(|s| s.code()),
+        failed
+            .status
+            .as_ref()
+            .map(opentelemetry_proto::tonic::trace::v1::Status::code),
         Some(StatusCode::Error)
     );
     assert_eq!(

@@ -75,7 +75,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !pending.is_empty() {
         file.append(&request(&mut pending))?;
     }
-    let hex = |id: &[u8]| id.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let hex = |id: &[u8]| {
+        id.iter().fold(String::new(), |mut out, b| {
+            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{b:02x}"));
+            out
+        })
+    };
     println!(
         "wrote {written} spans in {traces} traces to {}",
         store.display()

@@ -484,19 +484,19 @@ impl Values {
             "color" => {
                 self.color = ColorChoice::parse(&value).ok_or_else(|| {
                     Failure::Usage(format!("--color {value:?}: expected auto, always or never"))
-                })?
+                })?;
             }
             "width" => self.columns = Some(width(&value)?),
             "service" => self.service = Some(value),
             "min-duration" => {
                 self.min_duration =
-                    Some(crate::time::parse_duration(&value).map_err(Failure::Usage)?)
+                    Some(crate::time::parse_duration(&value).map_err(Failure::Usage)?);
             }
             "errors" => self.errors = true,
             "limit" => {
                 self.limit = value.parse().map_err(|_| {
                     Failure::Usage(format!("--limit {value:?}: expected a whole number"))
-                })?
+                })?;
             }
             "listen" => self.grpc = socket(name, &value)?,
             "http-listen" => self.http = socket(name, &value)?,

@@ -337,7 +337,10 @@ mod tests {
             for _ in 0..100 {
                 content.push_str(&filler);
             }
-            content.push_str(&format!("INFO step seq={seq:05} trace_id={TRACE}\n"));
+            let _ = std::fmt::Write::write_fmt(
+                &mut content,
+                format_args!("INFO step seq={seq:05} trace_id={TRACE}\n"),
+            );
             seq += 1;
         }
         std::fs::write(&path, &content).unwrap();

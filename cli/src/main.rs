@@ -14,6 +14,7 @@ mod style;
 mod time;
 mod waterfall;
 
+use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -223,8 +224,9 @@ fn traces(
     ));
     out.push('\n');
     for (t, row) in traces[..shown].iter().zip(&rows) {
-        out.push_str(&format!(
-            "{}  {:<24}  {:>10}  {:>5}  {}  {}{}\n",
+        let _ = writeln!(
+            out,
+            "{}  {:<24}  {:>10}  {:>5}  {}  {}{}",
             otlp::hex(&t.trace_id),
             row[0],
             row[1],
@@ -236,7 +238,7 @@ fn traces(
             } else {
                 String::new()
             }
-        ));
+        );
     }
     print(&out);
     if shown < traces.len() {

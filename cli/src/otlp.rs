@@ -47,8 +47,7 @@ impl Resource<'_> {
         self.attributes
             .iter()
             .find(|kv| kv.key == "service.name")
-            .map(|kv| kv.value.to_string())
-            .unwrap_or_else(|| "unknown_service".into())
+            .map_or_else(|| "unknown_service".into(), |kv| kv.value.to_string())
     }
 }
 

@@ -6,6 +6,7 @@
 //! told was received, is.
 
 use std::convert::Infallible;
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,7 +48,10 @@ struct Store {
 impl Store {
     /// Appends the request; a short note on stderr.
     fn append(&self, request: &ExportTraceServiceRequest, transport: &str) -> Result<(), String> {
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         file.append(request)
             .map_err(|e| format!("cannot write to {}: {e}", file.path().display()))?;
         drop(file);
@@ -128,15 +132,17 @@ pub(crate) fn run(options: Options) -> Result<(), String> {
         );
         if let Some(listener) = &grpc {
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            out.push_str(&format!(
-                "  OTLP/gRPC  {addr}  OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}\n"
-            ));
+            let _ = writeln!(
+                out,
+                "  OTLP/gRPC  {addr}  OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}"
+            );
         }
         if let Some(listener) = &http {
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            out.push_str(&format!(
-                "  OTLP/HTTP  {addr}  OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}\n"
-            ));
+            let _ = writeln!(
+                out,
+                "  OTLP/HTTP  {addr}  OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr}"
+            );
         }
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(out.as_bytes());

@@ -79,7 +79,7 @@ pub(crate) fn parallel<S: Send>(
     work: impl Fn(&mut S, Block<'_>) + Sync,
 ) -> Result<Vec<S>, String> {
     let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
+        .map_or(1, std::num::NonZero::get)
         .min(ranges.len())
         .max(1);
     let next = AtomicUsize::new(0);
@@ -98,10 +98,12 @@ pub(crate) fn parallel<S: Send>(
                                 offset,
                                 bytes,
                             };
-                            work(&mut state, block)
+                            work(&mut state, block);
                         });
                         if let Err(e) = result {
-                            let mut error = error.lock().unwrap_or_else(|e| e.into_inner());
+                            let mut error = error
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
                             error.get_or_insert(format!(
                                 "cannot read {}: {e}",
                                 range.path.display()
@@ -121,7 +123,10 @@ pub(crate) fn parallel<S: Send>(
             })
             .collect::<Vec<S>>()
     });
-    match error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    match error
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
         Some(error) => Err(error),
         None => Ok(states),
     }
@@ -206,7 +211,7 @@ pub(crate) fn read_range(range: &Range, mut f: impl FnMut(u64, &[u8])) -> io::Re
 fn read_some(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         match file.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             other => return other,
         }
     }

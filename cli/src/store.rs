@@ -140,9 +140,10 @@ fn parse_trace_line(line: &[u8], trace_id: [u8; 16], spans: &mut Vec<SpanRecord>
                 };
                 let service = service
                     .get_or_insert_with(|| {
-                        rs.resource
-                            .as_ref()
-                            .map_or_else(|| "unknown_service".into(), |r| r.service_name())
+                        rs.resource.as_ref().map_or_else(
+                            || "unknown_service".into(),
+                            super::otlp::Resource::service_name,
+                        )
                     })
                     .clone();
                 let status = span.status.unwrap_or_default();
@@ -269,10 +270,10 @@ fn summarize_line(line: &[u8], state: &mut SummaryState) -> bool {
         return false;
     };
     for rs in request.resource_spans {
-        let name = rs
-            .resource
-            .as_ref()
-            .map_or_else(|| "unknown_service".into(), |r| r.service_name());
+        let name = rs.resource.as_ref().map_or_else(
+            || "unknown_service".into(),
+            super::otlp::Resource::service_name,
+        );
         let service = state
             .services
             .entry(name)

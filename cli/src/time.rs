@@ -1,5 +1,6 @@
 //! Times and durations: RFC 3339 in and out, durations for people.
 
+use std::fmt::Write as _;
 /// A duration in nanoseconds, for people: `850ns`, `12.5µs`, `12.310ms`,
 /// `1.204s`.
 pub(crate) fn duration(ns: u64) -> String {
@@ -55,7 +56,7 @@ pub(crate) fn rfc3339(unix_nanos: u64, digits: u32) -> String {
     if digits > 0 {
         let digits = digits.min(9);
         let frac = nanos / 10u64.pow(9 - digits);
-        out.push_str(&format!(".{frac:0width$}", width = digits as usize));
+        let _ = write!(out, ".{frac:0width$}", width = digits as usize);
     }
     out.push('Z');
     out

@@ -220,7 +220,11 @@ fn errors_events_attributes_and_orphans_are_marked() {
     let run = run(tracelink().args(["show", TRACE, "--store", &fixture.store(), WIDE]));
     assert_eq!(run.code, Some(0));
     let rows = rows(&run.stdout);
-    let errors: Vec<&str> = rows.iter().filter(|r| r.error).map(|r| r.name()).collect();
+    let errors: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.error)
+        .map(support::Row::name)
+        .collect();
     assert_eq!(errors, ["charge"]);
     assert!(run.stdout.contains("· 1 error\n"));
 
@@ -684,7 +688,7 @@ fn the_waterfall_fits_the_width() {
     // At 80 the names and services are whole, the bar narrowed.
     let out = show(&[], None);
     let rows = rows(&out);
-    let names: Vec<&str> = rows.iter().map(|r| r.name()).collect();
+    let names: Vec<&str> = rows.iter().map(support::Row::name).collect();
     assert_eq!(
         names,
         [

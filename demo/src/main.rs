@@ -9,6 +9,7 @@
 //!
 //! The library's documentation (`src/lib.rs`) tells the whole story.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -98,7 +99,7 @@ fn print_summary(outcome: &Outcome, config: &tracelink::Config, exporters: &[Tra
     }
     let mut sent = format!("spans in {}", store.display());
     if exporters.contains(&TracesExporter::Otlp) {
-        sent.push_str(&format!(" and to {}", config.traces_endpoint()));
+        let _ = write!(sent, " and to {}", config.traces_endpoint());
     }
     eprintln!("{sent}; log lines on stdout and in {LOG_FILE}");
 

@@ -6,7 +6,28 @@ use std::sync::OnceLock;
 use tracing::level_filters::LevelFilter;
 
 use super::env::{parse_key_values, EnvReader};
-use super::*;
+use super::{
+    redact_url, BatchConfig, Builder, Config, DiagLevel, Duration, HeaderList, Origin, Propagator,
+    Protocol, Sampler, Setting, TracesExporter, GOOGLE_CLOUD_PROJECT, OTEL_BSP_EXPORT_TIMEOUT,
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_SCHEDULE_DELAY,
+    OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT, OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT,
+    OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
+    OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+    OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_EXPORTER_PROMETHEUS_HOST_DEFAULT,
+    OTEL_EXPORTER_PROMETHEUS_PORT, OTEL_EXPORTER_PROMETHEUS_PORT_DEFAULT, OTEL_LOG_LEVEL,
+    OTEL_METRICS_EXEMPLAR_FILTER, OTEL_METRICS_EXPORTER, OTEL_PROPAGATORS,
+    OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER,
+    OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_TRACES_SAMPLER_DEFAULT, RUST_LOG,
+    RUST_LOG_DEFAULT, TRACELINK_LOG_FORMAT, TRACELINK_LOG_FORMAT_DEFAULT,
+    TRACELINK_LOG_NON_BLOCKING, TRACELINK_LOG_STYLE, TRACELINK_SHUTDOWN_TIMEOUT,
+    TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT, TRACELINK_SPAN_EVENTS, TRACELINK_SPAN_FILTER,
+    TRACELINK_SPAN_FILTER_DEFAULT, TRACELINK_STRICT_CONFIG, TRACELINK_TRACES_FILE,
+    TRACELINK_TRACES_FILE_DEFAULT, TRACELINK_TRACES_FILE_MAX_BYTES,
+    TRACELINK_TRACES_FILE_MAX_BYTES_DEFAULT,
+};
 use crate::Error;
 
 pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
@@ -36,9 +57,10 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         exporters.push(TracesExporter::File);
     }
     let traces_file = b.traces_file.clone().unwrap_or_else(|| {
-        env.raw(TRACELINK_TRACES_FILE)
-            .map(|path| std::path::PathBuf::from(path.trim()))
-            .unwrap_or_else(|| TRACELINK_TRACES_FILE_DEFAULT.into())
+        env.raw(TRACELINK_TRACES_FILE).map_or_else(
+            || TRACELINK_TRACES_FILE_DEFAULT.into(),
+            |path| std::path::PathBuf::from(path.trim()),
+        )
     });
     let traces_file_max_bytes = b.traces_file_max_bytes.unwrap_or_else(|| {
         env.parse(TRACELINK_TRACES_FILE_MAX_BYTES, "64MiB", parse_size)
@@ -119,10 +141,8 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         &format!("{} ms", shutdown_timeout.as_millis()),
     );
 
-    let span_events = b
-        .span_events
-        .map(LevelFilter::from_level)
-        .unwrap_or_else(|| {
+    let span_events = b.span_events.map_or_else(
+        || {
             env.parse(TRACELINK_SPAN_EVENTS, "warn", |v| {
                 match v.to_ascii_lowercase().as_str() {
                     "error" => Ok(LevelFilter::ERROR),
@@ -134,7 +154,9 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
                 }
             })
             .unwrap_or(LevelFilter::WARN)
-        });
+        },
+        LevelFilter::from_level,
+    );
     let log_format = b.log_format.unwrap_or_else(|| {
         env.parse(TRACELINK_LOG_FORMAT, TRACELINK_LOG_FORMAT_DEFAULT, |v| {
             v.parse()
@@ -171,9 +193,10 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
     let (prometheus_host, prometheus_port) = match &b.prometheus_listener {
         Some(listener) => listener.clone(),
         None => (
-            env.raw(OTEL_EXPORTER_PROMETHEUS_HOST)
-                .map(|h| h.trim().to_owned())
-                .unwrap_or_else(|| OTEL_EXPORTER_PROMETHEUS_HOST_DEFAULT.to_owned()),
+            env.raw(OTEL_EXPORTER_PROMETHEUS_HOST).map_or_else(
+                || OTEL_EXPORTER_PROMETHEUS_HOST_DEFAULT.to_owned(),
+                |h| h.trim().to_owned(),
+            ),
             env.parse(OTEL_EXPORTER_PROMETHEUS_PORT, "9464", |v| {
                 v.parse::<u16>()
                     .map_err(|_| "expected a port number, 0 to 65535".into())
@@ -236,7 +259,7 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
 fn fill_fallback(env: &mut EnvReader<'_>, names: &[&str], chosen: &str) {
     for issue in &mut env.issues {
         if issue.fallback.is_empty() && names.contains(&issue.name) {
-            issue.fallback = chosen.to_owned();
+            chosen.clone_into(&mut issue.fallback);
         }
     }
 }
@@ -258,7 +281,8 @@ fn instance_id() -> &'static str {
         let mut bytes: [u8; 16] = rand::random();
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut hex = String::with_capacity(32);
+        crate::encode::hex::bytes(&mut hex, &bytes);
         format!(
             "{}-{}-{}-{}-{}",
             &hex[0..8],

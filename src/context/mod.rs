@@ -183,7 +183,7 @@ pub(crate) fn entered(stack: StackKey, id: &span::Id) {
             trace_id,
             span_id,
             flags,
-        })
+        });
     });
 }
 

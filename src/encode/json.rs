@@ -191,8 +191,8 @@ mod proto_tests {
                 let bytes: Vec<u8> = (0..len)
                     .map(|_| {
                         state = state
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
                         alphabet[((state >> 33) % alphabet.len() as u64) as usize]
                     })
                     .collect();

@@ -45,8 +45,8 @@ fn format_second(digits: &mut [u8; 27], secs: u64) {
         }
     };
     put(0, year as u64, 4);
-    put(5, month as u64, 2);
-    put(8, day as u64, 2);
+    put(5, u64::from(month), 2);
+    put(8, u64::from(day), 2);
     put(11, rem / 3600, 2);
     put(14, rem % 3600 / 60, 2);
     put(17, rem % 60, 2);

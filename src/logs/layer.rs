@@ -259,7 +259,7 @@ impl LogLayer {
         out.push_str("\",");
         json::static_key(out, style.level_key());
         out.push('"');
-        out.push_str(style.level(meta.level()));
+        out.push_str(style.level(*meta.level()));
         out.push('"');
         out.push(',');
         json::static_key(out, style.target_key());
@@ -469,16 +469,15 @@ where
         // pointer is never dereferenced.
         #[allow(unsafe_code)]
         let has_otel = unsafe { subscriber.downcast_raw(TypeId::of::<OtelLayerMark>()) }.is_some();
-        if !has_otel {
-            panic!(
-                "tracelink's LogLayer is in a subscriber without tracelink's OpenTelemetry \
-                 layer under it, so no log line would carry a trace id: compose with \
-                 Parts::layer() (filter, OpenTelemetry layer and log layer, in order), or \
-                 add Parts::otel_layer() to the same subscriber before Parts::log_layer(); \
-                 for lines without ids on purpose, use \
-                 parts.log_layer().with_otel_layer_required(false)"
-            );
-        }
+        assert!(
+            has_otel,
+            "tracelink's LogLayer is in a subscriber without tracelink's OpenTelemetry \
+             layer under it, so no log line would carry a trace id: compose with \
+             Parts::layer() (filter, OpenTelemetry layer and log layer, in order), or \
+             add Parts::otel_layer() to the same subscriber before Parts::log_layer(); \
+             for lines without ids on purpose, use \
+             parts.log_layer().with_otel_layer_required(false)"
+        );
     }
 
     fn on_register_dispatch(&self, subscriber: &Dispatch) {

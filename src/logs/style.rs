@@ -61,8 +61,8 @@ impl LogStyle {
         }
     }
 
-    pub(crate) fn level(self, level: &Level) -> &'static str {
-        match (self, *level) {
+    pub(crate) fn level(self, level: Level) -> &'static str {
+        match (self, level) {
             (Self::Gcp, Level::TRACE | Level::DEBUG) => "DEBUG",
             (Self::Gcp, Level::WARN) => "WARNING",
             (Self::Ecs, Level::TRACE) => "trace",

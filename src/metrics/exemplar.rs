@@ -81,7 +81,10 @@ impl Slot {
     }
 
     pub(crate) fn get(&self) -> Option<Exemplar> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -134,7 +134,7 @@ impl MetricsRecorder {
         self.inner
             .descriptions
             .write()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(key.as_str().to_owned(), (unit, description));
     }
 }
@@ -175,7 +175,7 @@ impl MetricsHandle {
             .inner
             .descriptions
             .read()
-            .unwrap_or_else(|e| e.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         render::render(&mut self.entries(), &descriptions, format)
     }
 

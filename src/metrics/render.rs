@@ -281,7 +281,8 @@ mod tests {
 
     #[test]
     fn hostile_labels_are_escaped_and_names_sanitized() {
-        let recorder = crate::metrics::MetricsRecorder::new(Default::default());
+        let recorder =
+            crate::metrics::MetricsRecorder::new(crate::metrics::MetricsConfig::default());
         metrics::with_local_recorder(&recorder, || {
             metrics::describe_counter!("http.requests-total", "say \"hi\"\\\n");
             metrics::counter!(

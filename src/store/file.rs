@@ -270,7 +270,7 @@ fn lock_exclusive(file: &File) -> io::Result<()> {
     use rustix::fs::{flock, FlockOperation};
     loop {
         match flock(file, FlockOperation::LockExclusive) {
-            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::INTR) => {}
             other => return other.map_err(io::Error::from),
         }
     }

@@ -141,7 +141,7 @@ fn entity_ref(out: &mut String, e: &EntityRef) {
     o.string("type", &e.r#type);
     o.list("idKeys", &e.id_keys, |out, key| string(out, key));
     o.list("descriptionKeys", &e.description_keys, |out, key| {
-        string(out, key)
+        string(out, key);
     });
     o.end();
 }

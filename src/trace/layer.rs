@@ -282,13 +282,13 @@ where
     #[allow(unsafe_code)]
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
-            Some(self as *const Self as *const ())
+            Some(std::ptr::from_ref::<Self>(self).cast::<()>())
         } else if id == TypeId::of::<OtelLayerMark>() {
-            Some(&OTEL_LAYER_MARK as *const OtelLayerMark as *const ())
+            Some((&raw const OTEL_LAYER_MARK).cast::<()>())
         } else if id == TypeId::of::<StackKey>() {
             self.stack
                 .as_ref()
-                .map(|key| key as *const StackKey as *const ())
+                .map(|key| std::ptr::from_ref::<StackKey>(key).cast::<()>())
         } else {
             // SAFETY: the caller's contract is passed on unchanged.
             unsafe { self.inner.downcast_raw(id) }

@@ -145,7 +145,7 @@ impl Scopes {
         &mut self,
         callsite: &'static tracing_core::Metadata<'static>,
     ) -> InstrumentationScope {
-        let address = callsite as *const tracing_core::Metadata<'static> as usize;
+        let address = std::ptr::from_ref::<tracing_core::Metadata<'static>>(callsite) as usize;
         self.targets
             .entry(address)
             .or_insert_with(|| InstrumentationScope::builder(callsite.target()).build())
@@ -231,6 +231,9 @@ pub(crate) struct Pipeline {
     queue: ArrayQueue<Finished>,
     batch_size: usize,
     running: AtomicBool,
+    /// Whether it has any exporter: without one (`OTEL_TRACES_EXPORTER=none`)
+    /// it never runs, and a span it does not take is neither lost nor late.
+    exports: bool,
     /// Spans pushed since the export thread was last woken for a full batch.
     pushed: AtomicUsize,
     commands: Mutex<Option<mpsc::Sender<Command>>>,
@@ -278,6 +281,7 @@ impl Pipeline {
             }),
             batch_size: batch.max_export_batch_size.max(1),
             running: AtomicBool::new(running),
+            exports: running,
             pushed: AtomicUsize::new(0),
             commands: Mutex::new(running.then_some(tx)),
             exported: AtomicU64::new(0),
@@ -308,13 +312,15 @@ impl Pipeline {
 
     /// The index of `scope` in the scope table, added if new.
     pub(crate) fn register_scope(&self, scope: InstrumentationScope) -> u32 {
-        let mut scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
-        match scopes.iter().position(|known| *known == scope) {
-            Some(index) => index as u32,
-            None => {
-                scopes.push(scope);
-                (scopes.len() - 1) as u32
-            }
+        let mut scopes = self
+            .scopes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(index) = scopes.iter().position(|known| *known == scope) {
+            index as u32
+        } else {
+            scopes.push(scope);
+            (scopes.len() - 1) as u32
         }
     }
 
@@ -323,11 +329,14 @@ impl Pipeline {
     }
 
     /// A span started or ended after shutdown: counted as dropped, and the
-    /// first one in the process is a warning.
+    /// first one in the process is a warning. Without any exporter nothing
+    /// is lost, and nothing is said.
     #[cold]
     pub(crate) fn refuse(&self, name: &str) {
-        self.dropped.fetch_add(1, Ordering::Relaxed);
-        warn_after_shutdown(name);
+        if self.exports {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            warn_after_shutdown(name);
+        }
     }
 
     /// The hot path: queue an ended span, or count it as dropped.
@@ -348,7 +357,10 @@ impl Pipeline {
     }
 
     fn send(&self, command: Command) -> bool {
-        let commands = self.commands.lock().unwrap_or_else(|e| e.into_inner());
+        let commands = self
+            .commands
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         commands.as_ref().is_some_and(|tx| tx.send(command).is_ok())
     }
 
@@ -388,14 +400,17 @@ impl Pipeline {
             return Outcome::Clean;
         }
         let failed_before = self.failed.load(Ordering::Acquire);
-        *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Some(deadline);
+        *self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(deadline);
         self.deadline_changed.notify_one();
         let (tx, rx) = mpsc::channel();
         let sent = self.send(Command::Shutdown(tx));
         // Dropping the sender lets the thread end even if the command was lost.
         self.commands
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
         // A little grace past the deadline for the thread to answer.
         let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(100);
@@ -480,9 +495,12 @@ impl Worker {
             if queued == 0 || (full_only && queued < pipeline.batch_size) {
                 return ok;
             }
-            self.scopes
-                .tracers
-                .clone_from(&pipeline.scopes.lock().unwrap_or_else(|e| e.into_inner()));
+            self.scopes.tracers.clone_from(
+                &pipeline
+                    .scopes
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
             // This thread is the only consumer: the `queued` spans are there.
             let take = queued.min(pipeline.batch_size);
             pipeline.in_flight.fetch_add(take as u64, Ordering::AcqRel);
@@ -548,7 +566,7 @@ impl Worker {
         let deadline = pipeline
             .deadline
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
         let mut ok = true;
         for exporter in &mut self.exporters {
@@ -576,7 +594,10 @@ async fn bounded<F: Future>(
 ) -> Option<F::Output> {
     let mut export = pin!(export);
     loop {
-        let shutdown = *pipeline.deadline.lock().unwrap_or_else(|e| e.into_inner());
+        let shutdown = *pipeline
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let deadline = shutdown.map_or(batch_deadline, |d| d.min(batch_deadline));
         let mut sleep = pin!(tokio::time::sleep_until(deadline.into()));
         let mut changed = pin!(pipeline.deadline_changed.notified());
@@ -644,12 +665,14 @@ fn unreachable_hint(exporter: &str, error: &str) -> &'static str {
 fn diag_rate_limited(exporter: String, error: &str, count: u64) {
     use std::collections::HashMap;
     static LAST: Mutex<Option<HashMap<String, (Instant, u64)>>> = Mutex::new(None);
-    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let mut last = LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let map = last.get_or_insert_with(HashMap::new);
     let now = Instant::now();
     let entry = map
         .entry(exporter.clone())
-        .or_insert((now - Duration::from_secs(3600), 0));
+        .or_insert((now.checked_sub(Duration::from_secs(3600)).unwrap(), 0));
     entry.1 += count;
     if now.duration_since(entry.0) >= Duration::from_secs(10) {
         diag!(

@@ -153,8 +153,8 @@ mod tests {
     #[test]
     fn ratio_uses_the_low_64_bits() {
         let s = Sampler::trace_id_ratio(0.5);
-        assert!(s.should_sample(None, TraceId::from(u64::MAX as u128 / 2 - 1)));
-        assert!(!s.should_sample(None, TraceId::from(u64::MAX as u128 / 2 + 2)));
+        assert!(s.should_sample(None, TraceId::from(u128::from(u64::MAX) / 2 - 1)));
+        assert!(!s.should_sample(None, TraceId::from(u128::from(u64::MAX) / 2 + 2)));
         // High bits do not matter.
         assert!(s.should_sample(None, TraceId::from((u128::MAX << 64) | 5)));
         assert!(!Sampler::trace_id_ratio(0.0).should_sample(None, TraceId::from(0)));
@@ -170,7 +170,7 @@ mod tests {
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
-                s.should_sample(None, TraceId::from(rng as u128))
+                s.should_sample(None, TraceId::from(u128::from(rng)))
             })
             .count();
         assert!((29_000..31_000).contains(&kept), "{kept}");

@@ -97,7 +97,7 @@ impl opentelemetry::trace::Tracer for LinkTracer {
         let inherited = parent.as_ref().map_or(RANDOM_TRACE_ID, |p| {
             p.trace_flags().to_u8() & !TraceFlags::SAMPLED.to_u8()
         });
-        let flags = TraceFlags::new(inherited | if sampled { 1 } else { 0 });
+        let flags = TraceFlags::new(inherited | u8::from(sampled));
         let trace_state = parent
             .as_ref()
             .map_or(TraceState::NONE, |p| p.trace_state().clone());

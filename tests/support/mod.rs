@@ -149,10 +149,10 @@ impl ReceivedSpan {
 
     /// The status code; `Unset` when the span carries no status at all.
     pub fn status_code(&self) -> status::StatusCode {
-        self.span
-            .status
-            .as_ref()
-            .map_or(status::StatusCode::Unset, |s| s.code())
+        self.span.status.as_ref().map_or(
+            status::StatusCode::Unset,
+            opentelemetry_proto::tonic::trace::v1::Status::code,
+        )
     }
 
     pub fn status_message(&self) -> &str {
@@ -177,7 +177,11 @@ impl ReceivedSpan {
 
 /// Lower-case hex of an id.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// The value of `key` among OTLP attributes, as a string.
@@ -218,7 +222,9 @@ struct State {
 
 impl State {
     fn requests(&self) -> MutexGuard<'_, Vec<ExportRequest>> {
-        self.requests.lock().unwrap_or_else(|e| e.into_inner())
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn record(&self, request: ExportRequest) {
@@ -242,7 +248,7 @@ impl State {
         eprintln!("receiver: invalid request: {problem}");
         self.problems
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(problem);
     }
 }
@@ -318,7 +324,7 @@ impl Receiver {
         self.state
             .problems
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
@@ -347,7 +353,7 @@ impl Receiver {
                 .state
                 .arrived
                 .wait_timeout(requests, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
         }
     }
@@ -648,7 +654,7 @@ impl BlackHole {
                         if let Ok(stream) = stream {
                             connections
                                 .lock()
-                                .unwrap_or_else(|e| e.into_inner())
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
                                 .push(stream);
                         }
                     }
@@ -672,7 +678,7 @@ impl BlackHole {
     pub fn connections(&self) -> usize {
         self.connections
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len()
     }
 }
@@ -760,7 +766,7 @@ impl std::io::Write for CaptureWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .extend_from_slice(buf);
         Ok(buf.len())
     }
@@ -781,7 +787,11 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
 impl Capture {
     /// Everything written so far.
     pub fn text(&self) -> String {
-        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         String::from_utf8(bytes).expect("lines are UTF-8")
     }
 }

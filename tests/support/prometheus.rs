@@ -61,12 +61,11 @@ fn manifest_dir() -> &'static Path {
 /// Panics, naming the script, when it is missing.
 pub fn venv_python() -> PathBuf {
     let python = manifest_dir().join("target/test-venv/bin/python");
-    if !python.exists() {
-        panic!(
-            "{} is missing (the venv with prometheus_client): {INSTALL_HINT}",
-            python.display()
-        );
-    }
+    assert!(
+        python.exists(),
+        "{} is missing (the venv with prometheus_client): {INSTALL_HINT}",
+        python.display()
+    );
     python
 }
 
@@ -520,14 +519,13 @@ impl Prometheus {
             if !found.is_empty() {
                 return found;
             }
-            if Instant::now() > deadline {
-                panic!(
-                    "no exemplar for {query:?} between {start:.3} and {end:.3} within {timeout:?}; \
-                     targets: {}\n{}",
-                    self.targets(),
-                    self.log_tail()
-                );
-            }
+            assert!(
+                Instant::now() <= deadline,
+                "no exemplar for {query:?} between {start:.3} and {end:.3} within {timeout:?}; \
+                 targets: {}\n{}",
+                self.targets(),
+                self.log_tail()
+            );
             thread::sleep(Duration::from_millis(200));
         }
     }

@@ -12,13 +12,13 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
-pub use proto::*;
+pub(crate) use proto::*;
 
 /// A fresh directory under the system temp dir, removed on drop.
-pub struct TempDir(pub PathBuf);
+pub(crate) struct TempDir(pub PathBuf);
 
 impl TempDir {
-    pub fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         use std::hash::{BuildHasher, RandomState};
         let unique = RandomState::new().hash_one(std::time::SystemTime::now());
         let dir = std::env::temp_dir().join(format!(
@@ -29,7 +29,7 @@ impl TempDir {
         Self(dir)
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
 }
@@ -42,7 +42,7 @@ impl Drop for TempDir {
 
 /// The `tracelink` binary, with no `TRACELINK_*`, `OTEL_*`, `NO_COLOR` or
 /// `COLUMNS` from the environment: into a pipe, it draws 80 columns wide.
-pub fn tracelink() -> Command {
+pub(crate) fn tracelink() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tracelink"));
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
@@ -59,16 +59,16 @@ pub fn tracelink() -> Command {
 
 /// A width for `show` and `jump` that every line of the fixtures fits in
 /// whole, for tests of what is shown rather than how it is cut.
-pub const WIDE: &str = "--width=200";
+pub(crate) const WIDE: &str = "--width=200";
 
 /// What a run printed, and how it ended.
-pub struct Run {
+pub(crate) struct Run {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
 
-pub fn run(command: &mut Command) -> Run {
+pub(crate) fn run(command: &mut Command) -> Run {
     let Output {
         status,
         stdout,
@@ -88,7 +88,7 @@ pub fn run(command: &mut Command) -> Run {
 
 /// One span row of the waterfall.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub(crate) struct Row {
     pub marked: bool,
     /// The tree lines and the name, as drawn: `│  └─ SELECT carts`.
     pub tree_name: String,
@@ -100,12 +100,12 @@ pub struct Row {
 
 impl Row {
     /// The name without the tree lines.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.tree_name.trim_start_matches(['│', '├', '└', '─', ' '])
     }
 
     /// The depth in the tree: 0 for a top-level span.
-    pub fn depth(&self) -> usize {
+    pub(crate) fn depth(&self) -> usize {
         let prefix = self.tree_name.len() - self.name().len();
         self.tree_name[..prefix].chars().count() / 3
     }
@@ -113,7 +113,7 @@ impl Row {
 
 /// The bar of a span row: the columns between its `|`s, of at least 10,
 /// and where its first `|` is; `None` for other lines.
-pub fn bar(line: &str) -> Option<(usize, String)> {
+pub(crate) fn bar(line: &str) -> Option<(usize, String)> {
     let chars: Vec<char> = line.chars().collect();
     let close = chars.iter().rposition(|&c| c == '|')?;
     let open = chars[..close].iter().rposition(|&c| c == '|')?;
@@ -123,7 +123,7 @@ pub fn bar(line: &str) -> Option<(usize, String)> {
 }
 
 /// The span rows of a waterfall: lines with a `|bar|`.
-pub fn rows(output: &str) -> Vec<Row> {
+pub(crate) fn rows(output: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     for line in output.lines() {
         let chars: Vec<char> = line.chars().collect();
@@ -156,7 +156,7 @@ pub fn rows(output: &str) -> Vec<Row> {
 }
 
 /// The lines after the span row of `name`, up to the next span row.
-pub fn details<'a>(output: &'a str, name: &str) -> Vec<&'a str> {
+pub(crate) fn details<'a>(output: &'a str, name: &str) -> Vec<&'a str> {
     let mut lines = output
         .lines()
         .skip_while(|line| rows(line).first().is_none_or(|row| row.name() != name));
@@ -167,7 +167,7 @@ pub fn details<'a>(output: &'a str, name: &str) -> Vec<&'a str> {
 }
 
 /// The log section: lines after `logs (N lines)`.
-pub fn log_lines(output: &str) -> Vec<&str> {
+pub(crate) fn log_lines(output: &str) -> Vec<&str> {
     output
         .lines()
         .skip_while(|line| !line.starts_with("logs ("))
@@ -175,11 +175,11 @@ pub fn log_lines(output: &str) -> Vec<&str> {
         .collect()
 }
 
-pub const MS: u64 = 1_000_000;
+pub(crate) const MS: u64 = 1_000_000;
 /// 2026-11-21T09:30:00Z.
-pub const T0: u64 = 1_795_253_400_000_000_000;
+pub(crate) const T0: u64 = 1_795_253_400_000_000_000;
 
-pub fn hex_to_bytes(hex: &str) -> Vec<u8> {
+pub(crate) fn hex_to_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
@@ -187,7 +187,7 @@ pub fn hex_to_bytes(hex: &str) -> Vec<u8> {
 }
 
 /// A span of trace `trace`, from `start` to `end` ms after [`T0`].
-pub fn span(
+pub(crate) fn span(
     trace: &str,
     id: &str,
     parent: Option<&str>,
@@ -210,7 +210,7 @@ pub fn span(
 }
 
 /// A request: for each service, its spans.
-pub fn request(services: Vec<(&str, Vec<Span>)>) -> ExportTraceServiceRequest {
+pub(crate) fn request(services: Vec<(&str, Vec<Span>)>) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: services
             .into_iter()
@@ -234,7 +234,7 @@ pub fn request(services: Vec<(&str, Vec<Span>)>) -> ExportTraceServiceRequest {
     }
 }
 
-pub fn write_store(path: &Path, max_bytes: u64, requests: &[ExportTraceServiceRequest]) {
+pub(crate) fn write_store(path: &Path, max_bytes: u64, requests: &[ExportTraceServiceRequest]) {
     let mut file = tracelink::store::TraceFile::open(path, max_bytes).expect("store opens");
     for request in requests {
         file.append(request).expect("store writes");

@@ -6,7 +6,7 @@
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::{span, status, Status};
 
-pub fn kv(key: &str, value: any_value::Value) -> KeyValue {
+pub(crate) fn kv(key: &str, value: any_value::Value) -> KeyValue {
     KeyValue {
         key: key.into(),
         value: Some(AnyValue { value: Some(value) }),
@@ -15,17 +15,17 @@ pub fn kv(key: &str, value: any_value::Value) -> KeyValue {
 }
 
 /// A string attribute.
-pub fn s(key: &str, value: &str) -> KeyValue {
+pub(crate) fn s(key: &str, value: &str) -> KeyValue {
     kv(key, any_value::Value::StringValue(value.into()))
 }
 
 /// An integer attribute.
-pub fn int(key: &str, value: i64) -> KeyValue {
+pub(crate) fn int(key: &str, value: i64) -> KeyValue {
     kv(key, any_value::Value::IntValue(value))
 }
 
 /// Status `ERROR` with `message`.
-pub fn error_status(message: &str) -> Status {
+pub(crate) fn error_status(message: &str) -> Status {
     Status {
         message: message.into(),
         code: status::StatusCode::Error as i32,
@@ -33,7 +33,7 @@ pub fn error_status(message: &str) -> Status {
 }
 
 /// A span event at `time_unix_nano`.
-pub fn event(time_unix_nano: u64, name: &str, attributes: Vec<KeyValue>) -> span::Event {
+pub(crate) fn event(time_unix_nano: u64, name: &str, attributes: Vec<KeyValue>) -> span::Event {
     span::Event {
         time_unix_nano,
         name: name.into(),

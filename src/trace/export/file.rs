@@ -53,7 +53,10 @@ impl DynExporter for FileExporter {
         let request = ExportTraceServiceRequest {
             resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
         };
-        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let mut store = self
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let result = store.append(&request).map_err(|error| {
             OTelSdkError::InternalFailure(format!(
                 "cannot write to {}: {error}",
@@ -73,7 +76,10 @@ impl DynExporter for FileExporter {
     }
 
     fn describe(&self) -> String {
-        let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let store = self
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         format!("file {}", store.path().display())
     }
 }
