@@ -137,7 +137,13 @@ fn serve(port: u16) -> Result<(), Box<dyn std::error::Error>> {
         let address = listener.local_addr()?;
         eprintln!("w3c_test_service: listening on http://{address}/test");
         tracing::info!(%address, "w3c test service listening");
-        axum::serve(listener, app(reqwest::Client::new()))
+        // No proxy: the test harness and this service talk over loopback, which
+        // reqwest would otherwise send through `HTTP_PROXY`.
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("a reqwest client");
+        axum::serve(listener, app(client))
             .with_graceful_shutdown(stopped())
             .await?;
         Ok::<_, Box<dyn std::error::Error>>(())

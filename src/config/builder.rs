@@ -227,7 +227,9 @@ impl Builder {
     /// installs: Sentry, tokio-console, a second writer, anything built on
     /// `tracing-subscriber`. It sits under tracelink's filter and layers, so
     /// it sees the spans and events they enable (narrow it further with its
-    /// own `.with_filter(..)`); inside a span, the OpenTelemetry context is
+    /// own `.with_filter(..)`, remembering that a per-layer filter also hides
+    /// the spans it turns away from that layer, so its lines lose their span
+    /// prefix); inside a span, the OpenTelemetry context is
     /// current, so its events see the same trace and span ids as tracelink's
     /// log lines. Call it once per layer; they run in the order added.
     ///
