@@ -46,7 +46,7 @@
 //! `messaging.batch.message_count`.
 //!
 //! The spans are `INFO` spans with target `tracelink::propagation::messaging`:
-//! a filter that enables only your own crate (`RUST_LOG=my_app=debug`) turns
+//! a filter that enables only your own crate (`TRACELINK_SPAN_FILTER=my_app=debug`) turns
 //! them off, and the trace breaks at the queue. Add `tracelink=info`.
 
 use opentelemetry::baggage::{Baggage, BaggageExt};
