@@ -459,7 +459,7 @@ impl Builder {
     /// `code.module.name` and `code.line.number`, as `tracing-opentelemetry`'s
     /// `with_location` names them.
     ///
-    /// Defaults to `false`, as in OpenTelemetry's own SDKs: they are four
+    /// Defaults to `false`, as in OpenTelemetry's own SDKs: they are three
     /// more attributes on every span sent. When on, the export thread adds
     /// them from the span's callsite, so the span's own thread pays nothing.
     /// (A span's `tracing` target is always sent, as its instrumentation
