@@ -288,6 +288,7 @@ fn base64(out: &mut String, bytes: &[u8]) {
             [a, b, c] => u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c),
             [a, b] => u32::from(a) << 16 | u32::from(b) << 8,
             [a] => u32::from(a) << 16,
+            // UNWRAP: `chunks(3)` yields 1 to 3 bytes, never 0 or 4.
             _ => unreachable!("chunks(3) yields 1 to 3 bytes"),
         };
         for i in 0..4 {

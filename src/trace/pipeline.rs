@@ -664,24 +664,30 @@ fn unreachable_hint(exporter: &str, error: &str) -> &'static str {
 /// Export errors: at most one line every 10 s per exporter, with what was lost since.
 fn diag_rate_limited(exporter: String, error: &str, count: u64) {
     use std::collections::HashMap;
-    static LAST: Mutex<Option<HashMap<String, (Instant, u64)>>> = Mutex::new(None);
+    /// Per exporter: the last report, if any (the first failure is reported
+    /// at once), and the spans lost since.
+    type Reports = HashMap<String, (Option<Instant>, u64)>;
+    static LAST: Mutex<Option<Reports>> = Mutex::new(None);
     let mut last = LAST
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let map = last.get_or_insert_with(HashMap::new);
     let now = Instant::now();
-    let entry = map
-        .entry(exporter.clone())
-        .or_insert((now.checked_sub(Duration::from_secs(3600)).unwrap(), 0));
+    let entry = map.entry(exporter.clone()).or_insert((None, 0));
     entry.1 += count;
-    if now.duration_since(entry.0) >= Duration::from_secs(10) {
+    // (Not `now - 1 h` as "long ago": a monotonic clock may be younger than
+    // that on a machine just booted, and the subtraction would panic.)
+    if entry
+        .0
+        .is_none_or(|last| now.duration_since(last) >= Duration::from_secs(10))
+    {
         diag!(
             Error,
             "export to {exporter} failed: {error}; {} spans lost since the last report{}",
             entry.1,
             unreachable_hint(&exporter, error)
         );
-        *entry = (now, 0);
+        *entry = (Some(now), 0);
     }
 }
 
