@@ -8,16 +8,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# On CI every build is a clean one: incremental state only costs disk there.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+# The disk a build has left, printed after each stage: a linker killed by
+# SIGBUS is a full disk, and this says so.
+disk() { df -h . | awk 'NR==2 {print "   (disk: " $4 " free; target/ " t ")"}' t="$(du -sh target 2>/dev/null | cut -f1)"; }
+
 echo "== test dependencies (Prometheus, the Python OpenMetrics parser)"
 bash scripts/install-test-deps.sh
 
 echo "== building"
 cargo build --workspace --all-targets --locked --features tower,reqwest 2>&1 | tail -n 3
+disk
 
 echo "== feature combinations"
 for features in "" otlp-grpc otlp-http tower reqwest; do
   cargo check --lib --locked --no-default-features --features "$features" 2>&1 | tail -n 1
 done
+disk
 
 echo "== lints (clippy, the workspace lint table, warnings are errors)"
 if cargo clippy --version >/dev/null 2>&1; then
@@ -28,6 +36,7 @@ else
 fi
 echo "== tests"
 cargo test --workspace --all-targets --locked --features tower,reqwest
+disk
 
 echo "== doc tests"
 cargo test --doc --locked --features tower,reqwest

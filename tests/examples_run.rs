@@ -18,13 +18,16 @@ const EXAMPLES: &[&str] = &[
     "local_store",
 ];
 
-/// Builds the examples, as a user's `cargo run --example` would.
+/// Builds the examples, as a user's `cargo run --example` would. The flags
+/// are the suite's own (`scripts/test.sh` builds `--workspace --all-targets`
+/// with these features), so after it this is a no-op, not a second build.
 fn build() -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .args([
             "build",
             "--locked",
+            "--workspace",
             "--examples",
             "--features",
             "tower,reqwest",
