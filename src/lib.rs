@@ -87,16 +87,29 @@
 //!   exemplars.
 //! - `reqwest`: `tracelink::http::RequestBuilderExt::send_traced`, a reqwest
 //!   call in a CLIENT span whose context travels in the request's headers.
+//!
+//! ## The guide
+//!
+//! [`guide`] holds the reference pages: [every variable and its
+//! default](guide::configuration), [traces](guide::traces),
+//! [logs](guide::logs), [metrics](guide::metrics), [context across
+//! services](guide::propagation), [HTTP](guide::http), [your own
+//! layers](guide::composing), [the local store and the
+//! command](guide::store_and_cli), [backends](guide::backends),
+//! [performance](guide::performance) and [features and
+//! limits](guide::features).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod config;
 mod context;
 mod diag;
-mod encode;
+#[doc(hidden)]
+pub mod encode;
 pub mod env;
 mod error;
 mod filter;
 mod guard;
+pub mod guide;
 #[cfg(any(feature = "tower", feature = "reqwest"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tower", feature = "reqwest"))))]
 pub mod http;

@@ -405,38 +405,9 @@ pub(crate) fn kind_name(kind: i64) -> &'static str {
 // Ids
 // ---------------------------------------------------------------------------
 
-/// Decodes hex (either case) into `N` bytes.
-pub(crate) fn decode_hex<const N: usize>(hex: &str) -> Option<[u8; N]> {
-    let bytes = hex.as_bytes();
-    if bytes.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        out[i] = nibble(pair[0])? << 4 | nibble(pair[1])?;
-    }
-    Some(out)
-}
-
-fn nibble(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-    out
-}
+/// Ids in hex: the library's, which the store and the log lines are
+/// written with.
+pub(crate) use tracelink::encode::hex::{decode as decode_hex, to_string as hex};
 
 #[cfg(test)]
 mod tests {
@@ -491,12 +462,5 @@ mod tests {
         let span = &rs.scope_spans[0].spans[0];
         assert_eq!((&*span.name, span.start, span.end), ("x", 1000, 3000));
         assert_eq!(span.status.as_ref().unwrap().code, STATUS_ERROR);
-    }
-
-    #[test]
-    fn hex_ids_must_have_the_right_length_and_digits() {
-        assert_eq!(decode_hex::<2>("0aFf"), Some([0x0a, 0xff]));
-        assert_eq!(decode_hex::<2>("0aF"), None);
-        assert_eq!(decode_hex::<2>("0aFg"), None);
     }
 }

@@ -1,6 +1,8 @@
-//! Times and durations: RFC 3339 in and out, durations for people.
+//! Durations for people, in and out, and numeric log timestamps; RFC 3339
+//! is the library's ([`tracelink::encode::time`]).
 
-use std::fmt::Write as _;
+pub(crate) use tracelink::encode::time::{parse_rfc3339, rfc3339};
+
 /// A duration in nanoseconds, for people: `850ns`, `12.5µs`, `12.310ms`,
 /// `1.204s`.
 pub(crate) fn duration(ns: u64) -> String {
@@ -39,98 +41,6 @@ pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
     Ok((number * scale).round() as u64)
 }
 
-/// Unix nanoseconds as RFC 3339 in UTC with `digits` fractional digits
-/// (0 to 9): `2026-11-21T09:30:00.123456Z`.
-pub(crate) fn rfc3339(unix_nanos: u64, digits: u32) -> String {
-    let secs = unix_nanos / 1_000_000_000;
-    let nanos = unix_nanos % 1_000_000_000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let mut out = format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
-    if digits > 0 {
-        let digits = digits.min(9);
-        let frac = nanos / 10u64.pow(9 - digits);
-        let _ = write!(out, ".{frac:0width$}", width = digits as usize);
-    }
-    out.push('Z');
-    out
-}
-
-/// Parses an RFC 3339 timestamp (`2026-11-21T09:30:00.123456Z`,
-/// `2026-11-21 10:30:00+01:00`) into Unix nanoseconds.
-pub(crate) fn parse_rfc3339(text: &str) -> Option<u64> {
-    let b = text.trim().as_bytes();
-    if b.len() < 19 {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let s = std::str::from_utf8(b.get(range)?).ok()?;
-        if !s.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    if b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut i = 19;
-    let mut nanos: i64 = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            if i - start < 9 {
-                nanos = nanos * 10 + i64::from(b[i] - b'0');
-            }
-            i += 1;
-        }
-        let digits = (i - start).min(9) as u32;
-        if digits == 0 {
-            return None;
-        }
-        nanos *= 10i64.pow(9 - digits);
-    }
-    let offset_secs = match b.get(i) {
-        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
-        Some(&sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
-            let secs = num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60;
-            if sign == b'+' {
-                secs
-            } else {
-                -secs
-            }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
-    u64::try_from(secs)
-        .ok()?
-        .checked_mul(1_000_000_000)?
-        .checked_add(nanos as u64)
-}
-
 /// A log line's numeric timestamp: seconds, milliseconds, microseconds or
 /// nanoseconds since the epoch, told apart by size.
 pub(crate) fn from_number(value: f64) -> Option<u64> {
@@ -149,58 +59,9 @@ pub(crate) fn from_number(value: f64) -> Option<u64> {
     Some(nanos as u64)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_round_trips() {
-        let t = parse_rfc3339("2026-11-21T09:30:00.123456Z").unwrap();
-        assert_eq!(t, 1_795_253_400_123_456_000);
-        assert_eq!(rfc3339(t, 6), "2026-11-21T09:30:00.123456Z");
-        assert_eq!(rfc3339(t, 3), "2026-11-21T09:30:00.123Z");
-        assert_eq!(rfc3339(t, 0), "2026-11-21T09:30:00Z");
-        assert_eq!(parse_rfc3339("2026-11-21 10:30:00.123456+01:00"), Some(t));
-        assert_eq!(
-            parse_rfc3339("2000-02-29T00:00:00Z"),
-            Some(951_782_400_000_000_000)
-        );
-        assert_eq!(rfc3339(951_782_400_000_000_000, 0), "2000-02-29T00:00:00Z");
-        for bad in [
-            "",
-            "2026-11-21",
-            "2026-13-01T00:00:00Z",
-            "2026-11-21T09:30:00",
-            "2026-11-21T09:30:00.Z",
-        ] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn durations_both_ways() {

@@ -11,6 +11,8 @@ use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::Context;
 
+use crate::encode::hex;
+
 pub(crate) const TRACEPARENT: &str = "traceparent";
 pub(crate) const TRACESTATE: &str = "tracestate";
 
@@ -258,9 +260,9 @@ fn traceparent(context: &SpanContext) -> String {
     let mut out = [b'-'; TRACEPARENT_LEN];
     out[0] = b'0';
     out[1] = b'0';
-    crate::encode::hex::into_slice(&mut out[3..35], &context.trace_id().to_bytes());
-    crate::encode::hex::into_slice(&mut out[36..52], &context.span_id().to_bytes());
-    crate::encode::hex::into_slice(
+    hex::into_slice(&mut out[3..35], &context.trace_id().to_bytes());
+    hex::into_slice(&mut out[36..52], &context.span_id().to_bytes());
+    hex::into_slice(
         &mut out[53..55],
         &[context.trace_flags().to_u8() & KNOWN_FLAGS],
     );
@@ -401,29 +403,20 @@ pub(crate) fn is_ows(c: char) -> bool {
     c == ' ' || c == '\t'
 }
 
-/// A lowercase hex digit's value.
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
-    }
-}
-
 fn hex_u8(high: u8, low: u8) -> Option<u8> {
-    Some((hex_digit(high)? << 4) | hex_digit(low)?)
+    Some((hex::lower_digit(high)? << 4) | hex::lower_digit(low)?)
 }
 
 fn hex_u64(digits: &[u8]) -> Option<u64> {
     digits
         .iter()
-        .try_fold(0u64, |n, &b| Some((n << 4) | u64::from(hex_digit(b)?)))
+        .try_fold(0u64, |n, &b| Some((n << 4) | u64::from(hex::lower_digit(b)?)))
 }
 
 fn hex_u128(digits: &[u8]) -> Option<u128> {
     digits
         .iter()
-        .try_fold(0u128, |n, &b| Some((n << 4) | u128::from(hex_digit(b)?)))
+        .try_fold(0u128, |n, &b| Some((n << 4) | u128::from(hex::lower_digit(b)?)))
 }
 
 #[cfg(test)]
