@@ -109,7 +109,7 @@ async fn main() -> Result<(), tracelink::Error> {
 
     // Its metrics carry exemplars too: `metrics_exemplars` scrapes them.
     guard.flush()?;
-    let stats = guard.stats();
+    let stats = guard.stats().spans();
     eprintln!("exported {} spans, lost {}", stats.exported(), stats.lost());
     guard.shutdown()
 }

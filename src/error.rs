@@ -81,6 +81,22 @@ pub enum Error {
         /// Spans lost to failed exports since startup.
         failed: u64,
     },
+
+    /// Log lines were lost: dropped because the non-blocking writer's buffer
+    /// was full, failed to write (a closed pipe), or still buffered when the
+    /// shutdown timeout ran out. [`LogStats`](crate::logs::LogStats) has the
+    /// same counts.
+    #[error("{} log lines were not written: {dropped} dropped (the non-blocking writer's buffer was full), {failed} failed (a write error, or still buffered when the shutdown timeout of {timeout:?} ran out: {unwritten})", dropped + failed)]
+    LogLinesLost {
+        /// Lines dropped because the buffer was full.
+        dropped: u64,
+        /// Lines whose write failed, or still buffered at the deadline.
+        failed: u64,
+        /// Of `failed`, the lines still buffered at the deadline.
+        unwritten: u64,
+        /// The shutdown timeout.
+        timeout: Duration,
+    },
 }
 
 impl std::fmt::Debug for Error {

@@ -3,6 +3,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::logs::non_blocking::WriterThread;
+use crate::logs::writer::LineCounts;
+use crate::logs::LogStats;
 use crate::trace::pipeline::{Outcome, Pipeline};
 use crate::trace::ExportStats;
 use crate::Error;
@@ -11,8 +14,9 @@ use crate::Error;
 ///
 /// Hold it in `main` with `let _guard = ...` (not `let _ = ...`, which drops it at
 /// once). Dropping it, or calling [`shutdown`](Guard::shutdown), exports every
-/// queued span and stops the export thread and the `/metrics` listener
-/// (the threads tracelink starts), all within the shutdown timeout
+/// queued span, writes out every buffered log line, and stops the export
+/// thread, the log writer and the `/metrics` listener (the threads tracelink
+/// starts), all within the shutdown timeout
 /// (`TRACELINK_SHUTDOWN_TIMEOUT`, 5 s by default), however slow or dead the
 /// collector is.
 ///
@@ -29,21 +33,43 @@ pub struct Guard {
     pipeline: Arc<Pipeline>,
     timeout: Duration,
     done: bool,
-    logs: Option<LogFlush>,
+    log_lines: Option<Arc<LineCounts>>,
+    log_writer: Option<WriterThread>,
     metrics: Option<crate::metrics::server::MetricsServer>,
 }
 
-/// The non-blocking log writer's guard, and its count of dropped lines.
-struct LogFlush {
-    guard: tracing_appender::non_blocking::WorkerGuard,
-    dropped: tracing_appender::non_blocking::ErrorCounter,
+/// What happened to each signal so far, from [`Guard::stats`]: every span
+/// and every log line is counted once, as delivered or as lost.
+///
+/// ```
+/// # fn main() -> Result<(), tracelink::Error> {
+/// # let guard = tracelink::builder().with_env([("OTEL_TRACES_EXPORTER", "none")]).build()?.into_guard();
+/// let stats = guard.stats();
+/// println!(
+///     "{} spans exported, {} lost; {} log lines written, {} lost",
+///     stats.spans().exported(),
+///     stats.spans().lost(),
+///     stats.log_lines().written(),
+///     stats.log_lines().lost(),
+/// );
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stats {
+    spans: ExportStats,
+    log_lines: LogStats,
 }
 
-impl std::fmt::Debug for LogFlush {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogFlush")
-            .field("dropped", &self.dropped.dropped_lines())
-            .finish_non_exhaustive()
+impl Stats {
+    /// Sampled spans: exported, dropped (the queue was full), failed.
+    pub fn spans(&self) -> ExportStats {
+        self.spans
+    }
+
+    /// Log lines: written, dropped (the non-blocking buffer was full),
+    /// failed. All zero when `init()` installed no log layer.
+    pub fn log_lines(&self) -> LogStats {
+        self.log_lines
     }
 }
 
@@ -53,7 +79,8 @@ impl Guard {
             pipeline,
             timeout,
             done: false,
-            logs: None,
+            log_lines: None,
+            log_writer: None,
             metrics: None,
         }
     }
@@ -74,56 +101,70 @@ impl Guard {
             .map(crate::metrics::server::MetricsServer::address)
     }
 
-    pub(crate) fn with_log_flush(
+    /// Counts the log layer's lines, and owns the non-blocking writer's
+    /// thread when there is one.
+    pub(crate) fn with_log_lines(
         mut self,
-        guard: tracing_appender::non_blocking::WorkerGuard,
-        dropped: tracing_appender::non_blocking::ErrorCounter,
+        counts: Arc<LineCounts>,
+        writer: Option<WriterThread>,
     ) -> Self {
-        self.logs = Some(LogFlush { guard, dropped });
+        self.log_lines = Some(counts);
+        self.log_writer = writer;
         self
     }
 
-    /// Log lines the non-blocking writer dropped because its buffer was full
-    /// (always 0 when lines are written directly, the default).
-    pub fn dropped_log_lines(&self) -> u64 {
-        self.logs
-            .as_ref()
-            .map_or(0, |logs| logs.dropped.dropped_lines() as u64)
-    }
-
-    /// What happened to sampled spans so far: exported, dropped, failed.
+    /// What happened to spans and log lines so far.
     ///
     /// ```
     /// # fn main() -> Result<(), tracelink::Error> {
     /// # let guard = tracelink::builder().with_env([("OTEL_TRACES_EXPORTER", "none")]).build()?.into_guard();
     /// let stats = guard.stats();
-    /// if stats.lost() > 0 {
-    ///     eprintln!("{} spans never reached the collector", stats.lost());
+    /// if stats.spans().lost() > 0 {
+    ///     eprintln!("{} spans never reached the collector", stats.spans().lost());
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn stats(&self) -> ExportStats {
-        self.pipeline.stats()
+    pub fn stats(&self) -> Stats {
+        Stats {
+            spans: self.pipeline.stats(),
+            log_lines: self
+                .log_lines
+                .as_deref()
+                .map(LineCounts::stats)
+                .unwrap_or_default(),
+        }
     }
 
-    /// Exports every span that has ended so far, waiting at most the shutdown
-    /// timeout.
+    /// Exports every span that has ended so far and writes out every
+    /// buffered log line, waiting at most the shutdown timeout.
     ///
     /// # Errors
     ///
     /// [`Error::ExportFailed`] if an export failed, [`Error::ShutdownTimeout`] if
-    /// the exporter did not finish in time.
+    /// the exporter did not finish in time, [`Error::LogLinesLost`] if log
+    /// lines were lost (ever, or still buffered at the timeout).
     pub fn flush(&self) -> Result<(), Error> {
-        self.result(self.pipeline.flush(self.timeout))
+        let deadline = Instant::now() + self.timeout;
+        let outcome = self.pipeline.flush(self.timeout);
+        let unwritten = self
+            .log_writer
+            .as_ref()
+            .map_or(0, |writer| writer.flush(deadline).0);
+        self.result(outcome, unwritten)
     }
 
-    /// Exports every queued span and stops the export thread, within the
-    /// shutdown timeout. Spans that end afterwards are dropped and counted.
+    /// Exports every queued span, writes out every buffered log line, and
+    /// stops tracelink's threads, within the shutdown timeout. The span export
+    /// and the log writer drain side by side, each with the whole timeout.
+    /// Spans that end and lines logged afterwards are dropped and counted.
     ///
     /// # Errors
     ///
     /// [`Error::ExportFailed`] if the last exports failed, [`Error::ShutdownTimeout`]
-    /// if the timeout ran out first (the spans still queued are lost and counted).
+    /// if the timeout ran out first (the spans still queued are lost and
+    /// counted), [`Error::LogLinesLost`] if any log line was lost, with how
+    /// many and why. When both spans and lines were lost, the spans' error is
+    /// returned and the lines' is printed on stderr.
     pub fn shutdown(mut self) -> Result<(), Error> {
         self.shutdown_inner()
     }
@@ -133,6 +174,9 @@ impl Guard {
             return Ok(());
         }
         let deadline = Instant::now() + self.timeout;
+        if let Some(writer) = &self.log_writer {
+            writer.begin_stop();
+        }
         let outcome = self.pipeline.shutdown(deadline);
         if let Some(mut server) = self.metrics.take() {
             if !server.stop(deadline) {
@@ -143,30 +187,38 @@ impl Guard {
                 );
             }
         }
-        if let Some(logs) = self.logs.take() {
-            let dropped = logs.dropped.dropped_lines();
-            // Dropping the worker guard writes out every buffered line.
-            drop(logs.guard);
-            if dropped > 0 {
-                crate::diag::diag!(
-                    Warn,
-                    "{dropped} log lines were dropped: the non-blocking writer's buffer was full"
-                );
-            }
-        }
-        self.result(outcome)
+        let unwritten = self
+            .log_writer
+            .as_mut()
+            .map_or(0, |writer| writer.stop(deadline).0);
+        self.result(outcome, unwritten)
     }
 
-    fn result(&self, outcome: Outcome) -> Result<(), Error> {
-        match outcome {
-            Outcome::Clean => Ok(()),
-            Outcome::Failed => Err(Error::ExportFailed {
-                failed: self.stats().failed(),
+    fn result(&self, outcome: Outcome, unwritten: u64) -> Result<(), Error> {
+        let lines = self.stats().log_lines;
+        let lines = (lines.lost() > 0).then(|| Error::LogLinesLost {
+            dropped: lines.dropped(),
+            failed: lines.failed(),
+            unwritten,
+            timeout: self.timeout,
+        });
+        let spans = match outcome {
+            Outcome::Clean => None,
+            Outcome::Failed => Some(Error::ExportFailed {
+                failed: self.pipeline.stats().failed(),
             }),
-            Outcome::TimedOut => Err(Error::ShutdownTimeout {
+            Outcome::TimedOut => Some(Error::ShutdownTimeout {
                 timeout: self.timeout,
                 unexported: self.pipeline.unexported(),
             }),
+        };
+        match (spans, lines) {
+            (None, None) => Ok(()),
+            (Some(error), None) | (None, Some(error)) => Err(error),
+            (Some(spans), Some(lines)) => {
+                crate::diag::diag!(Error, "{lines}");
+                Err(spans)
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The guide: the reference pages of `docs/` in the repository, one module
-//! a page, so that docs.rs has them beside the API and every Rust example in
-//! them is compiled and run as a doc test.
+//! a page, so that docs.rs has them beside the API and their Rust examples
+//! are compiled and run as doc tests (but for the few marked `ignore`, which
+//! need a server of their own).
 //!
 //! - [Backends](backends)
 //! - [Your own layers, your own subscriber](composing)
@@ -82,3 +83,38 @@ pub mod store_and_cli {}
 #[doc = links!()]
 #[doc = include_str!("../docs/traces.md")]
 pub mod traces {}
+
+#[cfg(test)]
+mod tests {
+    /// Every page, for the check below.
+    const PAGES: &[&str] = &[
+        include_str!("../docs/backends.md"),
+        include_str!("../docs/composing.md"),
+        include_str!("../docs/configuration.md"),
+        include_str!("../docs/features.md"),
+        include_str!("../docs/http.md"),
+        include_str!("../docs/logs.md"),
+        include_str!("../docs/metrics.md"),
+        include_str!("../docs/performance.md"),
+        include_str!("../docs/propagation.md"),
+        include_str!("../docs/store-and-cli.md"),
+        include_str!("../docs/traces.md"),
+    ];
+
+    #[test]
+    fn every_link_between_pages_is_defined_for_the_crate_docs() {
+        let defined = links!();
+        for page in PAGES {
+            for line in page.lines() {
+                let Some(label) = line.strip_prefix('[').and_then(|l| l.split_once("]: ")) else {
+                    continue;
+                };
+                assert!(
+                    defined.contains(&format!("[{}]: crate::guide::", label.0)),
+                    "docs/ links to [{}], which links!() in src/guide.rs does not define",
+                    label.0
+                );
+            }
+        }
+    }
+}

@@ -15,6 +15,7 @@ use crate::config::{Builder, Config};
 use crate::diag::{self, diag};
 use crate::filter::quiet::{self, QuietExportThread};
 use crate::filter::{Directives, Filters};
+use crate::logs::non_blocking::{self, NonBlocking};
 use crate::logs::{LogFormat, LogLayer, LogWriter};
 use crate::metrics::{MetricsConfig, MetricsHandle, MetricsRecorder};
 use crate::propagation::{BaggagePropagator, Propagator, TraceContextPropagator};
@@ -301,16 +302,22 @@ impl Builder {
             }
             exporters.extend(self.custom_exporters);
         }
-        let mut log_flush = None;
+        let mut log_writer_thread = None;
         let json = {
             // Colour only on the process's own stdout, when it is a terminal.
             let colour = self.log_writer.is_none() && colour_on_stdout();
             let writer = match self.log_writer {
                 Some(writer) => writer,
                 None if config.non_blocking_logs && config.log_format != LogFormat::None => {
-                    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
-                    log_flush = Some((guard, writer.error_counter()));
-                    LogWriter::non_blocking(writer)
+                    let counts = Arc::default();
+                    let (writer, thread) = NonBlocking::start(
+                        non_blocking::Stdout,
+                        non_blocking::CAPACITY,
+                        Arc::clone(&counts),
+                    )
+                    .map_err(Error::Thread)?;
+                    log_writer_thread = Some(thread);
+                    LogWriter::non_blocking(writer, counts)
                 }
                 None => LogWriter::stdout(),
             };
@@ -368,10 +375,8 @@ impl Builder {
             metrics_config = metrics_config.with_buckets(matcher.clone(), bounds);
         }
         let metrics = MetricsRecorder::new(metrics_config);
-        let mut guard = Guard::new(pipeline, config.shutdown_timeout);
-        if let Some((flush, dropped)) = log_flush {
-            guard = guard.with_log_flush(flush, dropped);
-        }
+        let guard = Guard::new(pipeline, config.shutdown_timeout)
+            .with_log_lines(Arc::clone(json.line_counts()), log_writer_thread);
         Ok(Parts {
             config,
             log_filter,

@@ -122,5 +122,5 @@ pub mod trace;
 
 pub use config::{Builder, Config};
 pub use error::Error;
-pub use guard::Guard;
+pub use guard::{Guard, Stats};
 pub use init::{builder, init, Parts};

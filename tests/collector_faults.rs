@@ -46,7 +46,7 @@ fn collector_down_at_start_then_up(protocol: &str) {
     // Nobody listens: the export is refused, retried, then counted as failed.
     make_spans(&dispatch, BEFORE, "before");
     let flushed = parts.guard().flush();
-    let down = parts.guard().stats();
+    let down = parts.guard().stats().spans();
     println!("{protocol}, collector down: flush {flushed:?}, stats {down:?}");
     assert_eq!(down.exported(), 0, "{down:?}");
     assert_eq!(down.failed(), BEFORE as u64, "{down:?}");
@@ -60,7 +60,7 @@ fn collector_down_at_start_then_up(protocol: &str) {
     make_spans(&dispatch, AFTER, "after");
     let flushed = parts.guard().flush();
     let spans = receiver.wait_for_spans(AFTER, WAIT);
-    let up = parts.guard().stats();
+    let up = parts.guard().stats().spans();
     println!(
         "{protocol}, collector up: flush {flushed:?}, {} spans arrived, stats {up:?}",
         spans.len()
@@ -118,7 +118,7 @@ fn collector_unavailable_for_a_while(protocol: &str) {
 
     make_spans(&dispatch, MADE, "unavailable");
     let flushed = parts.guard().flush();
-    let stats = parts.guard().stats();
+    let stats = parts.guard().stats().spans();
     let arrived = receiver.spans().len();
     println!(
         "{protocol}, {FAILURES} requests refused: flush {flushed:?}, {} refused, \
@@ -184,7 +184,7 @@ fn spans_into_black_hole(
     let making = started.elapsed();
     // Let the scheduled export start and hang on the black hole.
     std::thread::sleep(Duration::from_millis(300));
-    let before = parts.guard().stats();
+    let before = parts.guard().stats().spans();
     println!(
         "{protocol}: {made} spans made in {making:?}; {} connections swallowed; \
          stats before shutdown {before:?}",

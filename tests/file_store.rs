@@ -166,7 +166,7 @@ fn rotate(name: &str, max_bytes: u64) -> (usize, Vec<i64>) {
     });
     let guard = parts.into_guard();
     guard.flush().expect("flush");
-    let stats = guard.stats();
+    let stats = guard.stats().spans();
     guard.shutdown().expect("clean shutdown");
     assert_eq!(stats.exported(), SPANS as u64, "{stats:?}");
 
@@ -291,7 +291,7 @@ fn a_store_that_can_not_be_written_counts_failed_spans() {
     let guard = parts.into_guard();
     // The failure is reported by the flush, or was by an export before it.
     let _ = guard.flush();
-    let stats = guard.stats();
+    let stats = guard.stats().spans();
     assert_eq!(stats.failed(), 7, "{stats:?}");
     assert_eq!(stats.exported(), 0, "{stats:?}");
     let _ = guard.shutdown();

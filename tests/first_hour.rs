@@ -148,7 +148,7 @@ fn no_exporter_is_no_loss_and_no_warning() {
             tracing::info_span!("kept local").in_scope(|| tracing::info!("logged"));
         }
         assert_eq!(
-            guard.stats().dropped(),
+            guard.stats().spans().dropped(),
             0,
             "nothing to export is not a loss"
         );

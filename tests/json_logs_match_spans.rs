@@ -777,7 +777,7 @@ fn unsampled_traces_log_ids_with_flags_02_and_export_nothing() {
     let (outer, inner) = (one_line(&lines, "off outer"), one_line(&lines, "off inner"));
     assert_eq!(outer.trace_id(), inner.trace_id());
     assert_ne!(outer.span_id(), inner.span_id());
-    assert_eq!(off.parts.guard().stats().exported(), 0);
+    assert_eq!(off.parts.guard().stats().spans().exported(), 0);
     let Harness {
         receiver, parts, ..
     } = off;
@@ -835,7 +835,7 @@ fn unsampled_traces_log_ids_with_flags_02_and_export_nothing() {
     // Nothing unsampled turns up late either.
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(remote.receiver.spans().len(), 1);
-    assert_eq!(remote.parts.guard().stats().exported(), 1);
+    assert_eq!(remote.parts.guard().stats().spans().exported(), 1);
     remote.finish();
 }
 
@@ -896,7 +896,7 @@ fn ratio_sampling_exports_exactly_the_traces_logged_as_sampled() {
         unsampled.len(),
         spans.len()
     );
-    assert_eq!(h.parts.guard().stats().exported(), sampled.len() as u64);
+    assert_eq!(h.parts.guard().stats().spans().exported(), sampled.len() as u64);
     h.finish();
 }
 

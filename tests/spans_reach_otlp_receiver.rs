@@ -116,7 +116,7 @@ fn export_nested_workload(protocol: &str, compression: &str, transport: Transpor
 
     parts.guard().flush().expect("flush exports everything");
     let spans = receiver.wait_for_spans(WORKLOAD_SPANS, WAIT);
-    let stats = parts.guard().stats();
+    let stats = parts.guard().stats().spans();
     println!(
         "{protocol} ({compression}): {} spans in {} requests; stats {stats:?}",
         spans.len(),
@@ -455,7 +455,7 @@ fn export_async_workload(protocol: &str, transport: Transport) {
     parts.guard().flush().expect("flush");
     let expected = ORDERS as usize * SPANS_PER_ORDER;
     let spans = receiver.wait_for_spans(expected, WAIT);
-    let stats = parts.guard().stats();
+    let stats = parts.guard().stats().spans();
     println!(
         "async over {protocol}: {} spans in {} traces; stats {stats:?}",
         spans.len(),

@@ -261,7 +261,7 @@ fn otlp_grpc_with_gzip_reaches_the_store() {
     });
     let guard = parts.into_guard();
     guard.flush().expect("the receiver takes the spans");
-    assert_eq!(guard.stats().exported(), 2);
+    assert_eq!(guard.stats().spans().exported(), 2);
     guard.shutdown().expect("clean shutdown");
 
     let run = run(tracelink().args(["show", &trace_id, "--store"]).arg(&store));

@@ -2,7 +2,6 @@
 
 use std::any::TypeId;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -14,7 +13,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
 use super::json::{self, FieldWriter, Segments};
-use super::{LogStyle, LogWriter};
+use super::{LogStats, LogStyle, LogWriter};
 use crate::context::{span_ids, OtelLayerMark, SpanIds, StackKey};
 
 /// The ECS version the `ecs` style writes.
@@ -50,7 +49,6 @@ pub struct LogLayer {
     code_location: bool,
     thread: bool,
     clock: fn() -> SystemTime,
-    write_errors: Arc<AtomicU64>,
     /// The subscriber this layer is part of, to ask `tracing-opentelemetry`
     /// for span contexts.
     dispatch: OnceLock<WeakDispatch>,
@@ -103,7 +101,6 @@ impl LogLayer {
             code_location: false,
             thread: false,
             clock: SystemTime::now,
-            write_errors: Arc::new(AtomicU64::new(0)),
             dispatch: OnceLock::new(),
             stack: OnceLock::new(),
             enabled: true,
@@ -241,9 +238,19 @@ impl LogLayer {
         self
     }
 
-    /// Lines the writer refused (a closed pipe, a full disk).
+    /// Lines the writer refused (a closed pipe, a full disk), or that the
+    /// non-blocking writer could not write by the shutdown deadline.
     pub fn write_errors(&self) -> u64 {
-        self.write_errors.load(Ordering::Relaxed)
+        self.writer.counts().stats().failed()
+    }
+
+    /// What happened to this layer's lines so far.
+    pub fn stats(&self) -> LogStats {
+        self.writer.counts().stats()
+    }
+
+    pub(crate) fn line_counts(&self) -> &Arc<super::writer::LineCounts> {
+        self.writer.counts()
     }
 
     fn format<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, out: &mut String)
@@ -538,13 +545,7 @@ where
                 None => self.format(event, &ctx, line),
                 Some(Colour(colour)) => self.format_pretty(event, &ctx, line, colour),
             }
-            if self
-                .writer
-                .write_line(event.metadata(), line.as_bytes())
-                .is_err()
-            {
-                self.write_errors.fetch_add(1, Ordering::Relaxed);
-            }
+            self.writer.write_line(event.metadata(), line.as_bytes());
         };
         // A fresh line when the reusable one is in use (a `Debug` impl that
         // logs) or already gone (an event from a thread-local's destructor).

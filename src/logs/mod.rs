@@ -10,11 +10,12 @@
 mod format;
 pub(crate) mod json;
 mod layer;
+pub(crate) mod non_blocking;
 mod pretty;
 mod style;
-mod writer;
+pub(crate) mod writer;
 
 pub use format::LogFormat;
 pub use layer::LogLayer;
 pub use style::LogStyle;
-pub use writer::LogWriter;
+pub use writer::{LogStats, LogWriter};
