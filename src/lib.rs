@@ -119,6 +119,7 @@ pub mod metrics;
 pub mod propagation;
 pub mod store;
 pub mod trace;
+mod transport;
 
 pub use config::{Builder, Config};
 pub use error::Error;

@@ -233,6 +233,7 @@ impl Config {
                 headers: &self.headers.0,
                 timeout: self.timeout,
                 compression: self.compression,
+                tls: None,
             },
             file: &self.traces_file,
             file_max_bytes: self.traces_file_max_bytes,

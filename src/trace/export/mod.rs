@@ -11,6 +11,8 @@ mod sink;
 
 pub(crate) use otlp_target::OtlpTarget;
 pub(crate) use sink::DynExporter;
+#[cfg(test)]
+pub(crate) use sink::{Answer, Recorder};
 
 use super::TracesExporter;
 use crate::Error;
@@ -76,5 +78,7 @@ mod otlp_target {
         pub(crate) headers: &'a [(String, String)],
         pub(crate) timeout: std::time::Duration,
         pub(crate) compression: Compression,
+        /// TLS for an `https://` endpoint; `None` for `http://`.
+        pub(crate) tls: Option<&'a crate::transport::ClientTls>,
     }
 }

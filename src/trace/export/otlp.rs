@@ -62,6 +62,23 @@ pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
                 .with_endpoint(config.endpoint.to_owned())
                 .with_timeout(config.timeout)
                 .with_metadata(metadata);
+            #[cfg(feature = "tls")]
+            if let Some(tls) = config.tls {
+                // tonic's own TLS is not compiled in: the channel runs over
+                // the connector HTTP uses too, with HTTP/2 as its ALPN.
+                let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.to_owned())
+                    .map_err(|source| Error::Exporter {
+                        endpoint: crate::config::redact_url(config.endpoint).into_owned(),
+                        source: Box::new(source),
+                    })?
+                    .connect_timeout(config.timeout)
+                    .timeout(config.timeout);
+                let channel = endpoint.connect_with_connector_lazy(crate::transport::connector(
+                    rustls::ClientConfig::clone(tls),
+                    true,
+                ));
+                builder = builder.with_channel(channel);
+            }
             if config.compression == Compression::Gzip {
                 builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
             }
@@ -76,6 +93,14 @@ pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
                 .with_endpoint(config.endpoint.to_owned())
                 .with_timeout(config.timeout)
                 .with_headers(config.headers.iter().cloned().collect());
+            #[cfg(feature = "tls")]
+            if let Some(tls) = config.tls {
+                builder = builder.with_http_client(opentelemetry_http::hyper::HyperClient::new(
+                    crate::transport::connector(rustls::ClientConfig::clone(tls), false),
+                    config.timeout,
+                    None,
+                ));
+            }
             if config.compression == Compression::Gzip {
                 builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
             }

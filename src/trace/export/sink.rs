@@ -39,3 +39,92 @@ impl<E: SpanExporter + 'static> DynExporter for E {
         name.rsplit("::").next().unwrap_or(name).to_owned()
     }
 }
+
+#[cfg(test)]
+pub(crate) use recorder::{Answer, Recorder};
+
+/// An exporter for the export thread's unit tests: it keeps every batch it
+/// is given, answers as told, and notes its shutdown. (The real exporters
+/// are tested against real OTLP receivers in `tests/`.)
+#[cfg(test)]
+mod recorder {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex, PoisonError};
+    use std::time::Duration;
+
+    use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+    use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+    /// How a [`Recorder`] answers each batch.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) enum Answer {
+        /// Takes every batch.
+        Take,
+        /// Fails every batch.
+        Fail,
+        /// Fails every `n`-th batch it is given (the `n`-th, the `2n`-th, ...).
+        FailEvery(usize),
+        /// Never answers: the export stays pending until it is given up on.
+        Never,
+    }
+
+    /// The batches a [`Recorder`] was given, shared with the test.
+    #[derive(Clone, Debug)]
+    pub(crate) struct Recorder {
+        answer: Answer,
+        batches: Arc<Mutex<Vec<Vec<SpanData>>>>,
+        shut_down: Arc<AtomicBool>,
+    }
+
+    impl Recorder {
+        pub(crate) fn new(answer: Answer) -> Self {
+            Self {
+                answer,
+                batches: Arc::default(),
+                shut_down: Arc::default(),
+            }
+        }
+
+        /// Every batch so far, each as the spans it held, in order.
+        pub(crate) fn batches(&self) -> Vec<Vec<SpanData>> {
+            self.batches
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        }
+
+        /// Whether the export thread shut it down.
+        pub(crate) fn is_shut_down(&self) -> bool {
+            self.shut_down.load(Ordering::Acquire)
+        }
+    }
+
+    impl SpanExporter for Recorder {
+        fn export(
+            &self,
+            batch: Vec<SpanData>,
+        ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+            let nth = {
+                let mut batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
+                batches.push(batch);
+                batches.len()
+            };
+            let answer = self.answer;
+            async move {
+                match answer {
+                    Answer::Take => Ok(()),
+                    Answer::FailEvery(n) if nth % n.max(1) != 0 => Ok(()),
+                    Answer::Fail | Answer::FailEvery(_) => {
+                        Err(OTelSdkError::InternalFailure("refused by the test".into()))
+                    }
+                    Answer::Never => std::future::pending().await,
+                }
+            }
+        }
+
+        fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+            self.shut_down.store(true, Ordering::Release);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! What the pipeline says on stderr when spans are lost, through
+//! tracelink's own diagnostics (`diag.rs`), never through `tracing`.
+//!
+//! Each kind of loss is rate-limited, so a collector that is down for an
+//! hour costs a few lines, not one per batch: export failures at most every
+//! 10 s per exporter ([`diag_rate_limited`]), queue-full drops at most every
+//! 10 s and in total at shutdown ([`LossReporter`]), spans after shutdown
+//! once per process ([`warn_after_shutdown`]).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::stats::ExportStats;
+use crate::diag::diag;
+
+/// A span that ends once the pipeline has shut down is lost: say so, once
+/// per process, since the usual cause is a guard dropped at once.
+#[cold]
+pub(crate) fn warn_after_shutdown(name: &str) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        diag!(
+            Warn,
+            "span {name:?} started or ended after tracelink's Guard was dropped or shut down, \
+             so it is not exported (nor are later ones; they are counted in \
+             Guard::stats().dropped()). `let _ = tracelink::init()?` drops the guard at once: \
+             keep it with `let _guard = tracelink::init()?;` until the end of main"
+        );
+    }
+}
+
+/// What to try when an OTLP export cannot reach its collector: errors that
+/// say the connection failed, not that the collector refused the data.
+fn unreachable_hint(exporter: &str, error: &str) -> &'static str {
+    let error = error.to_ascii_lowercase();
+    let unreachable = [
+        "connect",
+        "network",
+        "transport",
+        "refused",
+        "dns",
+        "unavailable",
+        "no answer",
+        "timed out",
+        "tcp",
+    ]
+    .iter()
+    .any(|word| error.contains(word));
+    if exporter.starts_with("OTLP/") && unreachable {
+        "; is a Collector listening there? For local work without one, set \
+         OTEL_TRACES_EXPORTER=file and read traces with `tracelink traces`"
+    } else {
+        ""
+    }
+}
+
+/// Export errors: at most one line every 10 s per exporter, with what was lost since.
+pub(crate) fn diag_rate_limited(exporter: String, error: &str, count: u64) {
+    /// Per exporter: the last report, if any (the first failure is reported
+    /// at once), and the spans lost since.
+    type Reports = HashMap<String, (Option<Instant>, u64)>;
+    static LAST: Mutex<Option<Reports>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(PoisonError::into_inner);
+    let map = last.get_or_insert_with(HashMap::new);
+    let now = Instant::now();
+    let entry = map.entry(exporter.clone()).or_insert((None, 0));
+    entry.1 += count;
+    // (Not `now - 1 h` as "long ago": a monotonic clock may be younger than
+    // that on a machine just booted, and the subtraction would panic.)
+    if entry
+        .0
+        .is_none_or(|last| now.duration_since(last) >= Duration::from_secs(10))
+    {
+        diag!(
+            Error,
+            "export to {exporter} failed: {error}; {} spans lost since the last report{}",
+            entry.1,
+            unreachable_hint(&exporter, error)
+        );
+        *entry = (Some(now), 0);
+    }
+}
+
+/// Reports queue-full drops while they happen (at most every 10 s) and in total
+/// at shutdown.
+#[derive(Debug, Default)]
+pub(crate) struct LossReporter {
+    reported_dropped: u64,
+    last: Option<Instant>,
+}
+
+impl LossReporter {
+    pub(crate) fn report(&mut self, stats: &ExportStats, at_shutdown: bool) {
+        if at_shutdown {
+            if stats.lost() > 0 {
+                diag!(
+                    Warn,
+                    "at shutdown: {} spans exported, {} lost ({} dropped on a full queue or after shutdown, {} in failed exports)",
+                    stats.exported,
+                    stats.lost(),
+                    stats.dropped,
+                    stats.failed
+                );
+            }
+            return;
+        }
+        if stats.dropped > self.reported_dropped
+            && self
+                .last
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(10))
+        {
+            diag!(
+                Warn,
+                "span queue full: {} spans dropped since the last report ({} in all); \
+                 the exporter is slower than the service, or the collector is down",
+                stats.dropped - self.reported_dropped,
+                stats.dropped
+            );
+            self.reported_dropped = stats.dropped;
+            self.last = Some(Instant::now());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_collector_hint_is_for_otlp_connection_errors_only() {
+        let refused = "transport error: Connection refused (os error 111)";
+        assert!(unreachable_hint("OTLP/HTTP http://localhost:4318", refused)
+            .contains("is a Collector listening there?"));
+        assert!(unreachable_hint("OTLP/gRPC", "no answer within the export timeout").len() > 1);
+        // The collector answered, and refused the data: not a reachability problem.
+        assert_eq!(unreachable_hint("OTLP/HTTP", "HTTP 400 Bad Request"), "");
+        // Not OTLP: there is no collector to point at.
+        assert_eq!(unreachable_hint("FileExporter", refused), "");
+    }
+
+    #[test]
+    fn queue_full_drops_are_reported_at_most_every_ten_seconds() {
+        let mut reporter = LossReporter::default();
+        let stats = |dropped| ExportStats {
+            exported: 0,
+            dropped,
+            failed: 0,
+        };
+        // Nothing dropped: nothing to say.
+        reporter.report(&stats(0), false);
+        assert_eq!((reporter.reported_dropped, reporter.last), (0, None));
+        reporter.report(&stats(5), false);
+        assert_eq!(reporter.reported_dropped, 5);
+        let first = reporter.last;
+        assert!(first.is_some());
+        // More drops right after: held back until 10 s have passed.
+        reporter.report(&stats(8), false);
+        assert_eq!((reporter.reported_dropped, reporter.last), (5, first));
+        // (A monotonic clock may be younger than 11 s on a machine just booted.)
+        if let Some(long_ago) = Instant::now().checked_sub(Duration::from_secs(11)) {
+            reporter.last = Some(long_ago);
+            reporter.report(&stats(8), false);
+            assert_eq!(reporter.reported_dropped, 8);
+        }
+    }
+}
