@@ -218,6 +218,8 @@ struct State {
     rejected: AtomicUsize,
     /// Requests that were not valid OTLP, with the reason.
     problems: Mutex<Vec<String>>,
+    /// TLS handshakes that failed, with the reason.
+    tls_failures: Mutex<Vec<String>>,
 }
 
 impl State {
@@ -262,6 +264,7 @@ pub struct Receiver {
     /// Dropping it tells the servers to stop.
     stop: Option<watch::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    tls: bool,
 }
 
 impl Receiver {
@@ -275,6 +278,17 @@ impl Receiver {
     /// For "the collector comes up later": build tracelink against
     /// [`free_port`], then start the receiver on that port.
     pub fn start_on(grpc_port: u16, http_port: u16) -> Self {
+        Self::start_with(grpc_port, http_port, None)
+    }
+
+    /// Starts a receiver that speaks TLS on both ports, with `tls` (see
+    /// `support/tls.rs` for throwaway certificates); its endpoints are
+    /// `https://localhost:PORT`.
+    pub fn start_tls(tls: Arc<rustls::ServerConfig>) -> Self {
+        Self::start_with(0, 0, Some(tls))
+    }
+
+    fn start_with(grpc_port: u16, http_port: u16, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         // Bound here, synchronously: once this returns, connections are accepted
         // (the kernel queues them until the server task takes them).
         let grpc = bind(grpc_port);
@@ -287,7 +301,8 @@ impl Receiver {
             .name("otlp-receiver".into())
             .spawn({
                 let state = state.clone();
-                move || serve(grpc, http, state, stopped)
+                let tls = tls.clone().map(tokio_rustls::TlsAcceptor::from);
+                move || serve(grpc, http, state, stopped, tls)
             })
             .expect("receiver thread starts");
         Self {
@@ -296,17 +311,37 @@ impl Receiver {
             state,
             stop: Some(stop),
             thread: Some(thread),
+            tls: tls.is_some(),
         }
     }
 
-    /// The OTLP/gRPC endpoint, `http://127.0.0.1:PORT`.
+    /// The OTLP/gRPC endpoint, `http://127.0.0.1:PORT`, or
+    /// `https://localhost:PORT` with TLS.
     pub fn grpc_endpoint(&self) -> String {
-        format!("http://{}", self.grpc_addr)
+        self.endpoint(self.grpc_addr)
     }
 
-    /// The OTLP/HTTP base URL, `http://127.0.0.1:PORT` (spans go to `/v1/traces`).
+    /// The OTLP/HTTP base URL, `http://127.0.0.1:PORT` (spans go to
+    /// `/v1/traces`), or `https://localhost:PORT` with TLS.
     pub fn http_endpoint(&self) -> String {
-        format!("http://{}", self.http_addr)
+        self.endpoint(self.http_addr)
+    }
+
+    fn endpoint(&self, addr: SocketAddr) -> String {
+        if self.tls {
+            format!("https://localhost:{}", addr.port())
+        } else {
+            format!("http://{addr}")
+        }
+    }
+
+    /// TLS handshakes the receiver refused, each with rustls's reason.
+    pub fn tls_failures(&self) -> Vec<String> {
+        self.state
+            .tls_failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Fails the next `n` export requests: gRPC answers `UNAVAILABLE`, HTTP `503`.
@@ -409,7 +444,13 @@ fn flatten(requests: &[ExportRequest]) -> Vec<ReceivedSpan> {
 /// The receiver thread: both servers on one current-thread runtime, until the
 /// stop sender is dropped. Dropping the runtime then closes every connection
 /// still open.
-fn serve(grpc: TcpListener, http: TcpListener, state: Arc<State>, stopped: watch::Receiver<()>) {
+fn serve(
+    grpc: TcpListener,
+    http: TcpListener,
+    state: Arc<State>,
+    stopped: watch::Receiver<()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     // The receiver stands in for another process: what its tonic and hyper
     // log must not reach a global subscriber a test installs.
     let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
@@ -420,8 +461,8 @@ fn serve(grpc: TcpListener, http: TcpListener, state: Arc<State>, stopped: watch
     runtime.block_on(async move {
         let grpc = tokio::net::TcpListener::from_std(grpc).expect("gRPC listener");
         let http = tokio::net::TcpListener::from_std(http).expect("HTTP listener");
-        let grpc = tokio::spawn(serve_grpc(grpc, state.clone(), stopped.clone()));
-        let http = tokio::spawn(serve_http(http, state, stopped.clone()));
+        let grpc = tokio::spawn(serve_grpc(grpc, state.clone(), stopped.clone(), tls.clone()));
+        let http = tokio::spawn(serve_http(http, state, stopped.clone(), tls));
         wait_for_stop(stopped).await;
         // Both servers stop accepting at once; give in-flight requests a moment.
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
@@ -441,18 +482,106 @@ async fn serve_grpc(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
     stopped: watch::Receiver<()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
-    let service = TraceServiceServer::new(GrpcTraceService { state })
-        .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
-    let result = tonic::transport::Server::builder()
-        .add_service(service)
-        .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener),
-            wait_for_stop(stopped),
-        )
-        .await;
+    let service = TraceServiceServer::new(GrpcTraceService {
+        state: state.clone(),
+    })
+    .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let server = tonic::transport::Server::builder().add_service(service);
+    let result = match tls {
+        None => {
+            server
+                .serve_with_incoming_shutdown(
+                    tonic::transport::server::TcpIncoming::from(listener),
+                    wait_for_stop(stopped),
+                )
+                .await
+        }
+        Some(tls) => {
+            // Handshakes on their own tasks; the ones that succeed go to tonic.
+            let (streams, incoming) = tokio::sync::mpsc::channel(16);
+            tokio::spawn(async move {
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let (tls, state, streams) = (tls.clone(), state.clone(), streams.clone());
+                    tokio::spawn(async move {
+                        if let Some(stream) = handshake(&tls, &state, tcp).await {
+                            let _ = streams.send(Ok::<_, std::io::Error>(TlsIo(stream))).await;
+                        }
+                    });
+                }
+            });
+            server
+                .serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::ReceiverStream::new(incoming),
+                    wait_for_stop(stopped),
+                )
+                .await
+        }
+    };
     if let Err(error) = result {
         eprintln!("receiver: gRPC server failed: {error}");
+    }
+}
+
+/// A TLS connection, as tonic takes it.
+struct TlsIo(tokio_rustls::server::TlsStream<tokio::net::TcpStream>);
+
+impl tonic::transport::server::Connected for TlsIo {
+    type ConnectInfo = ();
+    fn connect_info(&self) {}
+}
+
+impl tokio::io::AsyncRead for TlsIo {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for TlsIo {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+/// The server side of a TLS handshake; a failure is recorded with its reason.
+async fn handshake(
+    tls: &tokio_rustls::TlsAcceptor,
+    state: &State,
+    tcp: tokio::net::TcpStream,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    match tls.accept(tcp).await {
+        Ok(stream) => Some(stream),
+        Err(error) => {
+            state
+                .tls_failures
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(error.to_string());
+            None
+        }
     }
 }
 
@@ -489,6 +618,7 @@ async fn serve_http(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
     mut stopped: watch::Receiver<()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     loop {
         let stream = tokio::select! {
@@ -502,15 +632,31 @@ async fn serve_http(
             _ = stopped.changed() => return,
         };
         let state = state.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
+            let service = {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(handle_http(&state, request).await) }
-            });
+                hyper::service::service_fn(move |request| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(handle_http(&state, request).await) }
+                })
+            };
+            let http1 = hyper::server::conn::http1::Builder::new();
             // Errors here are the client going away; nothing to record.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
+            match tls {
+                None => {
+                    let _ = http1
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                }
+                Some(tls) => {
+                    if let Some(stream) = handshake(&tls, &state, stream).await {
+                        let _ = http1
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
+                    }
+                }
+            }
         });
     }
 }
