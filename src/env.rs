@@ -100,6 +100,13 @@ pub const OTEL_EXPORTER_PROMETHEUS_PORT: &str = "OTEL_EXPORTER_PROMETHEUS_PORT";
 pub const OTEL_EXPORTER_PROMETHEUS_PORT_DEFAULT: u16 = 9464;
 /// `OTEL_METRICS_EXEMPLAR_FILTER`: `trace_based`, `always_on`, `always_off`.
 pub const OTEL_METRICS_EXEMPLAR_FILTER: &str = "OTEL_METRICS_EXEMPLAR_FILTER";
+/// `TRACELINK_METRICS_CARDINALITY_LIMIT`: the most series (label sets) one
+/// metric keeps, from 1 to [`crate::metrics::MAX_CARDINALITY_LIMIT`]; the
+/// samples of a new label set past it go to the metric's one
+/// `{otel_metric_overflow="true"}` series.
+pub const TRACELINK_METRICS_CARDINALITY_LIMIT: &str = "TRACELINK_METRICS_CARDINALITY_LIMIT";
+/// Default for [`TRACELINK_METRICS_CARDINALITY_LIMIT`], the OpenTelemetry SDK's.
+pub const TRACELINK_METRICS_CARDINALITY_LIMIT_DEFAULT: usize = 2000;
 /// `TRACELINK_LOG_FORMAT`: `json` (one JSON line per event on stdout),
 /// `pretty` (one readable line per event, for development) or `none`.
 pub const TRACELINK_LOG_FORMAT: &str = "TRACELINK_LOG_FORMAT";

@@ -13,10 +13,15 @@
 //! Histograms are fixed-bucket (Prometheus' default seconds buckets, or per
 //! metric by [`Matcher`]): memory is live series × buckets and needs no upkeep.
 //!
+//! The registry is a cache for the hot path: which series exist, under which
+//! name and labels, is `families.rs`' (where names are made valid, clashes
+//! refused and the cardinality limit kept), asked on a key's first use only.
+//!
 //! [`Registry`]: metrics_util::registry::Registry
 
 mod buckets;
 mod exemplar;
+mod families;
 mod names;
 mod render;
 pub(crate) mod server;
@@ -30,13 +35,15 @@ use metrics_util::registry::Registry;
 
 pub use buckets::{Matcher, DEFAULT_BUCKETS};
 pub use exemplar::ExemplarFilter;
+pub use families::{DEFAULT_CARDINALITY_LIMIT, MAX_CARDINALITY_LIMIT};
 pub use render::Format;
 
-use render::Entry;
+use families::{Families, Found};
 use storage::Storage;
 
 struct Inner {
     registry: Registry<Key, Storage>,
+    families: Arc<Families>,
     descriptions: RwLock<HashMap<String, (Option<Unit>, SharedString)>>,
 }
 
@@ -74,10 +81,21 @@ pub struct MetricsHandle {
 }
 
 /// How the recorder keeps samples.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct MetricsConfig {
     pub(crate) filter: ExemplarFilter,
     pub(crate) buckets: buckets::Buckets,
+    pub(crate) cardinality_limit: usize,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            filter: ExemplarFilter::default(),
+            buckets: buckets::Buckets::default(),
+            cardinality_limit: DEFAULT_CARDINALITY_LIMIT,
+        }
+    }
 }
 
 impl MetricsConfig {
@@ -93,6 +111,32 @@ impl MetricsConfig {
     #[must_use]
     pub fn with_buckets(mut self, matcher: Matcher, bounds: &[f64]) -> Self {
         self.buckets = self.buckets.with_rule(matcher, bounds);
+        self
+    }
+
+    /// The most series (label sets) one metric keeps; the samples of a new
+    /// label set past it go to the metric's one overflow series,
+    /// `{otel_metric_overflow="true"}`, and are counted in
+    /// `tracelink_metrics_overflow_total{metric="..."}`. Taken within
+    /// 1..=[`MAX_CARDINALITY_LIMIT`] (0 is 1, more is the maximum). Defaults
+    /// to [`DEFAULT_CARDINALITY_LIMIT`] (2000, as the OpenTelemetry SDK's).
+    ///
+    /// ```
+    /// use tracelink::metrics::{Format, MetricsConfig, MetricsRecorder};
+    ///
+    /// let recorder = MetricsRecorder::new(MetricsConfig::default().with_cardinality_limit(2));
+    /// metrics::with_local_recorder(&recorder, || {
+    ///     for user in ["ann", "bob", "cid", "dan"] {
+    ///         metrics::counter!("logins_total", "user" => user).increment(1);
+    ///     }
+    /// });
+    /// let body = recorder.handle().render(Format::OpenMetrics);
+    /// assert!(body.contains("logins_total{otel_metric_overflow=\"true\"} 2\n"));
+    /// assert!(body.contains("tracelink_metrics_overflow_total{metric=\"logins\"} 2\n"));
+    /// ```
+    #[must_use]
+    pub fn with_cardinality_limit(mut self, limit: usize) -> Self {
+        self.cardinality_limit = limit;
         self
     }
 }
@@ -112,15 +156,25 @@ impl std::fmt::Debug for MetricsHandle {
 impl MetricsRecorder {
     /// A recorder with `config`.
     pub fn new(config: MetricsConfig) -> Self {
+        let families = Arc::new(Families::new(
+            config.cardinality_limit,
+            config.filter,
+            config.buckets,
+        ));
         Self {
             inner: Arc::new(Inner {
                 registry: Registry::new(Storage {
-                    filter: config.filter,
-                    buckets: config.buckets,
+                    families: families.clone(),
                 }),
+                families,
                 descriptions: RwLock::new(HashMap::new()),
             }),
         }
+    }
+
+    /// The cardinality limit in force (after clamping).
+    pub fn cardinality_limit(&self) -> usize {
+        self.inner.families.limit()
     }
 
     /// A handle that renders this recorder's metrics.
@@ -152,19 +206,65 @@ impl metrics::Recorder for MetricsRecorder {
         self.describe(key, unit, description);
     }
 
+    // A key seen before is one registry lookup, as before; a new one goes to
+    // `Families` (out of line, to keep this path short).
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> metrics::Counter {
-        let cell = self.inner.registry.get_or_create_counter(key, Arc::clone);
-        metrics::Counter::from_arc(cell)
+        match self.inner.registry.get_counter(key) {
+            Some(cell) => metrics::Counter::from_arc(cell),
+            None => self.new_counter(key),
+        }
     }
 
     fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> metrics::Gauge {
-        let cell = self.inner.registry.get_or_create_gauge(key, Arc::clone);
-        metrics::Gauge::from_arc(cell)
+        match self.inner.registry.get_gauge(key) {
+            Some(cell) => metrics::Gauge::from_arc(cell),
+            None => self.new_gauge(key),
+        }
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> metrics::Histogram {
-        let cell = self.inner.registry.get_or_create_histogram(key, Arc::clone);
-        metrics::Histogram::from_arc(cell)
+        match self.inner.registry.get_histogram(key) {
+            Some(cell) => metrics::Histogram::from_arc(cell),
+            None => self.new_histogram(key),
+        }
+    }
+}
+
+impl MetricsRecorder {
+    #[cold]
+    #[inline(never)]
+    fn new_counter(&self, key: &Key) -> metrics::Counter {
+        match self.inner.families.counter(key, true) {
+            Found::Series(_) => metrics::Counter::from_arc(
+                self.inner.registry.get_or_create_counter(key, Arc::clone),
+            ),
+            Found::Uncached(cell) | Found::Overflow(cell) => metrics::Counter::from_arc(cell),
+            Found::Refused => metrics::Counter::noop(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_gauge(&self, key: &Key) -> metrics::Gauge {
+        match self.inner.families.gauge(key, true) {
+            Found::Series(_) => {
+                metrics::Gauge::from_arc(self.inner.registry.get_or_create_gauge(key, Arc::clone))
+            }
+            Found::Uncached(cell) | Found::Overflow(cell) => metrics::Gauge::from_arc(cell),
+            Found::Refused => metrics::Gauge::noop(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_histogram(&self, key: &Key) -> metrics::Histogram {
+        match self.inner.families.histogram(key, true) {
+            Found::Series(_) => metrics::Histogram::from_arc(
+                self.inner.registry.get_or_create_histogram(key, Arc::clone),
+            ),
+            Found::Uncached(cell) | Found::Overflow(cell) => metrics::Histogram::from_arc(cell),
+            Found::Refused => metrics::Histogram::noop(),
+        }
     }
 }
 
@@ -176,15 +276,6 @@ impl MetricsHandle {
             .descriptions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        render::render(&mut self.entries(), &descriptions, format)
-    }
-
-    fn entries(&self) -> Vec<Entry> {
-        let registry = &self.inner.registry;
-        let mut entries = Vec::new();
-        registry.visit_counters(|_, c| entries.push(Entry::Counter(c.clone())));
-        registry.visit_gauges(|_, g| entries.push(Entry::Gauge(g.clone())));
-        registry.visit_histograms(|_, h| entries.push(Entry::Histogram(h.clone())));
-        entries
+        render::render(&self.inner.families.snapshot(), &descriptions, format)
     }
 }

@@ -2,16 +2,16 @@
 //! 0.0.4 (without), from the same snapshot.
 //!
 //! `metrics-exporter-prometheus` renders neither exemplars nor OpenMetrics, so
-//! the encoding lives here; series names and labels are `names.rs`'.
+//! the encoding lives here; series names and labels are `names.rs`', which
+//! series exist is `families.rs`'.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use metrics::{SharedString, Unit};
 
 use super::exemplar::Exemplar;
-use super::names::Kind;
-use super::storage::{Counter, Gauge, Histogram, Series};
+use super::families::{Cell, Snapshot, NAN_FAMILY, OVERFLOW_FAMILY, REFUSED_FAMILY};
+use super::names::{self, Kind, OVERFLOW_LABELS};
 
 /// The content type of each format.
 pub(crate) const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -69,31 +69,6 @@ fn float(out: &mut String, value: f64) {
     }
 }
 
-/// A series to write: a cell of the registry.
-pub(crate) enum Entry {
-    Counter(Arc<Counter>),
-    Gauge(Arc<Gauge>),
-    Histogram(Arc<Histogram>),
-}
-
-impl Entry {
-    fn series(&self) -> &Series {
-        match self {
-            Entry::Counter(c) => &c.series,
-            Entry::Gauge(g) => &g.series,
-            Entry::Histogram(h) => &h.series,
-        }
-    }
-
-    fn kind(&self) -> Kind {
-        match self {
-            Entry::Counter(_) => Kind::Counter,
-            Entry::Gauge(_) => Kind::Gauge,
-            Entry::Histogram(_) => Kind::Histogram,
-        }
-    }
-}
-
 fn exemplar(out: &mut String, exemplar: Option<Exemplar>, format: Format) {
     if let (Format::OpenMetrics, Some(e)) = (format, exemplar) {
         out.push_str(" # {trace_id=\"");
@@ -134,75 +109,138 @@ fn sample_start(out: &mut String, name: &str, suffix: &str, labels: &str, le: Op
     out.push(' ');
 }
 
-/// Writes every series in `format`, sorted by family and labels. A name
-/// recorded as two kinds keeps one, so the scrape stays valid.
+/// Writes every family of `snapshot` in `format`, sorted by name, each
+/// family's series sorted by labels, then tracelink's own counters.
 pub(crate) fn render(
-    entries: &mut [Entry],
+    snapshot: &Snapshot,
     descriptions: &HashMap<String, (Option<Unit>, SharedString)>,
     format: Format,
 ) -> String {
-    let rank = |e: &Entry| match e {
-        Entry::Counter(_) => 0,
-        Entry::Gauge(_) => 1,
-        Entry::Histogram(_) => 2,
-    };
-    entries.sort_by(|a, b| {
-        let (sa, sb) = (a.series(), b.series());
-        (&*sa.family, rank(a), &*sa.labels).cmp(&(&*sb.family, rank(b), &*sb.labels))
-    });
-    let mut out = String::with_capacity(entries.len() * 160);
-    let mut current: Option<(&str, Kind)> = None;
-    for entry in entries.iter() {
-        let series = entry.series();
-        let family = &*series.family;
-        let kind = entry.kind();
-        match current {
-            Some((f, k)) if f == family && k != kind => continue,
-            Some((f, _)) if f == family => {}
-            _ => {
-                current = Some((family, kind));
-                write_header(
-                    &mut out,
-                    family,
-                    kind,
-                    descriptions.get(&*series.name),
-                    format,
-                );
+    let mut out = String::with_capacity(snapshot.cells.len() * 160 + 64);
+    let mut nan_dropped: Vec<(&str, u64)> = Vec::new();
+    for family in &snapshot.families {
+        let name = &*family.name;
+        let description = descriptions
+            .get(&*family.recorded)
+            .or_else(|| descriptions.get(name))
+            .or_else(|| {
+                (family.kind == Kind::Counter)
+                    .then(|| descriptions.get(&format!("{name}_total")))
+                    .flatten()
+            });
+        write_header(
+            &mut out,
+            name,
+            family.kind,
+            description.and_then(|(unit, _)| *unit),
+            description.map_or("", |(_, help)| help),
+            format,
+        );
+        let mut nan = 0;
+        for cell in &snapshot.cells[family.cells.clone()] {
+            match cell {
+                Cell::Counter(c) => {
+                    sample_start(&mut out, name, "_total", &c.labels, None);
+                    out.push_str(itoa::Buffer::new().format(c.value()));
+                    exemplar(&mut out, c.exemplar(), format);
+                    out.push('\n');
+                }
+                Cell::Gauge(g) => {
+                    sample_start(&mut out, name, "", &g.labels, None);
+                    float(&mut out, g.value());
+                    out.push('\n');
+                }
+                Cell::Histogram(h) => {
+                    let labels = &*h.labels;
+                    let count = h.buckets(|le, count, ex| {
+                        sample_start(&mut out, name, "_bucket", labels, Some(le));
+                        out.push_str(itoa::Buffer::new().format(count));
+                        exemplar(&mut out, ex, format);
+                        out.push('\n');
+                    });
+                    // OpenMetrics: `_count` only with `_sum`, and no `_sum` once
+                    // it can no longer be a counter (see `Histogram`).
+                    if let Some(sum) = h.sum() {
+                        sample_start(&mut out, name, "_sum", labels, None);
+                        float(&mut out, sum);
+                        out.push('\n');
+                        sample_start(&mut out, name, "_count", labels, None);
+                        out.push_str(itoa::Buffer::new().format(count));
+                        out.push('\n');
+                    }
+                    nan += h.nan_dropped();
+                }
             }
         }
-        let labels = &*series.labels;
-        match entry {
-            Entry::Counter(c) => {
-                sample_start(&mut out, family, "_total", labels, None);
-                out.push_str(itoa::Buffer::new().format(c.value()));
-                exemplar(&mut out, c.exemplar(), format);
-                out.push('\n');
-            }
-            Entry::Gauge(g) => {
-                sample_start(&mut out, family, "", labels, None);
-                float(&mut out, g.value());
-                out.push('\n');
-            }
-            Entry::Histogram(h) => {
-                h.buckets(|le, count, ex| {
-                    sample_start(&mut out, family, "_bucket", labels, Some(le));
-                    out.push_str(itoa::Buffer::new().format(count));
-                    exemplar(&mut out, ex, format);
-                    out.push('\n');
-                });
-                sample_start(&mut out, family, "_sum", labels, None);
-                float(&mut out, h.sum());
-                out.push('\n');
-                sample_start(&mut out, family, "_count", labels, None);
-                out.push_str(itoa::Buffer::new().format(h.count()));
-                out.push('\n');
-            }
+        if nan > 0 {
+            nan_dropped.push((name, nan));
         }
     }
+    write_own(&mut out, snapshot, &nan_dropped, format);
     if format == Format::OpenMetrics {
         out.push_str("# EOF\n");
     }
     out
+}
+
+/// tracelink's own counters, each family only once it has counted something.
+fn write_own(out: &mut String, snapshot: &Snapshot, nan_dropped: &[(&str, u64)], format: Format) {
+    let per_metric = |out: &mut String,
+                      family: &str,
+                      help: &str,
+                      counts: &mut dyn Iterator<Item = (&str, u64)>| {
+        let mut counts = counts.peekable();
+        if counts.peek().is_none() {
+            return;
+        }
+        write_header(out, family, Kind::Counter, None, help, format);
+        for (metric, count) in counts {
+            let mut labels = String::from("metric=\"");
+            names::escape_label_value(&mut labels, metric);
+            labels.push('"');
+            sample_start(out, family, "_total", &labels, None);
+            out.push_str(itoa::Buffer::new().format(count));
+            out.push('\n');
+        }
+    };
+    per_metric(
+        out,
+        NAN_FAMILY,
+        "NaN observations dropped by each histogram: OpenMetrics has no bucket for NaN.",
+        &mut nan_dropped.iter().copied(),
+    );
+    per_metric(
+        out,
+        OVERFLOW_FAMILY,
+        "New label sets of each metric recorded past its cardinality limit, whose samples went to its otel_metric_overflow series.",
+        &mut snapshot.folded.iter().map(|(name, n)| (&**name, *n)),
+    );
+    if snapshot.refused.is_empty() && snapshot.refused_other == 0 {
+        return;
+    }
+    write_header(
+        out,
+        REFUSED_FAMILY,
+        Kind::Counter,
+        None,
+        "Registrations of metrics refused for an empty name or a name that clashes with another metric's; their samples are dropped.",
+        format,
+    );
+    for (metric, kind, reason, count) in &snapshot.refused {
+        let mut labels = format!("kind=\"{}\",metric=\"", kind.name());
+        names::escape_label_value(&mut labels, metric);
+        labels.push_str("\",reason=\"");
+        labels.push_str(reason.label());
+        labels.push('"');
+        sample_start(out, REFUSED_FAMILY, "_total", &labels, None);
+        out.push_str(itoa::Buffer::new().format(*count));
+        out.push('\n');
+    }
+    if snapshot.refused_other > 0 {
+        sample_start(out, REFUSED_FAMILY, "_total", OVERFLOW_LABELS, None);
+        out.push_str(itoa::Buffer::new().format(snapshot.refused_other));
+        out.push('\n');
+    }
 }
 
 /// The OpenMetrics (base) unit name of a `metrics` unit; scaled units such as
@@ -220,7 +258,8 @@ fn write_header(
     out: &mut String,
     family: &str,
     kind: Kind,
-    description: Option<&(Option<Unit>, SharedString)>,
+    unit: Option<Unit>,
+    help: &str,
     format: Format,
 ) {
     // Prometheus text names a counter family by its sample name.
@@ -237,7 +276,7 @@ fn write_header(
     out.push('\n');
     if format == Format::OpenMetrics {
         // OpenMetrics wants the unit as the name's suffix; otherwise none.
-        if let Some(unit) = description.and_then(|(unit, _)| unit.and_then(base_unit)) {
+        if let Some(unit) = unit.and_then(base_unit) {
             if family.len() > unit.len()
                 && family.ends_with(unit)
                 && family.as_bytes()[family.len() - unit.len() - 1] == b'_'
@@ -250,7 +289,7 @@ fn write_header(
             }
         }
     }
-    if let Some((_, help)) = description.filter(|(_, help)| !help.is_empty()) {
+    if !help.is_empty() {
         out.push_str("# HELP ");
         out.push_str(family);
         out.push_str(total);
@@ -298,7 +337,7 @@ mod tests {
             text,
             "# TYPE http_requests counter\n\
              # HELP http_requests say \\\"hi\\\"\\\\\\n\n\
-             http_requests_total{path_name=\"a\\\"b\\\\c\\nd \u{2603}\",label___reserved=\"x\"} 3\n\
+             http_requests_total{label___reserved=\"x\",path_name=\"a\\\"b\\\\c\\nd \u{2603}\"} 3\n\
              # EOF\n"
         );
     }

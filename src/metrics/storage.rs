@@ -1,54 +1,40 @@
-//! Metric cells: atomics for values, a slot for each exemplar.
+//! Metric cells: atomics for values, a slot for each exemplar. Recording on
+//! a series that exists is only this: no lock (the exemplar slot's
+//! `try_lock` skips when busy), no allocation.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use metrics::{CounterFn, GaugeFn, HistogramFn, Key};
 
-use super::buckets::Buckets;
-use super::exemplar::{ExemplarFilter, Slot};
-use super::names::Kind;
-
-/// A series' name and labels, sanitized and escaped once, when the series is
-/// first recorded: a scrape only copies them.
-#[derive(Debug)]
-pub(crate) struct Series {
-    /// The family name (a counter's without `_total`).
-    pub(crate) family: Arc<str>,
-    /// The metric name as recorded, to find its description.
-    pub(crate) name: Arc<str>,
-    /// `k="v",k2="v2"`, escaped, without braces.
-    pub(crate) labels: Box<str>,
-}
-
-impl Series {
-    fn of(key: &Key, kind: Kind) -> Self {
-        let (family, labels) = super::names::name_and_labels(key, kind);
-        let mut text = String::new();
-        super::names::write_labels(&mut text, &labels);
-        Self {
-            family: Arc::from(family),
-            name: Arc::from(key.name()),
-            labels: text.into_boxed_str(),
-        }
-    }
-}
+use super::exemplar::{Exemplar, ExemplarFilter, Slot};
+use super::families::{Families, Found};
 
 /// A counter and its latest exemplar.
 #[derive(Debug)]
 pub(crate) struct Counter {
-    pub(crate) series: Series,
+    /// `k="v",k2="v2"`, escaped, sorted, without braces (`names::labels`).
+    pub(crate) labels: Box<str>,
     value: AtomicU64,
     exemplar: Slot,
     filter: ExemplarFilter,
 }
 
 impl Counter {
+    pub(crate) fn new(labels: Box<str>, filter: ExemplarFilter) -> Self {
+        Self {
+            labels,
+            value: AtomicU64::new(0),
+            exemplar: Slot::default(),
+            filter,
+        }
+    }
+
     pub(crate) fn value(&self) -> u64 {
         self.value.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn exemplar(&self) -> Option<super::exemplar::Exemplar> {
+    pub(crate) fn exemplar(&self) -> Option<Exemplar> {
         self.exemplar.get()
     }
 }
@@ -61,19 +47,28 @@ impl CounterFn for Counter {
         }
     }
 
+    /// A counter never goes down: a lower value is ignored.
     fn absolute(&self, value: u64) {
         self.value.fetch_max(value, Ordering::Relaxed);
     }
 }
 
-/// A gauge, as the bits of an `f64`.
+/// A gauge, as the bits of an `f64`; NaN and the infinities are values like
+/// any other.
 #[derive(Debug)]
 pub(crate) struct Gauge {
-    pub(crate) series: Series,
+    pub(crate) labels: Box<str>,
     bits: AtomicU64,
 }
 
 impl Gauge {
+    pub(crate) fn new(labels: Box<str>) -> Self {
+        Self {
+            labels,
+            bits: AtomicU64::new(0f64.to_bits()),
+        }
+    }
+
     pub(crate) fn value(&self) -> f64 {
         f64::from_bits(self.bits.load(Ordering::Relaxed))
     }
@@ -102,49 +97,65 @@ impl GaugeFn for Gauge {
 }
 
 /// A bucketed histogram: a count per bucket (not cumulative; the last is
-/// `+Inf`), the sum and the count, and an exemplar per bucket. Its size is
-/// fixed when it is made: no upkeep, no growth.
+/// `+Inf`), the sum, and an exemplar per bucket. Its size is fixed when it is
+/// made: no upkeep, no growth.
+///
+/// What OpenMetrics requires of the observations: NaN is in no bucket, so it
+/// is dropped (and counted); `+Inf` is in the `+Inf` bucket and makes the sum
+/// `+Inf`; a negative value (`-Inf` too) is in the first bucket, and from then
+/// on the series writes neither `_sum` (it would no longer be a counter) nor
+/// `_count` (which OpenMetrics allows only with `_sum`): the `+Inf` bucket
+/// still counts every observation. Negative bounds likewise mean no `_sum`.
 #[derive(Debug)]
 pub(crate) struct Histogram {
-    pub(crate) series: Series,
+    pub(crate) labels: Box<str>,
     bounds: Arc<[f64]>,
     counts: Box<[AtomicU64]>,
     exemplars: Box<[Slot]>,
     sum: AtomicU64,
-    count: AtomicU64,
+    /// Set by the first negative observation; with negative bounds, from the start.
+    no_sum: AtomicBool,
+    nan: AtomicU64,
     filter: ExemplarFilter,
 }
 
 impl Histogram {
-    fn new(series: Series, bounds: Arc<[f64]>, filter: ExemplarFilter) -> Self {
+    pub(crate) fn new(labels: Box<str>, bounds: Arc<[f64]>, filter: ExemplarFilter) -> Self {
         let n = bounds.len() + 1;
         Self {
-            series,
+            labels,
             counts: (0..n).map(|_| AtomicU64::new(0)).collect(),
             exemplars: (0..n).map(|_| Slot::default()).collect(),
+            no_sum: AtomicBool::new(bounds.first().is_some_and(|&b| b < 0.0)),
             bounds,
             sum: AtomicU64::new(0f64.to_bits()),
-            count: AtomicU64::new(0),
+            nan: AtomicU64::new(0),
             filter,
         }
     }
 
-    /// Calls `f(le, cumulative count, exemplar)` for each bucket, `+Inf` last.
-    pub(crate) fn buckets(&self, mut f: impl FnMut(f64, u64, Option<super::exemplar::Exemplar>)) {
-        let mut cumulative = 0;
-        for i in 0..self.counts.len() {
-            cumulative += self.counts[i].load(Ordering::Relaxed);
+    /// Calls `f(le, cumulative count, exemplar)` for each bucket, `+Inf`
+    /// last, and returns the total: the count, consistent with the buckets
+    /// even while samples are being recorded.
+    pub(crate) fn buckets(&self, mut f: impl FnMut(f64, u64, Option<Exemplar>)) -> u64 {
+        let mut cumulative = 0u64;
+        for (i, count) in self.counts.iter().enumerate() {
+            cumulative = cumulative.wrapping_add(count.load(Ordering::Relaxed));
             let le = self.bounds.get(i).copied().unwrap_or(f64::INFINITY);
             f(le, cumulative, self.exemplars[i].get());
         }
+        cumulative
     }
 
-    pub(crate) fn sum(&self) -> f64 {
-        f64::from_bits(self.sum.load(Ordering::Relaxed))
+    /// The sum of the observations, if OpenMetrics lets this series write it.
+    pub(crate) fn sum(&self) -> Option<f64> {
+        (!self.no_sum.load(Ordering::Relaxed))
+            .then(|| f64::from_bits(self.sum.load(Ordering::Relaxed)))
     }
 
-    pub(crate) fn count(&self) -> u64 {
-        self.count.load(Ordering::Relaxed)
+    /// NaN observations dropped.
+    pub(crate) fn nan_dropped(&self) -> u64 {
+        self.nan.load(Ordering::Relaxed)
     }
 }
 
@@ -154,13 +165,18 @@ impl HistogramFn for Histogram {
     }
 
     fn record_many(&self, value: f64, count: usize) {
-        if value.is_nan() {
-            return;
+        // One comparison for both rare cases: NaN and negative values.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        if !(value >= 0.0) {
+            if value.is_nan() {
+                self.nan.fetch_add(count as u64, Ordering::Relaxed);
+                return;
+            }
+            self.no_sum.store(true, Ordering::Relaxed);
         }
         // The first bucket whose upper bound is >= value.
         let i = self.bounds.partition_point(|&le| le < value);
         self.counts[i].fetch_add(count as u64, Ordering::Relaxed);
-        self.count.fetch_add(count as u64, Ordering::Relaxed);
         let _ = self
             .sum
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |bits| {
@@ -172,11 +188,12 @@ impl HistogramFn for Histogram {
     }
 }
 
-/// Makes cells for `metrics_util::registry::Registry`.
+/// Makes cells for `metrics_util::registry::Registry`, which caches them by
+/// key for the hot path: it asks only for keys that [`Families`] has just
+/// given a series of their own, so this finds that series.
 #[derive(Debug)]
 pub(crate) struct Storage {
-    pub(crate) filter: ExemplarFilter,
-    pub(crate) buckets: Buckets,
+    pub(crate) families: Arc<Families>,
 }
 
 impl metrics_util::registry::Storage<Key> for Storage {
@@ -185,27 +202,28 @@ impl metrics_util::registry::Storage<Key> for Storage {
     type Histogram = Arc<Histogram>;
 
     fn counter(&self, key: &Key) -> Arc<Counter> {
-        Arc::new(Counter {
-            series: Series::of(key, Kind::Counter),
-            value: AtomicU64::new(0),
-            exemplar: Slot::default(),
-            filter: self.filter,
-        })
+        match self.families.counter(key, false) {
+            Found::Series(cell) | Found::Uncached(cell) | Found::Overflow(cell) => cell,
+            Found::Refused => Arc::new(Counter::new("".into(), ExemplarFilter::AlwaysOff)),
+        }
     }
 
     fn gauge(&self, key: &Key) -> Arc<Gauge> {
-        Arc::new(Gauge {
-            series: Series::of(key, Kind::Gauge),
-            bits: AtomicU64::new(0f64.to_bits()),
-        })
+        match self.families.gauge(key, false) {
+            Found::Series(cell) | Found::Uncached(cell) | Found::Overflow(cell) => cell,
+            Found::Refused => Arc::new(Gauge::new("".into())),
+        }
     }
 
     fn histogram(&self, key: &Key) -> Arc<Histogram> {
-        Arc::new(Histogram::new(
-            Series::of(key, Kind::Histogram),
-            self.buckets.for_name(key.name()),
-            self.filter,
-        ))
+        match self.families.histogram(key, false) {
+            Found::Series(cell) | Found::Uncached(cell) | Found::Overflow(cell) => cell,
+            Found::Refused => Arc::new(Histogram::new(
+                "".into(),
+                Arc::from([]),
+                ExemplarFilter::AlwaysOff,
+            )),
+        }
     }
 }
 
@@ -215,28 +233,49 @@ mod tests {
 
     #[test]
     fn values_fall_in_the_first_bucket_that_holds_them() {
-        let key = Key::from_name("h");
-        let h = Histogram::new(
-            Series::of(&key, Kind::Histogram),
-            Arc::from([0.1, 1.0]),
-            ExemplarFilter::AlwaysOff,
-        );
+        let h = Histogram::new("".into(), Arc::from([0.1, 1.0]), ExemplarFilter::AlwaysOff);
         for v in [0.05, 0.1, 0.5, 1.0, 7.0, f64::INFINITY] {
             h.record(v);
         }
         h.record(f64::NAN);
         let mut counts = Vec::new();
-        h.buckets(|le, count, _| counts.push((le, count)));
+        let total = h.buckets(|le, count, _| counts.push((le, count)));
         assert_eq!(counts, [(0.1, 2), (1.0, 4), (f64::INFINITY, 6)]);
-        assert_eq!(h.count(), 6);
+        assert_eq!(total, 6);
+        assert_eq!(h.sum(), Some(f64::INFINITY));
+        assert_eq!(h.nan_dropped(), 1);
+    }
+
+    #[test]
+    fn a_negative_observation_ends_the_sum() {
+        let h = Histogram::new("".into(), Arc::from([0.1, 1.0]), ExemplarFilter::AlwaysOff);
+        h.record(0.5);
+        assert_eq!(h.sum(), Some(0.5));
+        h.record(-0.0);
+        assert_eq!(h.sum(), Some(0.5), "-0.0 is not negative");
+        h.record(-2.0);
+        assert_eq!(h.sum(), None);
+        h.record(f64::NEG_INFINITY);
+        let mut counts = Vec::new();
+        h.buckets(|le, count, _| counts.push((le, count)));
+        assert_eq!(counts, [(0.1, 3), (1.0, 4), (f64::INFINITY, 4)]);
+        let negative_bounds =
+            Histogram::new("".into(), Arc::from([-1.0, 1.0]), ExemplarFilter::AlwaysOff);
+        assert_eq!(negative_bounds.sum(), None);
+    }
+
+    #[test]
+    fn counters_never_go_down() {
+        let c = Counter::new("".into(), ExemplarFilter::AlwaysOff);
+        c.absolute(10);
+        c.absolute(3);
+        c.increment(1);
+        assert_eq!(c.value(), 11);
     }
 
     #[test]
     fn gauges_add_and_set() {
-        let g = Gauge {
-            series: Series::of(&Key::from_name("g"), Kind::Gauge),
-            bits: AtomicU64::new(0),
-        };
+        let g = Gauge::new("".into());
         g.increment(2.5);
         g.decrement(1.0);
         assert_eq!(g.value(), 1.5);

@@ -16,7 +16,9 @@
 //! * [`openmetrics_check`] / [`prometheus_text_check`]: run
 //!   `tests/tools/openmetrics_check.py`, which parses a body with
 //!   `prometheus_client`'s OpenMetrics 1.0 (strict) or text 0.0.4 (lax)
-//!   parser and returns its JSON summary, or the parser's error.
+//!   parser and returns its JSON summary, or the parser's error;
+//!   [`check_batch`] parses many bodies in one Python process
+//!   (`tests/tools/openmetrics_batch_check.py`), for property tests.
 //! * [`Prometheus`]: a `prometheus` process on a free port of 127.0.0.1,
 //!   scraping given targets every second, with exemplar storage on; killed
 //!   by pid when dropped. Its HTTP API is read with [`http_get`], a small
@@ -123,6 +125,61 @@ fn run_checker(args: &[&str], body: &str) -> Result<Value, String> {
             out.status
         ),
     }
+}
+
+/// Which parser [`check_batch`] runs on a body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// OpenMetrics 1.0, the strict parser.
+    OpenMetrics,
+    /// Prometheus text 0.0.4, the lax parser.
+    PrometheusText,
+}
+
+/// Parses every body with `prometheus_client` in one Python process
+/// (`tests/tools/openmetrics_batch_check.py`): for each, `None` when it
+/// parsed, the parser's error otherwise. Panics if the checker can't run.
+pub fn check_batch(bodies: &[(BodyFormat, String)]) -> Vec<Option<String>> {
+    let python = venv_python();
+    let script = manifest_dir().join("tests/tools/openmetrics_batch_check.py");
+    let input: Vec<Value> = bodies
+        .iter()
+        .map(|(format, body)| {
+            let format = match format {
+                BodyFormat::OpenMetrics => "openmetrics",
+                BodyFormat::PrometheusText => "prometheus-text",
+            };
+            serde_json::json!({ "format": format, "body": body })
+        })
+        .collect();
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}; {INSTALL_HINT}", python.display()));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // Written from a thread: the checker answers only once it has read all.
+    let input = serde_json::to_vec(&input).expect("bodies as JSON");
+    let writer = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child
+        .wait_with_output()
+        .expect("wait for openmetrics_batch_check.py");
+    let _ = writer.join();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "openmetrics_batch_check.py failed ({}): {}\n{INSTALL_HINT}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<Option<String>> = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("openmetrics_batch_check.py printed no JSON ({e}):\n{stdout}"));
+    assert_eq!(results.len(), bodies.len(), "one result per body");
+    results
 }
 
 // ------------------------------------------------------------ HTTP client
