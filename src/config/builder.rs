@@ -526,9 +526,11 @@ impl Builder {
     }
 
     /// Writes stdout lines from a background thread, so a slow consumer of
-    /// stdout never blocks the service; the guard flushes it at shutdown, and
-    /// lines dropped on a full buffer (128k lines) are counted in
-    /// [`Guard::dropped_log_lines`](crate::Guard::dropped_log_lines).
+    /// stdout never blocks the service; the guard flushes it at shutdown.
+    /// Lines dropped on a full buffer (8 MiB), or still buffered at the
+    /// shutdown deadline, are counted in
+    /// [`Guard::stats`](crate::Guard::stats)`().log_lines()`, and
+    /// [`Guard::shutdown`](crate::Guard::shutdown) reports them.
     ///
     /// Defaults to `false`. Corresponding environment variable:
     /// `TRACELINK_LOG_NON_BLOCKING`; this overrides it.

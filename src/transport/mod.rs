@@ -14,6 +14,17 @@ pub(crate) mod tls;
 #[cfg_attr(not(any(feature = "otlp-grpc", feature = "otlp-http")), allow(unused_imports))]
 pub(crate) use connector::connector;
 
+/// A failed export's TLS reason in words, when TLS is why it failed.
+pub(crate) fn explain_tls(error: &str) -> Option<&'static str> {
+    #[cfg(feature = "tls")]
+    return tls::explain(error);
+    #[cfg(not(feature = "tls"))]
+    {
+        let _ = error;
+        None
+    }
+}
+
 /// The TLS client configuration for one `https://` destination.
 #[cfg(feature = "tls")]
 pub(crate) type ClientTls = std::sync::Arc<rustls::ClientConfig>;

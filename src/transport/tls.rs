@@ -227,60 +227,57 @@ fn system_roots() -> RootCertStore {
         .clone()
 }
 
-/// A failed export's TLS reason in words, when TLS is why it failed: found
-/// in the error's chain of causes.
-pub(crate) fn explain(error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cause = Some(error);
-    while let Some(error) = cause {
-        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
-            return Some(words(tls));
-        }
-        if let Some(io) = error.downcast_ref::<io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-                return Some(words(tls));
-            }
-        }
-        cause = error.source();
-    }
-    None
-}
-
-fn words(error: &rustls::Error) -> String {
-    use rustls::{AlertDescription as Alert, CertificateError as Cert};
-    match error {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            Cert::UnknownIssuer => "the server's certificate is not signed by a trusted CA (to trust a \
-                                   private CA, set OTEL_EXPORTER_OTLP_CERTIFICATE to its PEM file)"
-                .to_owned(),
-            Cert::Expired | Cert::ExpiredContext { .. } => {
-                "the server's certificate has expired".to_owned()
-            }
-            Cert::NotValidYet | Cert::NotValidYetContext { .. } => {
-                "the server's certificate is not valid yet (is the clock right?)".to_owned()
-            }
-            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => {
-                "the server's certificate is not valid for the endpoint's host name".to_owned()
-            }
-            Cert::Revoked => "the server's certificate is revoked".to_owned(),
-            Cert::BadSignature => "the server's certificate has a bad signature".to_owned(),
-            other => format!("the server's certificate was refused: {other:?}"),
-        },
-        rustls::Error::AlertReceived(
-            Alert::CertificateRequired | Alert::BadCertificate | Alert::UnknownCA
-            | Alert::AccessDenied | Alert::CertificateUnknown,
-        ) => "the server refused the client certificate, or wants one (set \
-              OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)"
-            .to_owned(),
-        rustls::Error::AlertReceived(Alert::ProtocolVersion | Alert::HandshakeFailure) => {
-            "the server and tracelink share no TLS version or cipher suite (TLS 1.2 and 1.3 \
-             are supported)"
-                .to_owned()
-        }
-        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateHandshakeMessage { .. } => {
-            "the server did not answer with TLS (is the endpoint plain http://?)".to_owned()
-        }
-        other => format!("TLS failed: {other}"),
-    }
+/// A failed export's TLS reason in words, when TLS is why it failed. The
+/// SDK hands export errors over as text (`OTelSdkError` keeps no source),
+/// so this reads the text rustls's errors leave in it.
+pub(crate) fn explain(error: &str) -> Option<&'static str> {
+    const WORDS: &[(&[&str], &str)] = &[
+        (
+            &["UnknownIssuer"],
+            "the server's certificate is not signed by a trusted CA (to trust a private \
+             CA, set OTEL_EXPORTER_OTLP_CERTIFICATE to its PEM file)",
+        ),
+        (
+            &["certificate expired", "peer certificate: Expired"],
+            "the server's certificate has expired",
+        ),
+        (
+            &["certificate not valid yet", "peer certificate: NotValidYet"],
+            "the server's certificate is not valid yet (is the clock right?)",
+        ),
+        (
+            &["not valid for name", "peer certificate: NotValidForName"],
+            "the server's certificate is not valid for the endpoint's host name",
+        ),
+        (
+            &["peer certificate: Revoked"],
+            "the server's certificate is revoked",
+        ),
+        (
+            &[
+                "fatal alert: CertificateRequired",
+                "fatal alert: BadCertificate",
+                "fatal alert: UnknownCA",
+                "fatal alert: AccessDenied",
+                "fatal alert: CertificateUnknown",
+            ],
+            "the server refused the client certificate, or wants one (set \
+             OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)",
+        ),
+        (
+            &["fatal alert: ProtocolVersion", "fatal alert: HandshakeFailure"],
+            "the server and tracelink share no TLS version or cipher suite (TLS 1.2 and \
+             1.3 are supported)",
+        ),
+        (
+            &["corrupt message of type InvalidContentType"],
+            "the server did not answer with TLS (is the endpoint plain http://?)",
+        ),
+    ];
+    WORDS
+        .iter()
+        .find(|(needles, _)| needles.iter().any(|needle| error.contains(needle)))
+        .map(|(_, words)| *words)
 }
 
 #[cfg(test)]
@@ -342,11 +339,33 @@ mod tests {
 
     #[test]
     fn tls_failures_in_words() {
-        let unknown = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        let io = io::Error::new(io::ErrorKind::InvalidData, unknown);
-        assert!(explain(&io).is_some_and(|text| text.contains("not signed by a trusted CA")));
-        let refused = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired);
-        assert!(words(&refused).contains("refused the client certificate"));
-        assert_eq!(explain(&io::Error::other("connection refused")), None);
+        use rustls::{AlertDescription, CertificateError, Error};
+        let text = |error: Error| format!("client error (Connect): {error}");
+        for (error, words) in [
+            (
+                Error::InvalidCertificate(CertificateError::UnknownIssuer),
+                "not signed by a trusted CA",
+            ),
+            (
+                Error::InvalidCertificate(CertificateError::Expired),
+                "has expired",
+            ),
+            (
+                Error::InvalidCertificate(CertificateError::NotValidForName),
+                "not valid for the endpoint's host name",
+            ),
+            (
+                Error::AlertReceived(AlertDescription::CertificateRequired),
+                "refused the client certificate",
+            ),
+            (
+                Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+                "did not answer with TLS",
+            ),
+        ] {
+            let text = text(error);
+            assert!(explain(&text).is_some_and(|w| w.contains(words)), "{text}");
+        }
+        assert_eq!(explain("tcp connect error: Connection refused"), None);
     }
 }

@@ -34,13 +34,18 @@ impl DynExporter for Otlp {
     }
 
     fn describe(&self) -> String {
-        format!("OTLP/{} {}", self.protocol.name(), self.endpoint)
+        // Credentials in the URL (`https://user:key@host`) are never printed.
+        format!(
+            "OTLP/{} {}",
+            self.protocol.name(),
+            crate::config::redact_url(&self.endpoint)
+        )
     }
 }
 
 pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
     let error = |source: opentelemetry_otlp::ExporterBuildError| Error::Exporter {
-        endpoint: config.endpoint.to_owned(),
+        endpoint: crate::config::redact_url(config.endpoint).into_owned(),
         source: Box::new(source),
     };
     let inner = match config.protocol {
@@ -109,7 +114,7 @@ pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
         #[allow(unreachable_patterns)]
         other => {
             return Err(Error::Exporter {
-                endpoint: config.endpoint.to_owned(),
+                endpoint: crate::config::redact_url(config.endpoint).into_owned(),
                 source: format!("protocol {other} is not compiled in").into(),
             })
         }

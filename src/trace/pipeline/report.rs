@@ -73,12 +73,19 @@ pub(crate) fn diag_rate_limited(exporter: String, error: &str, count: u64) {
         .0
         .is_none_or(|last| now.duration_since(last) >= Duration::from_secs(10))
     {
-        diag!(
-            Error,
-            "export to {exporter} failed: {error}; {} spans lost since the last report{}",
-            entry.1,
-            unreachable_hint(&exporter, error)
-        );
+        match crate::transport::explain_tls(error) {
+            Some(words) => diag!(
+                Error,
+                "export to {exporter} failed: {words} ({error}); {} spans lost since the last report",
+                entry.1
+            ),
+            None => diag!(
+                Error,
+                "export to {exporter} failed: {error}; {} spans lost since the last report{}",
+                entry.1,
+                unreachable_hint(&exporter, error)
+            ),
+        }
         *entry = (Some(now), 0);
     }
 }
