@@ -21,6 +21,7 @@ Usage:
   tracelink jump [LINE] [--logs FILE...] [--store PATH] [--width N]
   tracelink traces [--service NAME] [--min-duration 100ms] [--errors] [--limit N] [--store PATH]
   tracelink receive [--listen ADDR] [--http-listen ADDR] [--store PATH] [--max-bytes SIZE]
+                    [--max-connections N] [--max-in-flight SIZE]
   tracelink help
 
 Commands:
@@ -34,7 +35,8 @@ Commands:
   traces   Recent traces, newest first: start, duration, spans, service and
            name of the root span, errors.
   receive  An OTLP receiver (gRPC and HTTP/protobuf) that appends what it gets
-           to the store, so services in any language show up too.
+           to the store, so services in any language show up too. Plain text,
+           for 127.0.0.1: no TLS, no authentication.
 
 Options:
   --store PATH        The trace store: the file the `file` exporter writes, whose
@@ -54,6 +56,13 @@ Options:
   --http-listen ADDR  receive: OTLP/HTTP address, or `off` [default: 127.0.0.1:4318].
   --max-bytes SIZE    receive: rotate the store past SIZE (64MiB, 1GiB, bytes)
                       [default: $TRACELINK_TRACES_FILE_MAX_BYTES, else 64MiB].
+  --max-connections N
+                      receive: open connections at most, over both listeners;
+                      a new one closes the one idle longest [default: 256, and
+                      below the file descriptor limit].
+  --max-in-flight SIZE
+                      receive: bytes of requests held at once, as received and
+                      decompressed; beyond, 429 / RESOURCE_EXHAUSTED [default: 64MiB].
   --quiet             receive: no line per request on stderr.
   --color WHEN        auto, always or never [default: auto: on a terminal, unless
                       NO_COLOR is set].
@@ -151,6 +160,10 @@ pub(crate) struct ReceiveArgs {
     pub(crate) http: Option<SocketAddr>,
     /// `--max-bytes`.
     pub(crate) max_bytes: Option<u64>,
+    /// `--max-connections`.
+    pub(crate) max_connections: usize,
+    /// `--max-in-flight`.
+    pub(crate) max_in_flight: u64,
     /// `--quiet`.
     pub(crate) quiet: bool,
 }
@@ -160,7 +173,14 @@ fn allowed(command: &str) -> &'static [&'static str] {
     match command {
         "show" | "jump" => &["logs", "width"],
         "traces" => &["service", "min-duration", "errors", "limit"],
-        "receive" => &["listen", "http-listen", "max-bytes", "quiet"],
+        "receive" => &[
+            "listen",
+            "http-listen",
+            "max-bytes",
+            "max-connections",
+            "max-in-flight",
+            "quiet",
+        ],
         _ => &[],
     }
 }
@@ -221,14 +241,15 @@ fn socket(name: &str, value: &str) -> Result<Option<SocketAddr>, Failure> {
     })
 }
 
-/// `--max-bytes`: a size, by the library's parser, through its builder.
-fn max_bytes(value: &str) -> Result<u64, Failure> {
+/// `--max-bytes`, `--max-in-flight`: a size, by the library's parser,
+/// through its builder.
+fn size(name: &str, value: &str) -> Result<u64, Failure> {
     // The library takes an empty variable for an unset one, and its
     // default: a size given empty is a mistake.
     if value.trim().is_empty() {
-        return Err(Failure::Usage(
-            "--max-bytes needs a size, like 67108864 or 64MiB".into(),
-        ));
+        return Err(Failure::Usage(format!(
+            "--{name} needs a size, like 67108864 or 64MiB"
+        )));
     }
     let config = tracelink::builder()
         .with_env([(tracelink::env::TRACELINK_TRACES_FILE_MAX_BYTES, value)])
@@ -236,10 +257,19 @@ fn max_bytes(value: &str) -> Result<u64, Failure> {
         .map_err(|e| Failure::Usage(e.to_string()))?;
     if !config.warnings().is_empty() {
         return Err(Failure::Usage(format!(
-            "--max-bytes {value:?}: expected a size, like 67108864 or 64MiB"
+            "--{name} {value:?}: expected a size, like 67108864 or 64MiB"
         )));
     }
     Ok(config.traces_file_max_bytes())
+}
+
+/// `--max-connections`: a whole number, at least 1.
+fn count(name: &str, value: &str) -> Result<usize, Failure> {
+    value.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+        Failure::Usage(format!(
+            "--{name} {value:?}: expected a whole number, at least 1"
+        ))
+    })
 }
 
 /// The value of `--name` as text: a usage error naming the option if it
@@ -449,6 +479,8 @@ struct Values {
     grpc: Option<SocketAddr>,
     http: Option<SocketAddr>,
     receive_max_bytes: Option<u64>,
+    max_connections: usize,
+    max_in_flight: u64,
     quiet: bool,
 }
 
@@ -468,6 +500,8 @@ impl Values {
             grpc: Some(SocketAddr::from(([127, 0, 0, 1], 4317))),
             http: Some(SocketAddr::from(([127, 0, 0, 1], 4318))),
             receive_max_bytes: None,
+            max_connections: crate::receive::MAX_CONNECTIONS_DEFAULT,
+            max_in_flight: crate::receive::MAX_IN_FLIGHT_DEFAULT,
             quiet: false,
         }
     }
@@ -500,7 +534,9 @@ impl Values {
             }
             "listen" => self.grpc = socket(name, &value)?,
             "http-listen" => self.http = socket(name, &value)?,
-            "max-bytes" => self.receive_max_bytes = Some(max_bytes(&value)?),
+            "max-bytes" => self.receive_max_bytes = Some(size(name, &value)?),
+            "max-connections" => self.max_connections = count(name, &value)?,
+            "max-in-flight" => self.max_in_flight = size(name, &value)?,
             "quiet" => self.quiet = true,
             // Options are checked as they are read.
             _ => return Err(Failure::Usage(format!("unknown option --{name}"))),
@@ -560,6 +596,8 @@ fn receive(positional: &[OsString], values: &Values) -> Result<Command, Failure>
         grpc: values.grpc,
         http: values.http,
         max_bytes: values.receive_max_bytes,
+        max_connections: values.max_connections,
+        max_in_flight: values.max_in_flight,
         quiet: values.quiet,
     }))
 }
@@ -647,6 +685,10 @@ mod tests {
             &["receive", "--max-bytes="],
             &["receive", "--max-bytes", ""],
             &["receive", "--max-bytes", " "],
+            &["receive", "--max-connections", "0"],
+            &["receive", "--max-connections", "many"],
+            &["receive", "--max-in-flight", "lots"],
+            &["receive", "--max-in-flight="],
             &["frobnicate"],
         ] {
             assert!(
@@ -717,6 +759,9 @@ mod tests {
             "127.0.0.1:0",
             "--max-bytes",
             "1MiB",
+            "--max-connections",
+            "16",
+            "--max-in-flight=8MiB",
         ])
         .unwrap();
         let Command::Receive(receive) = settings.command else {
@@ -725,6 +770,17 @@ mod tests {
         assert_eq!(receive.grpc, None);
         assert_eq!(receive.http, Some("127.0.0.1:0".parse().unwrap()));
         assert_eq!(receive.max_bytes, Some(1 << 20));
+        assert_eq!(
+            (receive.max_connections, receive.max_in_flight),
+            (16, 8 << 20)
+        );
+        let Command::Receive(receive) = parse_strs(&["receive"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(
+            (receive.max_connections, receive.max_in_flight),
+            (256, 64 << 20)
+        );
     }
 
     #[test]
@@ -908,6 +964,8 @@ mod tests {
             ("receive", "listen"),
             ("receive", "http-listen"),
             ("receive", "max-bytes"),
+            ("receive", "max-connections"),
+            ("receive", "max-in-flight"),
         ] {
             let option = format!("--{name}");
             let mut joined = OsString::from(format!("{option}="));

@@ -225,8 +225,7 @@ pub(crate) fn load(files: &[PathBuf], trace_id: [u8; 16]) -> Result<Vec<LogLine>
                 file.display()
             ));
         }
-        std::fs::File::open(file)
-            .map_err(|e| format!("cannot read log file {}: {e}", file.display()))?;
+        scan::open(file).map_err(|e| format!("cannot read log file {}: {e}", file.display()))?;
     }
     let id = hex(&trace_id);
     let needle = memmem::Finder::new(id.as_bytes()).into_owned();

@@ -80,6 +80,8 @@ fn run(settings: Settings) -> Result<(), Failure> {
             http: options.http,
             store: settings.store,
             max_bytes: options.max_bytes.unwrap_or(settings.max_bytes),
+            max_connections: options.max_connections,
+            max_in_flight: options.max_in_flight,
             quiet: options.quiet,
         })
         .map_err(Failure::Failed),

@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 /// One line: an `ExportTraceServiceRequest`, its spans read as `S`.
 ///
@@ -35,10 +36,12 @@ pub(crate) struct ResourceSpans<'a, S> {
     pub(crate) scope_spans: Vec<ScopeSpans<S>>,
 }
 
+/// A resource: only its `service.name` is shown, so an attribute that does
+/// not parse is left out rather than taking its spans with it.
 #[derive(Deserialize, Default)]
 pub(crate) struct Resource<'a> {
     #[serde(borrow, default)]
-    pub(crate) attributes: Vec<KeyValue<'a>>,
+    pub(crate) attributes: Vec<Lenient<KeyValue<'a>>>,
 }
 
 impl Resource<'_> {
@@ -46,9 +49,34 @@ impl Resource<'_> {
     pub(crate) fn service_name(&self) -> String {
         self.attributes
             .iter()
+            .filter_map(|kv| kv.0.as_ref().ok())
             .find(|kv| kv.key == "service.name")
             .map_or_else(|| "unknown_service".into(), |kv| kv.value.to_string())
     }
+}
+
+/// A `T`, or why it is not one: its JSON is taken whole first, so a value
+/// out of range (or of the wrong type) inside it spoils this element alone,
+/// not the list, and not the line, it is in.
+pub(crate) struct Lenient<T>(pub(crate) Result<T, String>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(deserializer)?;
+        Ok(Lenient(parse(raw)))
+    }
+}
+
+/// Parses the JSON of one element, taken whole before; the error without
+/// its position, which would be in the element and not in the line.
+pub(crate) fn parse<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, String> {
+    serde_json::from_str(raw.get()).map_err(|error| {
+        let message = error.to_string();
+        match message.rsplit_once(" at line ") {
+            Some((message, _)) => message.to_owned(),
+            None => message,
+        }
+    })
 }
 
 #[derive(Deserialize)]
@@ -93,9 +121,22 @@ pub(crate) struct Span<'a, A = Vec<KeyValue<'a>>, E = Vec<Event<'a>>> {
     pub(crate) status: Option<Status<'a>>,
 }
 
+/// A span with only what a list of traces needs: attributes and events are
+/// skipped unparsed.
+pub(crate) type SummarySpan<'a> = Span<'a, IgnoredAny, IgnoredAny>;
+
 /// One line, with only what a list of traces needs (`tracelink traces`
-/// reads every line): attributes and events are skipped unparsed.
-pub(crate) type SummaryRequest<'a> = Request<'a, Span<'a, IgnoredAny, IgnoredAny>>;
+/// reads every line), each span on its own: one that does not parse is
+/// one span left out.
+pub(crate) type SummaryRequest<'a> = Request<'a, Lenient<SummarySpan<'a>>>;
+
+/// [`SummaryRequest`] with its spans parsed in one pass: faster, but a bad
+/// value in one span fails the line.
+pub(crate) type StrictSummaryRequest<'a> = Request<'a, SummarySpan<'a>>;
+
+/// One line with its spans unparsed, for `tracelink show` to parse those of
+/// its trace, each on its own.
+pub(crate) type RawRequest<'a> = Request<'a, &'a RawValue>;
 
 #[derive(Deserialize)]
 pub(crate) struct Event<'a> {
@@ -459,8 +500,36 @@ mod tests {
         let request: SummaryRequest<'_> = serde_json::from_str(line).unwrap();
         let rs = &request.resource_spans[0];
         assert!(rs.resource.is_none());
-        let span = &rs.scope_spans[0].spans[0];
+        let span = rs.scope_spans[0].spans[0].0.as_ref().unwrap();
         assert_eq!((&*span.name, span.start, span.end), ("x", 1000, 3000));
         assert_eq!(span.status.as_ref().unwrap().code, STATUS_ERROR);
+    }
+
+    #[test]
+    fn a_bad_value_spoils_its_own_span_and_attribute_only() {
+        let line = r#"{"resourceSpans":[{"resource":{"attributes":[
+              {"key":"host.pid","value":{"intValue":"99999999999999999999"}},
+              {"key":"service.name","value":{"stringValue":"shop"}}]},
+            "scopeSpans":[{"spans":[
+              {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","name":"good"},
+              {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8","name":"bad",
+               "startTimeUnixNano":"-5"},
+              {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b9","name":17}]}]}]}"#;
+        let request: SummaryRequest<'_> = serde_json::from_str(line).unwrap();
+        let rs = &request.resource_spans[0];
+        assert_eq!(rs.resource.as_ref().unwrap().service_name(), "shop");
+        let spans = &rs.scope_spans[0].spans;
+        assert_eq!(spans[0].0.as_ref().map(|s| &*s.name), Ok("good"));
+        assert_eq!(
+            spans[1].0.as_ref().err().map(String::as_str),
+            Some("invalid digit found in string")
+        );
+        assert!(spans[2].0.is_err());
+        // The raw spans of a line, for `show`, each parsed on its own.
+        let request: RawRequest<'_> = serde_json::from_str(line).unwrap();
+        let raw = &request.resource_spans[0].scope_spans[0].spans;
+        assert_eq!(raw.len(), 3);
+        assert!(parse::<Span<'_>>(raw[0]).is_ok());
+        assert!(parse::<Span<'_>>(raw[1]).is_err());
     }
 }

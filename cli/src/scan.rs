@@ -137,7 +137,7 @@ pub(crate) fn parallel<S: Send>(
 /// ends with `\n`, but a file's last line may not. A file that is not there
 /// any more (rotated away by a live writer) has no lines.
 pub(crate) fn read_range(range: &Range, mut f: impl FnMut(u64, &[u8])) -> io::Result<()> {
-    let mut file = match File::open(&range.path) {
+    let mut file = match open(&range.path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
@@ -205,6 +205,56 @@ pub(crate) fn read_range(range: &Range, mut f: impl FnMut(u64, &[u8])) -> io::Re
         buf.copy_within(end..filled, 0);
         filled -= end;
         base += end as u64;
+    }
+}
+
+/// What `path` is when it is not a regular file (after links): `a FIFO`,
+/// `a directory`, ...; `None` for a regular file, or one not there.
+pub(crate) fn not_regular(path: &Path) -> Option<&'static str> {
+    let kind = std::fs::metadata(path).ok()?.file_type();
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a FIFO");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a file")
+}
+
+/// Opens `path` for reading, if it is a regular file: without waiting
+/// for a writer, as opening a FIFO would (`O_NONBLOCK`, which a regular
+/// file's reads ignore), and checked on the open file, so a file replaced
+/// by something else after it was listed is refused too.
+///
+/// # Errors
+///
+/// When it can not be opened, or is not a regular file.
+pub(crate) fn open(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = options.open(path)?;
+    if file.metadata()?.is_file() {
+        Ok(file)
+    } else {
+        Err(io::Error::other("not a regular file"))
     }
 }
 
@@ -334,6 +384,35 @@ mod tests {
         assert_eq!(got, 0);
         let states = parallel(&ranges, || 0, |n: &mut usize, b| *n += b.bytes.len()).unwrap();
         assert_eq!(states.iter().sum::<usize>(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_opened() {
+        let dir =
+            std::env::temp_dir().join(format!("tracelink-cli-scan-kinds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let zero = dir.join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let file = dir.join("file");
+        std::fs::write(&file, "line\n").unwrap();
+        assert_eq!(not_regular(&fifo), Some("a FIFO"));
+        assert_eq!(not_regular(&dir), Some("a directory"));
+        assert_eq!(not_regular(&zero), Some("a device"));
+        assert_eq!(not_regular(&file), None);
+        // Opening the FIFO returns at once, refused; it does not wait for
+        // a writer.
+        for path in [&fifo, &dir, &zero] {
+            assert_eq!(open(path).unwrap_err().to_string(), "not a regular file");
+        }
+        assert!(open(&file).is_ok());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Reading the local trace store: one trace, or a summary of every trace.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,35 +34,91 @@ pub(crate) struct EventRecord {
     pub(crate) attributes: Vec<(String, AnyValue)>,
 }
 
-/// Lines that contained what was looked for but did not parse, per file.
+/// What could not be read, per file (by its index in the list of files):
+/// lines that are not OTLP/JSON at all, and spans in good lines that hold
+/// a value that is not (one out of range, or of the wrong type), with the
+/// first reason.
 #[derive(Debug, Default)]
-pub(crate) struct Skipped(pub(crate) HashMap<usize, usize>);
+pub(crate) struct Skipped {
+    lines: HashMap<usize, usize>,
+    spans: HashMap<usize, (usize, String)>,
+}
 
 impl Skipped {
+    fn line(&mut self, file: usize) {
+        *self.lines.entry(file).or_default() += 1;
+    }
+
+    fn span(&mut self, file: usize, reason: String) {
+        self.spans.entry(file).or_insert((0, reason)).0 += 1;
+    }
+
+    fn merge(&mut self, other: Skipped) {
+        for (file, count) in other.lines {
+            *self.lines.entry(file).or_default() += count;
+        }
+        for (file, (count, reason)) in other.spans {
+            self.spans.entry(file).or_insert((0, reason)).0 += count;
+        }
+    }
+
     /// One note per file on stderr: a cut-short last line is expected after
-    /// a crash, and never hides the other lines.
+    /// a crash, and never hides the other lines; a bad value hides its
+    /// span alone.
     pub(crate) fn report(&self, files: &[PathBuf]) {
-        let mut entries: Vec<_> = self.0.iter().collect();
-        entries.sort();
-        for (&file, &count) in entries {
+        let plural = |count: usize| if count == 1 { "" } else { "s" };
+        let mut stderr = std::io::stderr().lock();
+        let mut lines: Vec<_> = self.lines.iter().collect();
+        lines.sort();
+        for (&file, &count) in lines {
             let _ = writeln!(
-std::io::stderr(),
+                stderr,
                 "tracelink: skipped {count} line{} of {} that {} not OTLP/JSON (cut short by a crash, or being written)",
-                if count == 1 { "" } else { "s" },
+                plural(count),
                 scan::name(&files[file]),
                 if count == 1 { "is" } else { "are" },
+            );
+        }
+        let mut spans: Vec<_> = self.spans.iter().collect();
+        spans.sort_by_key(|(file, _)| **file);
+        for (&file, (count, reason)) in spans {
+            // The reason may quote the value: it is the store's text.
+            let _ = writeln!(
+                stderr,
+                "tracelink: skipped {count} span{} of {} with a value that is not OTLP/JSON (the first: {})",
+                plural(*count),
+                scan::name(&files[file]),
+                crate::style::escape(reason),
             );
         }
     }
 }
 
-/// The files of the store at `store`, oldest first.
+/// The files of the store at `store`, oldest first: regular files only. A
+/// FIFO, a directory or a device named like a store file (or a link to
+/// one) would block the reader, fail it, or never end; it is skipped, with
+/// a note on stderr.
 ///
 /// # Errors
 ///
 /// When there is no file at all, with what to do about it.
 pub(crate) fn files(store: &Path) -> Result<Vec<PathBuf>, String> {
-    let files = tracelink::store::files(store);
+    let mut files = tracelink::store::files(store);
+    // The library leaves the store itself out when it is not a file.
+    if !files.iter().any(|f| f == store) && store.exists() {
+        files.push(store.to_path_buf());
+    }
+    files.retain(|file| match scan::not_regular(file) {
+        Some(kind) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "tracelink: skipping {}: {kind}, not a regular file",
+                scan::name(file)
+            );
+            false
+        }
+        None => true,
+    });
     if files.is_empty() {
         return Err(format!(
             "no trace store at {}: run a service with OTEL_TRACES_EXPORTER=file (or otlp,file), \
@@ -97,9 +154,10 @@ pub(crate) fn load_trace(
                 let mut pos = 0;
                 while let Some(hit) = needle.find(&block[pos..]) {
                     let (line, end) = scan::line_at(block, pos + hit);
-                    if !parse_trace_line(line, trace_id, spans) {
-                        *skipped.0.entry(file).or_default() += 1;
-                    }
+                    parse_trace_line(line, trace_id, &needles, spans, |bad| match bad {
+                        None => skipped.line(file),
+                        Some(reason) => skipped.span(file, reason),
+                    });
                     pos = end + 1;
                     if pos >= block.len() {
                         break;
@@ -112,9 +170,7 @@ pub(crate) fn load_trace(
     let mut skipped = Skipped::default();
     for (s, k) in states {
         spans.extend(s);
-        for (file, count) in k.0 {
-            *skipped.0.entry(file).or_default() += count;
-        }
+        skipped.merge(k);
     }
     let mut seen = HashSet::new();
     spans.retain(|s| seen.insert(s.span_id));
@@ -122,16 +178,37 @@ pub(crate) fn load_trace(
     Ok((spans, skipped))
 }
 
-/// Adds the spans of `trace_id` in `line` to `spans`; false if the line is
-/// not OTLP/JSON.
-fn parse_trace_line(line: &[u8], trace_id: [u8; 16], spans: &mut Vec<SpanRecord>) -> bool {
-    let Ok(request) = serde_json::from_slice::<otlp::Request<'_>>(line) else {
-        return false;
+/// Adds the spans of `trace_id` in `line` to `spans`. Calls `skip` with
+/// `None` if the line is not OTLP/JSON, and with the reason for each span
+/// of the trace that holds a value that is not: that span alone is left
+/// out. Only spans whose text holds the trace id (one of `needles`) are
+/// parsed.
+fn parse_trace_line(
+    line: &[u8],
+    trace_id: [u8; 16],
+    needles: &[memmem::Finder<'_>],
+    spans: &mut Vec<SpanRecord>,
+    mut skip: impl FnMut(Option<String>),
+) {
+    let Ok(request) = serde_json::from_slice::<otlp::RawRequest<'_>>(line) else {
+        skip(None);
+        return;
     };
     for rs in request.resource_spans {
         let mut service = None;
         for ss in rs.scope_spans {
-            for span in ss.spans {
+            for raw in ss.spans {
+                let text = raw.get().as_bytes();
+                if !needles.iter().any(|n| n.find(text).is_some()) {
+                    continue;
+                }
+                let span = match otlp::parse::<otlp::Span<'_>>(raw) {
+                    Ok(span) => span,
+                    Err(reason) => {
+                        skip(Some(reason));
+                        continue;
+                    }
+                };
                 if decode_hex::<16>(&span.trace_id) != Some(trace_id) {
                     continue;
                 }
@@ -171,7 +248,6 @@ fn parse_trace_line(line: &[u8], trace_id: [u8; 16], spans: &mut Vec<SpanRecord>
             }
         }
     }
-    true
 }
 
 fn owned(attributes: Vec<otlp::KeyValue<'_>>) -> Vec<(String, AnyValue)> {
@@ -193,7 +269,7 @@ pub(crate) struct TraceSummary {
     pub(crate) root: Option<(u64, String, Arc<str>)>,
     /// The earliest span's, for a trace without its root.
     pub(crate) first: (u64, String, Arc<str>),
-    pub(crate) services: Vec<Arc<str>>,
+    pub(crate) services: HashSet<Arc<str>>,
 }
 
 impl TraceSummary {
@@ -210,11 +286,7 @@ impl TraceSummary {
         if other.first.0 < self.first.0 {
             self.first = other.first;
         }
-        for service in other.services {
-            if !self.services.contains(&service) {
-                self.services.push(service);
-            }
-        }
+        self.services.extend(other.services);
     }
 
     /// Spans, each counted once.
@@ -242,9 +314,7 @@ pub(crate) fn summaries(files: &[PathBuf]) -> Result<(Vec<TraceSummary>, Skipped
     let ranges = scan::ranges(files)?;
     let states = scan::parallel(&ranges, SummaryState::default, |state, block| {
         for line in scan::lines(block.bytes) {
-            if !summarize_line(line, state) {
-                *state.skipped.0.entry(block.file).or_default() += 1;
-            }
+            summarize_line(line, block.file, state);
         }
     })?;
     let mut traces: HashMap<[u8; 16], TraceSummary> = HashMap::new();
@@ -258,61 +328,101 @@ pub(crate) fn summaries(files: &[PathBuf]) -> Result<(Vec<TraceSummary>, Skipped
                 }
             }
         }
-        for (file, count) in state.skipped.0 {
-            *skipped.0.entry(file).or_default() += count;
-        }
+        skipped.merge(state.skipped);
     }
     Ok((traces.into_values().collect(), skipped))
 }
 
-fn summarize_line(line: &[u8], state: &mut SummaryState) -> bool {
+/// Adds the spans of `line`, of the file numbered `file`, to the state; a
+/// line that is not OTLP/JSON, or a span with a bad value, is counted.
+fn summarize_line(line: &[u8], file: usize, state: &mut SummaryState) {
+    // Lines parse whole but for a few; one that does not is parsed again
+    // span by span (each span's JSON read twice then), to lose only the
+    // spans with a bad value.
+    if let Ok(request) = serde_json::from_slice::<otlp::StrictSummaryRequest<'_>>(line) {
+        for rs in request.resource_spans {
+            let service = state.service(rs.resource.as_ref());
+            for span in rs.scope_spans.into_iter().flat_map(|ss| ss.spans) {
+                state.add(&service, span);
+            }
+        }
+        return;
+    }
     let Ok(request) = serde_json::from_slice::<otlp::SummaryRequest<'_>>(line) else {
-        return false;
+        state.skipped.line(file);
+        return;
     };
     for rs in request.resource_spans {
-        let name = rs.resource.as_ref().map_or_else(
-            || "unknown_service".into(),
-            super::otlp::Resource::service_name,
-        );
-        let service = state
-            .services
-            .entry(name)
-            .or_insert_with_key(|name| Arc::from(name.as_str()))
-            .clone();
-        for ss in rs.scope_spans {
-            for span in ss.spans {
-                let (Some(trace_id), Some(span_id)) = (
-                    decode_hex::<16>(&span.trace_id),
-                    decode_hex::<8>(&span.span_id),
-                ) else {
-                    continue;
-                };
-                let end = span.end.max(span.start);
-                let error = span
-                    .status
-                    .as_ref()
-                    .is_some_and(|s| s.code == otlp::STATUS_ERROR);
-                let is_root = span.parent_span_id.is_empty()
-                    || decode_hex::<8>(&span.parent_span_id) == Some([0; 8]);
-                let entry = (span.start, span.name.into_owned(), service.clone());
-                let summary = TraceSummary {
-                    trace_id,
-                    start: span.start,
-                    end,
-                    span_ids: vec![span_id],
-                    errors: error,
-                    root: is_root.then(|| entry.clone()),
-                    first: entry,
-                    services: vec![service.clone()],
-                };
-                match state.traces.get_mut(&trace_id) {
-                    Some(existing) => existing.merge(summary),
-                    None => {
-                        state.traces.insert(trace_id, summary);
-                    }
-                }
+        let service = state.service(rs.resource.as_ref());
+        for span in rs.scope_spans.into_iter().flat_map(|ss| ss.spans) {
+            match span.0 {
+                Ok(span) => state.add(&service, span),
+                Err(reason) => state.skipped.span(file, reason),
             }
         }
     }
-    true
+}
+
+impl SummaryState {
+    /// The service of `resource`, one `Arc` per name.
+    fn service(&mut self, resource: Option<&otlp::Resource<'_>>) -> Arc<str> {
+        let name = resource.map_or_else(
+            || "unknown_service".into(),
+            super::otlp::Resource::service_name,
+        );
+        self.services
+            .entry(name)
+            .or_insert_with_key(|name| Arc::from(name.as_str()))
+            .clone()
+    }
+
+    /// Adds `span`, of `service`, to its trace's summary.
+    fn add(&mut self, service: &Arc<str>, span: otlp::SummarySpan<'_>) {
+        let (Some(trace_id), Some(span_id)) = (
+            decode_hex::<16>(&span.trace_id),
+            decode_hex::<8>(&span.span_id),
+        ) else {
+            return;
+        };
+        let end = span.end.max(span.start);
+        let error = span
+            .status
+            .as_ref()
+            .is_some_and(|s| s.code == otlp::STATUS_ERROR);
+        let is_root =
+            span.parent_span_id.is_empty() || decode_hex::<8>(&span.parent_span_id) == Some([0; 8]);
+        let start = span.start;
+        let entry = || (start, span.name.to_string(), service.clone());
+        match self.traces.entry(trace_id) {
+            Entry::Occupied(mut existing) => {
+                // In place: most spans change only the counts.
+                let trace = existing.get_mut();
+                trace.start = trace.start.min(start);
+                trace.end = trace.end.max(end);
+                trace.span_ids.push(span_id);
+                trace.errors |= error;
+                if is_root && trace.root.as_ref().is_none_or(|r| start < r.0) {
+                    trace.root = Some(entry());
+                }
+                if start < trace.first.0 {
+                    trace.first = entry();
+                }
+                if !trace.services.contains(service) {
+                    trace.services.insert(service.clone());
+                }
+            }
+            Entry::Vacant(vacant) => {
+                vacant.insert(TraceSummary {
+                    trace_id,
+                    start,
+                    end,
+                    span_ids: vec![span_id],
+                    errors: error,
+                    root: is_root.then(entry),
+                    first: entry(),
+                    services: HashSet::from([service.clone()]),
+                });
+            }
+        }
+    }
 }

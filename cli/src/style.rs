@@ -82,10 +82,14 @@ impl Style {
 
 /// `text` safe to print on a terminal: every control character (C0, DEL,
 /// C1), which could move the cursor, clear the screen or retitle the
-/// window, written as an escape: `\n`, `\r`, `\t`, else `\x1b`. Everything
-/// printed from a store or a log file goes through it.
+/// window, written as an escape: `\n`, `\r`, `\t`, else `\x1b`; and every
+/// bidirectional embedding, override and isolate (U+202A to U+202E, U+2066
+/// to U+2069), which could make the terminal show text in another order
+/// than it is (a span name that reads as something else), as `\u{202e}`.
+/// Everything printed from a store, a log file or a request goes through
+/// it.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -98,10 +102,18 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
             c if c.is_control() => {
                 let _ = write!(out, "\\x{:02x}", u32::from(c));
             }
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{{{:04x}}}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
     Cow::Owned(out)
+}
+
+/// Whether [`escape`] writes `c` as an escape.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The narrowest width drawn in: `--width` below it is a usage error, a
@@ -245,6 +257,31 @@ mod tests {
         assert_eq!(escape("\u{9b}2J\u{9d}"), "\\x9b2J\\x9d");
         // Not controls: NBSP, and a backslash stays itself.
         assert_eq!(escape("\u{a0}\\x1b"), "\u{a0}\\x1b");
+    }
+
+    #[test]
+    fn bidi_overrides_and_isolates_are_escaped() {
+        // Each of the nine, and the characters either side of each range.
+        assert_eq!(
+            escape("a\u{202a}\u{202b}\u{202c}\u{202d}\u{202e}b"),
+            "a\\u{202a}\\u{202b}\\u{202c}\\u{202d}\\u{202e}b"
+        );
+        assert_eq!(
+            escape("\u{2066}\u{2067}\u{2068}\u{2069}"),
+            "\\u{2066}\\u{2067}\\u{2068}\\u{2069}"
+        );
+        for fine in [
+            "\u{2029}",
+            "\u{202f}",
+            "\u{2065}",
+            "\u{206a}",
+            "שלום",
+            "مرحبا",
+        ] {
+            assert!(matches!(escape(fine), Cow::Borrowed(_)), "{fine:?}");
+        }
+        // "evil" that a terminal would show reversed.
+        assert_eq!(escape("\u{202e}live\u{202c}"), "\\u{202e}live\\u{202c}");
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //!            • +3.000ms payment declined  level=ERROR
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
@@ -57,6 +58,12 @@ fn is_quiet_event_attribute(key: &str) -> bool {
     key.starts_with("code.") || matches!(key, "target" | "module_path")
 }
 
+/// Levels of tree lines drawn before a name, at most. A span deeper than
+/// this shows the levels nearest to it after a `…`: every name stays in
+/// sight, and each row costs the same, so a tree is drawn in time linear
+/// in its spans whatever its depth (a 50,000-deep chain of parents too).
+const MAX_LEVELS: usize = 10;
+
 struct Row {
     index: usize,
     /// Tree lines before the name: `│  ├─ `.
@@ -68,42 +75,51 @@ struct Row {
 
 /// The spans in tree order: each parent before its children, siblings by
 /// start time; spans whose parent is not in the store at the top level.
+///
+/// Depth first with a stack of its own, not by recursion, which a deep
+/// tree would overflow; each span is pushed and visited once, and its tree
+/// lines are drawn from at most [`MAX_LEVELS`] levels.
 fn rows(spans: &[SpanRecord]) -> Vec<Row> {
     let by_id: HashMap<[u8; 8], usize> = spans
         .iter()
         .enumerate()
         .map(|(i, s)| (s.span_id, i))
         .collect();
-    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
     let mut top = Vec::new();
     for (i, span) in spans.iter().enumerate() {
         match span.parent.and_then(|p| by_id.get(&p)) {
-            Some(&parent) if parent != i => children.entry(parent).or_default().push(i),
+            Some(&parent) if parent != i => children[parent].push(i),
             _ => top.push(i),
         }
     }
     let by_start = |ids: &mut Vec<usize>| ids.sort_by_key(|&i| (spans[i].start, spans[i].end, i));
     by_start(&mut top);
-    for ids in children.values_mut() {
+    for ids in &mut children {
         by_start(ids);
     }
     let mut rows = Vec::with_capacity(spans.len());
-    let mut visited = HashSet::new();
-    // (span, prefix for its name, prefix for what is under it)
-    let mut stack: Vec<(usize, String, String)> = Vec::new();
-    for &root in top.iter().rev() {
-        stack.push((root, String::new(), String::new()));
-    }
-    while let Some((index, prefix, under)) = stack.pop() {
-        if !visited.insert(index) {
+    let mut visited = vec![false; spans.len()];
+    // Whether the span at each depth on the way down, from depth 1, has a
+    // sibling after it: `│  ` under it, else blanks.
+    let mut more: Vec<bool> = Vec::new();
+    // (span, depth, whether it is its parent's last child)
+    let mut stack: Vec<(usize, usize, bool)> = top.iter().rev().map(|&i| (i, 0, true)).collect();
+    while let Some((index, depth, last)) = stack.pop() {
+        if std::mem::replace(&mut visited[index], true) {
             continue;
         }
-        let kids = children.get(&index).cloned().unwrap_or_default();
-        let continuation = if kids.is_empty() {
-            format!("{under}   ")
+        more.truncate(depth.saturating_sub(1));
+        let kids = std::mem::take(&mut children[index]);
+        let prefix = if depth == 0 {
+            String::new()
         } else {
-            format!("{under}│  ")
+            tree_lines(&more, if last { "└─ " } else { "├─ " })
         };
+        if depth > 0 {
+            more.push(!last);
+        }
+        let continuation = tree_lines(&more, if kids.is_empty() { "   " } else { "│  " });
         rows.push(Row {
             index,
             prefix,
@@ -111,18 +127,12 @@ fn rows(spans: &[SpanRecord]) -> Vec<Row> {
             orphan: spans[index].parent.is_some_and(|p| !by_id.contains_key(&p)),
         });
         for (k, &kid) in kids.iter().enumerate().rev() {
-            let last = k == kids.len() - 1;
-            let (branch, next) = if last {
-                ("└─ ", "   ")
-            } else {
-                ("├─ ", "│  ")
-            };
-            stack.push((kid, format!("{under}{branch}"), format!("{under}{next}")));
+            stack.push((kid, depth + 1, k == kids.len() - 1));
         }
     }
     // Spans in a parent cycle (a broken store) are still shown.
     for (index, span) in spans.iter().enumerate() {
-        if !visited.contains(&index) {
+        if !visited[index] {
             rows.push(Row {
                 index,
                 prefix: String::new(),
@@ -132,6 +142,38 @@ fn rows(spans: &[SpanRecord]) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// The tree lines of a row: `more` for the levels above it, then `last`,
+/// each three columns; past [`MAX_LEVELS`], `…` and the nearest levels.
+fn tree_lines(more: &[bool], last: &str) -> String {
+    let shown = MAX_LEVELS - 1;
+    let (cut, more) = if more.len() > shown {
+        (true, &more[more.len() - (shown - 1)..])
+    } else {
+        (false, more)
+    };
+    let mut out = String::with_capacity(3 * MAX_LEVELS * 3);
+    if cut {
+        out.push_str("…  ");
+    }
+    for &more in more {
+        out.push_str(if more { "│  " } else { "   " });
+    }
+    out.push_str(last);
+    out
+}
+
+/// `tree` (tree lines, three columns a level, from [`tree_lines`]) in at
+/// most `cells` levels: past them, `…` and the nearest levels, as
+/// [`tree_lines`] cuts, so every row of a drawing is cut alike.
+fn shorten_tree(tree: &str, cells: usize) -> Cow<'_, str> {
+    let chars = tree.chars().count();
+    if chars <= 3 * cells {
+        return Cow::Borrowed(tree);
+    }
+    let keep: String = tree.chars().skip(chars - 3 * (cells - 1)).collect();
+    Cow::Owned(format!("…  {keep}"))
 }
 
 /// The bar of a span on the trace's scale, `width` columns (at least 1).
@@ -426,12 +468,13 @@ pub(crate) fn render(
     let t0 = spans.iter().map(|s| s.start).min().unwrap_or(0);
     let t1 = spans.iter().map(|s| s.end).max().unwrap_or(t0);
     let total = t1.saturating_sub(t0).max(1);
-    let mut services: Vec<&str> = Vec::new();
-    for span in spans {
-        if !services.contains(&span.service.as_str()) {
-            services.push(&span.service);
-        }
-    }
+    // In order of appearance, each once.
+    let mut seen = HashSet::new();
+    let services: Vec<&str> = spans
+        .iter()
+        .map(|s| s.service.as_str())
+        .filter(|s| seen.insert(*s))
+        .collect();
 
     push_line(
         &mut out,
@@ -464,11 +507,14 @@ pub(crate) fn render(
         "",
     );
     push_line(&mut out, &header, width);
+    // Tree lines take half the name column at most, so deep names show.
+    let tree_cells = (layout.name / 2 / 3).clamp(1, MAX_LEVELS);
     for row in &rows {
         let span = &spans[row.index];
         let marked = highlight == Some(span.span_id);
-        let name = truncate(&format!("{}{}", row.prefix, span.name), layout.name);
-        let tree_chars = row.prefix.chars().count();
+        let prefix = shorten_tree(&row.prefix, tree_cells);
+        let name = truncate(&format!("{prefix}{}", span.name), layout.name);
+        let tree_chars = prefix.chars().count();
         let split = name
             .char_indices()
             .nth(tree_chars)
@@ -529,7 +575,7 @@ pub(crate) fn render(
             let line = format!(
                 "{}{}   {}",
                 if marked { "> " } else { "  " },
-                style.paint(style::DIM, &row.continuation),
+                style.paint(style::DIM, &shorten_tree(&row.continuation, tree_cells)),
                 text
             );
             push_line(out, &line, width);
@@ -779,6 +825,90 @@ mod tests {
                 ("orphan", "", true),
             ]
         );
+    }
+
+    /// `n` spans, each the parent of the next, ids from 1.
+    fn chain(n: usize) -> Vec<SpanRecord> {
+        (0..n as u64)
+            .map(|i| {
+                let mut span = span(0, None, &format!("s{i}"), i, 2 * n as u64 - i);
+                span.span_id = (i + 1).to_be_bytes();
+                span.parent = (i > 0).then(|| i.to_be_bytes());
+                span
+            })
+            .collect()
+    }
+
+    /// The work of drawing a tree is linear in its spans: each span is
+    /// visited once, and its tree lines are at most `MAX_LEVELS` cells,
+    /// however deep it is.
+    #[test]
+    fn a_deep_chain_is_visited_once_with_bounded_tree_lines() {
+        let n = 50_000;
+        let spans = chain(n);
+        let rows = rows(&spans);
+        let order: Vec<usize> = rows.iter().map(|r| r.index).collect();
+        assert_eq!(
+            order,
+            (0..n).collect::<Vec<_>>(),
+            "each span once, in order"
+        );
+        let cells = |text: &str| text.chars().count().div_ceil(3);
+        let work: usize = rows
+            .iter()
+            .map(|r| r.prefix.chars().count() + r.continuation.chars().count())
+            .sum();
+        assert!(work <= n * 2 * 3 * MAX_LEVELS, "{work} characters");
+        for row in &rows {
+            assert!(cells(&row.prefix) <= MAX_LEVELS, "{:?}", row.prefix);
+            assert!(cells(&row.continuation) <= MAX_LEVELS);
+        }
+        assert_eq!(rows[1].prefix, "└─ ");
+        assert_eq!(rows[2].prefix, "   └─ ");
+        assert_eq!(rows[10].prefix, format!("{}└─ ", "   ".repeat(9)));
+        // Deeper, the nearest levels after a `…`, the same for every row.
+        let deep = format!("…  {}└─ ", "   ".repeat(MAX_LEVELS - 2));
+        assert_eq!(rows[11].prefix, deep);
+        assert_eq!(rows[n - 1].prefix, deep);
+        assert_eq!(rows[n - 1].continuation, format!("…  {}", "   ".repeat(9)));
+    }
+
+    /// Past `MAX_LEVELS`, the lines of the nearest levels still join
+    /// siblings.
+    #[test]
+    fn deep_siblings_keep_their_tree_lines() {
+        // s0 to s13, each the parent of the next; c100 under s13, and
+        // c101 after s13 under s12.
+        let mut spans = chain(14);
+        for (id, parent, start) in [(100u64, 14u64, 20), (101, 13, 30)] {
+            let mut child = span(0, None, &format!("c{id}"), start, 40);
+            child.span_id = id.to_be_bytes();
+            child.parent = Some(parent.to_be_bytes());
+            spans.push(child);
+        }
+        let rows = rows(&spans);
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{}{}", r.prefix, spans[r.index].name))
+            .collect();
+        let blank = |n: usize| "   ".repeat(n);
+        assert_eq!(
+            lines[12..],
+            [
+                format!("…  {}└─ s12", blank(8)),
+                format!("…  {}├─ s13", blank(8)),
+                format!("…  {}│  └─ c100", blank(7)),
+                format!("…  {}└─ c101", blank(8)),
+            ]
+        );
+    }
+
+    #[test]
+    fn tree_lines_shorten_alike_from_the_left() {
+        assert_eq!(shorten_tree("│  └─ ", 4), "│  └─ ");
+        assert_eq!(shorten_tree("│     │  └─ ", 2), "…  └─ ");
+        assert_eq!(shorten_tree("…  │  │  └─ ", 3), "…  │  └─ ");
+        assert_eq!(shorten_tree("└─ ", 1), "└─ ");
     }
 
     #[test]

@@ -12,11 +12,10 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use opentelemetry::propagation::TextMapPropagator;
@@ -26,73 +25,6 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// A child process, killed (by PID) and reaped on drop.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `tracelink receive` on free ports, and the addresses it listens on.
-struct Receiver {
-    _process: Killed,
-    grpc: SocketAddr,
-    http: SocketAddr,
-}
-
-impl Receiver {
-    fn start(store: &Path) -> Self {
-        let mut child = tracelink()
-            .args([
-                "receive",
-                "--listen",
-                "127.0.0.1:0",
-                "--http-listen",
-                "127.0.0.1:0",
-                "--store",
-            ])
-            .arg(store)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tracelink receive starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let process = Killed(child);
-        // Read the addresses on a thread, so a receiver that never prints
-        // fails the test instead of hanging it.
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut addresses = HashMap::new();
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                println!("receiver: {line}");
-                let mut words = line.split_whitespace();
-                if let (Some(kind @ ("OTLP/gRPC" | "OTLP/HTTP")), Some(addr)) =
-                    (words.next(), words.next())
-                {
-                    addresses.insert(
-                        kind.to_owned(),
-                        addr.parse::<SocketAddr>().expect("an address"),
-                    );
-                    if addresses.len() == 2 {
-                        let _ = tx.send(addresses.clone());
-                    }
-                }
-            }
-        });
-        let addresses = rx
-            .recv_timeout(WAIT)
-            .expect("the receiver prints its addresses");
-        Self {
-            _process: process,
-            grpc: addresses["OTLP/gRPC"],
-            http: addresses["OTLP/HTTP"],
-        }
-    }
-}
 
 fn python() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))

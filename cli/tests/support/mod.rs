@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod proto;
+mod receiver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -13,6 +14,8 @@ use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
 pub(crate) use proto::*;
+#[allow(unused_imports)] // Used by the tests of `receive` only.
+pub(crate) use receiver::*;
 
 /// A fresh directory under the system temp dir, removed on drop.
 pub(crate) struct TempDir(pub PathBuf);
@@ -86,6 +89,52 @@ pub(crate) fn run(command: &mut Command) -> Run {
     run
 }
 
+/// [`run`], with the child killed (by its PID) if it has not ended within
+/// `limit`: a guard that stops a hung test (a reader blocked on a FIFO, a
+/// drawing that never ends), not a timing assertion.
+pub(crate) fn run_within(command: &mut Command, limit: std::time::Duration) -> Run {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tracelink runs");
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8(bytes).expect("UTF-8 output")
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = read(Box::new(child.stderr.take().expect("piped stderr")));
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child's status") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} had not ended after {limit:?}: killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let run = Run {
+        code: status.code(),
+        stdout: stdout.join().expect("stdout read"),
+        stderr: stderr.join().expect("stderr read"),
+    };
+    println!(
+        "$ {command:?}\n-- exit {:?} ({status})\n-- stdout: {} bytes\n-- stderr\n{}",
+        run.code,
+        run.stdout.len(),
+        run.stderr
+    );
+    run
+}
+
 /// One span row of the waterfall.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Row {
@@ -101,7 +150,8 @@ pub(crate) struct Row {
 impl Row {
     /// The name without the tree lines.
     pub(crate) fn name(&self) -> &str {
-        self.tree_name.trim_start_matches(['│', '├', '└', '─', ' '])
+        self.tree_name
+            .trim_start_matches(['│', '├', '└', '─', '…', ' '])
     }
 
     /// The depth in the tree: 0 for a top-level span.
