@@ -22,7 +22,7 @@ cargo build --workspace --all-targets --locked --features tower,reqwest 2>&1 | t
 disk
 
 echo "== feature combinations"
-for features in "" otlp-grpc otlp-http tower reqwest; do
+for features in "" otlp-grpc otlp-http tls tower reqwest; do
   cargo check --lib --locked --no-default-features --features "$features" 2>&1 | tail -n 1
 done
 disk

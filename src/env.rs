@@ -8,6 +8,7 @@
 //! assert_eq!(tracelink::env::OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT, 2048);
 //! ```
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 /// `OTEL_SDK_DISABLED`: `true` turns tracing export off; logs still work.
@@ -40,6 +41,28 @@ pub const OTEL_EXPORTER_OTLP_TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_H
 pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
 /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`: overrides [`OTEL_EXPORTER_OTLP_TIMEOUT`] for traces.
 pub const OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT";
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`: a PEM file of the CAs that verify the
+/// server's certificate (`https://` endpoints), replacing the system roots.
+pub const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
+/// `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`: overrides [`OTEL_EXPORTER_OTLP_CERTIFICATE`] for traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE";
+/// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`: a PEM file of the client's
+/// certificate chain, sent when the server asks for one (mTLS).
+pub const OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
+/// `OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE`: overrides [`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`] for traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE";
+/// `OTEL_EXPORTER_OTLP_CLIENT_KEY`: a PEM file of the client certificate's
+/// private key (PKCS#8, PKCS#1 or SEC1).
+pub const OTEL_EXPORTER_OTLP_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_CLIENT_KEY";
+/// `OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY`: overrides [`OTEL_EXPORTER_OTLP_CLIENT_KEY`] for traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY";
+/// `OTEL_EXPORTER_OTLP_INSECURE`: for a gRPC endpoint given without a scheme
+/// (`collector:4317`), `true` connects in plain text, `false` (the default)
+/// with TLS.
+pub const OTEL_EXPORTER_OTLP_INSECURE: &str = "OTEL_EXPORTER_OTLP_INSECURE";
+/// `OTEL_EXPORTER_OTLP_TRACES_INSECURE`: overrides [`OTEL_EXPORTER_OTLP_INSECURE`] for traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_INSECURE: &str = "OTEL_EXPORTER_OTLP_TRACES_INSECURE";
 /// Default for [`OTEL_EXPORTER_OTLP_TIMEOUT`].
 pub const OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
 /// `OTEL_EXPORTER_OTLP_COMPRESSION`: `gzip` or `none`.
@@ -72,6 +95,20 @@ pub const OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT: usize = 2048;
 pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
 /// Default for [`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`].
 pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = 512;
+/// The valid [`OTEL_BSP_MAX_QUEUE_SIZE`] and
+/// [`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`] (which is also at most the queue's):
+/// the queue's memory grows with what it holds, about 300 bytes a span, so
+/// a full queue of the most stays under 300 MiB.
+pub const OTEL_BSP_SIZE_RANGE: RangeInclusive<usize> = 1..=1_000_000;
+/// The valid [`OTEL_BSP_SCHEDULE_DELAY`]: at least 10 ms, so the export
+/// thread never spins; at most an hour.
+pub const OTEL_BSP_SCHEDULE_DELAY_RANGE: RangeInclusive<Duration> =
+    Duration::from_millis(10)..=Duration::from_secs(3600);
+/// The valid export timeouts ([`OTEL_BSP_EXPORT_TIMEOUT`],
+/// [`OTEL_EXPORTER_OTLP_TIMEOUT`] and its per-signal form): at least 10 ms
+/// (0 would fail every export), at most 10 minutes.
+pub const EXPORT_TIMEOUT_RANGE: RangeInclusive<Duration> =
+    Duration::from_millis(10)..=Duration::from_secs(600);
 /// `OTEL_LOG_LEVEL`: how much tracelink prints about itself on stderr.
 pub const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
 /// `RUST_LOG`: which events become log lines, in `tracing_subscriber::EnvFilter`
@@ -88,6 +125,10 @@ pub const TRACELINK_SPAN_FILTER_DEFAULT: &str = "info";
 pub const TRACELINK_SHUTDOWN_TIMEOUT: &str = "TRACELINK_SHUTDOWN_TIMEOUT";
 /// Default for [`TRACELINK_SHUTDOWN_TIMEOUT`].
 pub const TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
+/// The valid [`TRACELINK_SHUTDOWN_TIMEOUT`]: 0 (do not wait: whatever is
+/// queued is lost, and counted) to 10 minutes.
+pub const TRACELINK_SHUTDOWN_TIMEOUT_RANGE: RangeInclusive<Duration> =
+    Duration::ZERO..=Duration::from_secs(600);
 /// `OTEL_METRICS_EXPORTER`: `prometheus` (serve `/metrics`) or `none`.
 pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
 /// `OTEL_EXPORTER_PROMETHEUS_HOST`: where `/metrics` listens.

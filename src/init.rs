@@ -369,8 +369,9 @@ impl Builder {
                 .with_version(env!("CARGO_PKG_VERSION"))
                 .build(),
         );
-        let mut metrics_config =
-            MetricsConfig::default().with_exemplar_filter(config.exemplar_filter);
+        let mut metrics_config = MetricsConfig::default()
+            .with_exemplar_filter(config.exemplar_filter)
+            .with_cardinality_limit(config.metrics_cardinality_limit);
         for (matcher, bounds) in &self.buckets {
             metrics_config = metrics_config.with_buckets(matcher.clone(), bounds);
         }

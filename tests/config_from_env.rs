@@ -175,12 +175,9 @@ fn an_invalid_per_signal_value_falls_back_to_the_generic_one() {
 
 #[test]
 fn invalid_endpoints_fall_back_to_the_default() {
-    for bad in [
-        "collector:4318",
-        "ftp://collector",
-        "http://",
-        "https://collector:4318",
-    ] {
+    // (`collector:4318` has no scheme: for HTTP that is invalid; for gRPC
+    // it means `https://`, or `http://` with OTEL_EXPORTER_OTLP_INSECURE.)
+    for bad in ["collector:4318", "ftp://collector", "http://", "https://"] {
         let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", bad)]);
         assert_eq!(
             c.traces_endpoint(),
@@ -190,8 +187,27 @@ fn invalid_endpoints_fall_back_to_the_default() {
         let w = warning_about(&c, "OTEL_EXPORTER_OTLP_ENDPOINT");
         assert!(w.contains("using http://localhost:4318/v1/traces"), "{w}");
     }
-    let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318")]);
-    assert!(warning_about(&c, "OTEL_EXPORTER_OTLP_ENDPOINT").contains("TLS"));
+}
+
+#[test]
+fn a_grpc_endpoint_without_a_scheme_is_tls_unless_insecure() {
+    let grpc = ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+    let c = config(&[grpc, ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")]);
+    assert_eq!(c.traces_endpoint(), "https://collector:4317");
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    let c = config(&[
+        grpc,
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+        ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+    ]);
+    assert_eq!(c.traces_endpoint(), "http://collector:4317");
+    let c = config(&[
+        grpc,
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "collector:4317"),
+        ("OTEL_EXPORTER_OTLP_INSECURE", "false"),
+        ("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "true"),
+    ]);
+    assert_eq!(c.traces_endpoint(), "http://collector:4317", "per signal first");
 }
 
 #[test]

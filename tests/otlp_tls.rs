@@ -218,7 +218,9 @@ fn failures_say_why_in_words_naming_the_endpoint() {
 fn bad_files_and_a_mismatched_key_are_warnings_and_strict_errors() {
     let pki = Pki::new("files", ServerCert::Valid);
     let missing = pki.dir().join("absent.pem");
-    let cases: [(&[(&str, String)], &str, &str); 3] = [
+    /// The variables set, the one warned about, and words of the reason.
+    type Case<'a> = (&'a [(&'a str, String)], &'a str, &'a str);
+    let cases: [Case<'_>; 3] = [
         (
             &[("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&missing))],
             "OTEL_EXPORTER_OTLP_CERTIFICATE",

@@ -166,7 +166,7 @@ fn python_with_mtls_refuses_no_client_certificate_and_accepts_the_right_one() {
     let receiver = PyReceiver::start(&pki, true);
     let ca = ("OTEL_EXPORTER_OTLP_CERTIFICATE", pki.ca.display().to_string());
     for protocol in ["grpc", "http/protobuf"] {
-        let stats = send(&receiver.endpoint(protocol), protocol, &[ca.clone()]);
+        let stats = send(&receiver.endpoint(protocol), protocol, std::slice::from_ref(&ca));
         assert_eq!((stats.exported(), stats.failed()), (0, 1), "{protocol}: refused, counted");
         let stats = send(
             &receiver.endpoint(protocol),

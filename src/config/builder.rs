@@ -44,6 +44,10 @@ pub struct Builder {
     pub(crate) traces_file_max_bytes: Option<u64>,
     pub(crate) endpoint: Option<String>,
     pub(crate) traces_endpoint: Option<String>,
+    pub(crate) tls_certificate: Option<std::path::PathBuf>,
+    pub(crate) tls_client_certificate: Option<std::path::PathBuf>,
+    pub(crate) tls_client_key: Option<std::path::PathBuf>,
+    pub(crate) insecure: Option<bool>,
     pub(crate) protocol: Option<Protocol>,
     pub(crate) headers: super::HeaderList,
     pub(crate) timeout: Option<Duration>,
@@ -68,6 +72,7 @@ pub struct Builder {
     pub(crate) log_thread: bool,
     pub(crate) log_service_name: bool,
     pub(crate) metrics: Option<bool>,
+    pub(crate) metrics_cardinality_limit: Option<usize>,
     pub(crate) prometheus_listener: Option<(String, u16)>,
     pub(crate) exemplar_filter: Option<crate::metrics::ExemplarFilter>,
     pub(crate) buckets: Vec<(crate::metrics::Matcher, Vec<f64>)>,
@@ -279,6 +284,73 @@ impl Builder {
     /// environment variable: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`; this overrides it.
     pub fn with_otlp_traces_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.traces_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Trusts the CAs in this PEM file, and only them, for an `https://`
+    /// OTLP endpoint (a private CA, a Collector gateway's own). Without it
+    /// the platform's trusted roots verify the server.
+    ///
+    /// An unreadable file, or one without a PEM certificate, is a warning
+    /// naming it, and the system roots are used (an error in strict mode).
+    /// Defaults to none. Corresponding environment variables:
+    /// `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`, `OTEL_EXPORTER_OTLP_CERTIFICATE`;
+    /// this overrides them.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder()
+    ///     .with_otlp_endpoint("https://collector.internal:4318")
+    ///     .with_otlp_certificate("/etc/ssl/private-ca.pem")
+    ///     .config()?;
+    /// // The file does not exist here: a warning, and the system roots.
+    /// assert_eq!(config.warnings()[0].variable(), "Builder::with_otlp_certificate");
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_otlp_certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls_certificate = Some(path.into());
+        self
+    }
+
+    /// Sends this client certificate (a PEM chain) when an `https://` OTLP
+    /// endpoint asks for one (mTLS); needs
+    /// [`with_otlp_client_key`](Self::with_otlp_client_key) too.
+    ///
+    /// Defaults to none. Corresponding environment variables:
+    /// `OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE`,
+    /// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`; this overrides them.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_otlp_client_certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls_client_certificate = Some(path.into());
+        self
+    }
+
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of the client
+    /// certificate. A key that does not match the certificate is a warning
+    /// naming it, and no client certificate is sent (an error in strict mode).
+    ///
+    /// Defaults to none. Corresponding environment variables:
+    /// `OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY`, `OTEL_EXPORTER_OTLP_CLIENT_KEY`;
+    /// this overrides them.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_otlp_client_key(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls_client_key = Some(path.into());
+        self
+    }
+
+    /// For a gRPC endpoint given without a scheme (`collector:4317`):
+    /// `true` connects in plain text, `false` with TLS. An endpoint with a
+    /// scheme says itself.
+    ///
+    /// Defaults to `false`. Corresponding environment variables:
+    /// `OTEL_EXPORTER_OTLP_TRACES_INSECURE`, `OTEL_EXPORTER_OTLP_INSECURE`; this
+    /// overrides them.
+    pub fn with_otlp_insecure(mut self, insecure: bool) -> Self {
+        self.insecure = Some(insecure);
         self
     }
 
@@ -577,6 +649,28 @@ impl Builder {
     /// Defaults to `false`.
     pub fn with_log_service_name(mut self, on: bool) -> Self {
         self.log_service_name = on;
+        self
+    }
+
+    /// The most series (label sets) one metric keeps; a new label set past
+    /// it goes to the metric's `{otel_metric_overflow="true"}` series,
+    /// counted in `tracelink_metrics_overflow_total`, so memory stays
+    /// bounded whatever the labels.
+    ///
+    /// 1 to [`MAX_CARDINALITY_LIMIT`](crate::metrics::MAX_CARDINALITY_LIMIT)
+    /// (100,000); out of range is a warning and the default. Defaults to
+    /// 2000. Corresponding environment variable:
+    /// `TRACELINK_METRICS_CARDINALITY_LIMIT`; this overrides it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder().with_metrics_cardinality_limit(500).config()?;
+    /// assert_eq!(config.metrics_cardinality_limit(), 500);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_metrics_cardinality_limit(mut self, limit: usize) -> Self {
+        self.metrics_cardinality_limit = Some(limit);
         self
     }
 

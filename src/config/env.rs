@@ -6,6 +6,7 @@
 //! * Code beats env: the builder only asks for a variable it has no value for.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::Error;
@@ -56,9 +57,38 @@ pub(crate) struct EnvReader<'a> {
 
 impl<'a> EnvReader<'a> {
     pub(crate) fn new(source: &'a EnvSource) -> Self {
-        Self {
+        let mut reader = Self {
             source,
             issues: Vec::new(),
+        };
+        if matches!(source, EnvSource::Process) {
+            reader.refuse_non_utf8();
+        }
+        reader
+    }
+
+    /// A variable of ours whose value is not UTF-8 is read as unset, like
+    /// any invalid value: with a warning (an error in strict mode), not in
+    /// silence.
+    fn refuse_non_utf8(&mut self) {
+        for (name, value) in std::env::vars_os() {
+            let Some(name) = name.to_str() else { continue };
+            let ours = name.starts_with("OTEL_")
+                || name.starts_with("TRACELINK_")
+                || name == "RUST_LOG"
+                || name == "GOOGLE_CLOUD_PROJECT";
+            if ours && value.to_str().is_none() {
+                // A name is needed for the process's life (warnings name
+                // their variable with `&'static str`); a handful at most,
+                // once per `init`.
+                let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+                self.reject(
+                    name,
+                    &value.to_string_lossy(),
+                    "not valid UTF-8",
+                    "the default",
+                );
+            }
         }
     }
 
@@ -117,18 +147,66 @@ impl<'a> EnvReader<'a> {
         .unwrap_or(default)
     }
 
-    /// A duration in whole milliseconds.
-    pub(crate) fn millis(&mut self, name: &'static str) -> Option<Duration> {
-        self.parse(name, "", parse_millis)
-    }
-
-    /// A whole number of at least one.
-    pub(crate) fn count(&mut self, name: &'static str) -> Option<usize> {
-        self.parse(name, "", |v| match v.parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err("expected a whole number greater than 0".into()),
+    /// A duration in whole milliseconds within `range`.
+    pub(crate) fn millis_in(
+        &mut self,
+        name: &'static str,
+        range: &RangeInclusive<Duration>,
+    ) -> Option<Duration> {
+        self.parse(name, "", |v| {
+            let value = parse_millis(v)?;
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(format!(
+                    "out of range: expected {} to {} milliseconds",
+                    range.start().as_millis(),
+                    range.end().as_millis()
+                ))
+            }
         })
     }
+
+    /// A whole number within `range`.
+    pub(crate) fn count_in(
+        &mut self,
+        name: &'static str,
+        range: &RangeInclusive<usize>,
+    ) -> Option<usize> {
+        self.parse(name, "", |v| match v.parse::<u128>() {
+            Ok(n) if usize::try_from(n).is_ok_and(|n| range.contains(&n)) => {
+                usize::try_from(n).map_err(|e| e.to_string())
+            }
+            Ok(_) => Err(format!(
+                "out of range: expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            )),
+            Err(_) => Err(format!(
+                "expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            )),
+        })
+    }
+
+    /// A value given in code, checked against `range` like a variable: out
+    /// of it, one warning naming `name`, and `None` (the caller's default).
+    pub(crate) fn code_in<T: PartialOrd + std::fmt::Debug>(
+        &mut self,
+        name: &'static str,
+        value: T,
+        range: &RangeInclusive<T>,
+        show: impl Fn(&T) -> String,
+    ) -> Option<T> {
+        if range.contains(&value) {
+            return Some(value);
+        }
+        let reason = format!("out of range: expected {} to {}", show(range.start()), show(range.end()));
+        self.reject(name, &show(&value), reason, "");
+        None
+    }
+
 
     /// In strict mode, the first issue as an error.
     pub(crate) fn strict_error(&self) -> Option<Error> {

@@ -4,6 +4,7 @@
 mod builder;
 pub(crate) mod env;
 mod resolve;
+mod tls;
 
 use std::time::Duration;
 
@@ -215,11 +216,15 @@ pub struct Config {
     pub(crate) gcp_project: Option<String>,
     pub(crate) non_blocking_logs: bool,
     pub(crate) metrics: bool,
+    pub(crate) metrics_cardinality_limit: usize,
     pub(crate) prometheus_host: String,
     pub(crate) prometheus_port: u16,
     pub(crate) exemplar_filter: crate::metrics::ExemplarFilter,
     pub(crate) warnings: Vec<Warning>,
     pub(crate) settings: Vec<Setting>,
+    /// TLS for an `https://` endpoint, built from the certificate files.
+    pub(crate) tls: Option<crate::transport::ClientTls>,
+    pub(crate) tls_paths: tls::TlsPaths,
 }
 
 impl Config {
@@ -233,7 +238,7 @@ impl Config {
                 headers: &self.headers.0,
                 timeout: self.timeout,
                 compression: self.compression,
-                tls: None,
+                tls: self.tls.as_ref(),
             },
             file: &self.traces_file,
             file_max_bytes: self.traces_file_max_bytes,
@@ -382,6 +387,11 @@ impl Config {
     /// Whether `/metrics` is served (`OTEL_METRICS_EXPORTER=prometheus`).
     pub fn metrics(&self) -> bool {
         self.metrics
+    }
+
+    /// The most series one metric keeps (`TRACELINK_METRICS_CARDINALITY_LIMIT`).
+    pub fn metrics_cardinality_limit(&self) -> usize {
+        self.metrics_cardinality_limit
     }
 
     /// The host and port `/metrics` listens on.

@@ -9,8 +9,13 @@ use super::env::{parse_key_values, EnvReader};
 use super::{
     redact_url, BatchConfig, Builder, Config, DiagLevel, Duration, HeaderList, Origin, Propagator,
     Protocol, Sampler, Setting, TracesExporter, GOOGLE_CLOUD_PROJECT, OTEL_BSP_EXPORT_TIMEOUT,
-    OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_SCHEDULE_DELAY,
+    EXPORT_TIMEOUT_RANGE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_QUEUE_SIZE,
+    OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_SCHEDULE_DELAY_RANGE, OTEL_BSP_SIZE_RANGE,
+    TRACELINK_METRICS_CARDINALITY_LIMIT, TRACELINK_METRICS_CARDINALITY_LIMIT_DEFAULT,
+    TRACELINK_SHUTDOWN_TIMEOUT_RANGE,
+    OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
     OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
     OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT, OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT,
     OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
     OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
@@ -79,16 +84,21 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         ],
         protocol.name(),
     );
-    let endpoint = endpoint(b, &mut env, protocol);
+    let insecure = super::tls::insecure(b, &mut env);
+    let endpoint = endpoint(b, &mut env, protocol, insecure);
+    let tls_paths = super::tls::paths(b, &env);
+    let tls = super::tls::client(&endpoint, &tls_paths, &mut env);
     let headers = headers(b, &mut env);
     let timeout = b
         .timeout
-        .or_else(|| env.millis(OTEL_EXPORTER_OTLP_TRACES_TIMEOUT))
-        .or_else(|| env.millis(OTEL_EXPORTER_OTLP_TIMEOUT))
+        .and_then(|t| env.code_in("Builder::with_otlp_timeout", t, &EXPORT_TIMEOUT_RANGE, ms))
+        .or_else(|| env.millis_in(OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, &EXPORT_TIMEOUT_RANGE))
+        .or_else(|| env.millis_in(OTEL_EXPORTER_OTLP_TIMEOUT, &EXPORT_TIMEOUT_RANGE))
         .unwrap_or(OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT);
     fill_fallback(
         &mut env,
         &[
+            "Builder::with_otlp_timeout",
             OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
             OTEL_EXPORTER_OTLP_TIMEOUT,
         ],
@@ -116,7 +126,7 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         None => propagators_from_env(&mut env),
     };
     let batch = match &b.batch {
-        Some(batch) => batch.clone(),
+        Some(batch) => checked_batch(batch, &mut env),
         None => batch_from_env(&mut env),
     };
     let filter = directives(
@@ -133,11 +143,19 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
     );
     let shutdown_timeout = b
         .shutdown_timeout
-        .or_else(|| env.millis(TRACELINK_SHUTDOWN_TIMEOUT))
+        .and_then(|t| {
+            env.code_in(
+                "Builder::with_shutdown_timeout",
+                t,
+                &TRACELINK_SHUTDOWN_TIMEOUT_RANGE,
+                ms,
+            )
+        })
+        .or_else(|| env.millis_in(TRACELINK_SHUTDOWN_TIMEOUT, &TRACELINK_SHUTDOWN_TIMEOUT_RANGE))
         .unwrap_or(TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT);
     fill_fallback(
         &mut env,
-        &[TRACELINK_SHUTDOWN_TIMEOUT],
+        &["Builder::with_shutdown_timeout", TRACELINK_SHUTDOWN_TIMEOUT],
         &format!("{} ms", shutdown_timeout.as_millis()),
     );
 
@@ -204,6 +222,27 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
             .unwrap_or(OTEL_EXPORTER_PROMETHEUS_PORT_DEFAULT),
         ),
     };
+    let cardinality = 1..=crate::metrics::MAX_CARDINALITY_LIMIT;
+    let metrics_cardinality_limit = b
+        .metrics_cardinality_limit
+        .and_then(|n| {
+            env.code_in(
+                "Builder::with_metrics_cardinality_limit",
+                n,
+                &cardinality,
+                ToString::to_string,
+            )
+        })
+        .or_else(|| env.count_in(TRACELINK_METRICS_CARDINALITY_LIMIT, &cardinality))
+        .unwrap_or(TRACELINK_METRICS_CARDINALITY_LIMIT_DEFAULT);
+    fill_fallback(
+        &mut env,
+        &[
+            "Builder::with_metrics_cardinality_limit",
+            TRACELINK_METRICS_CARDINALITY_LIMIT,
+        ],
+        &metrics_cardinality_limit.to_string(),
+    );
     let exemplar_filter = b
         .exemplar_filter
         .or_else(|| {
@@ -245,11 +284,14 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
         gcp_project,
         non_blocking_logs,
         metrics,
+        metrics_cardinality_limit,
         prometheus_host,
         prometheus_port,
         exemplar_filter,
         warnings: env.issues.clone(),
         settings: Vec::new(),
+        tls,
+        tls_paths,
     };
     config.settings = settings(b, &env, &config);
     Ok(config)
@@ -452,20 +494,23 @@ fn parse_size(value: &str) -> Result<u64, String> {
     }
 }
 
-/// Checks that `url` is an `http://host[:port][/path]` URL.
+/// Checks that `url` is an `http://` or `https://host[:port][/path]` URL.
 fn check_url(url: &str) -> Result<String, String> {
     let url = url.trim();
     let uri: http::Uri = url.parse().map_err(|e| format!("not a URL ({e})"))?;
     match uri.scheme_str() {
         Some("http") => {}
+        #[cfg(feature = "tls")]
+        Some("https") => {}
+        #[cfg(not(feature = "tls"))]
         Some("https") => {
             return Err(
-                "https needs TLS, which this build of tracelink does not include; \
-                        send to a local Collector over http://"
+                "https needs TLS, which this build of tracelink leaves out (the `tls` \
+                 feature); send to a local Collector over http://"
                     .into(),
             )
         }
-        _ => return Err("expected a URL starting with http://".into()),
+        _ => return Err("expected a URL starting with http:// or https://".into()),
     }
     if uri.authority().is_none_or(|a| a.host().is_empty()) {
         return Err("the URL has no host".into());
@@ -483,7 +528,9 @@ fn join_traces_path(base: &str) -> String {
 
 /// The traces URL. A per-signal URL is used as is; a base URL gets `v1/traces`
 /// appended for HTTP (gRPC has no path).
-fn endpoint(b: &Builder, env: &mut EnvReader<'_>, protocol: Protocol) -> String {
+fn endpoint(b: &Builder, env: &mut EnvReader<'_>, protocol: Protocol, insecure: bool) -> String {
+    let grpc = protocol == Protocol::Grpc;
+    let check_url = |url: &str| check_url(&super::tls::with_scheme(url, grpc, insecure));
     let from_base = |base: String| match protocol {
         Protocol::HttpProtobuf => join_traces_path(&base),
         Protocol::Grpc => base,
@@ -610,18 +657,87 @@ fn propagators_from_env(env: &mut EnvReader<'_>) -> Vec<Propagator> {
     )
 }
 
+/// A duration for messages: `250 ms`.
+fn ms(d: &Duration) -> String {
+    format!("{} ms", d.as_millis())
+}
+
+/// A `BatchConfig` given in code, each value checked against its range like
+/// the variable it stands for.
+fn checked_batch(given: &BatchConfig, env: &mut EnvReader<'_>) -> BatchConfig {
+    let default = BatchConfig::default();
+    let count = |n: &usize| n.to_string();
+    let batch = BatchConfig {
+        scheduled_delay: env
+            .code_in(
+                "BatchConfig::with_scheduled_delay",
+                given.scheduled_delay,
+                &OTEL_BSP_SCHEDULE_DELAY_RANGE,
+                ms,
+            )
+            .unwrap_or(default.scheduled_delay),
+        export_timeout: env
+            .code_in(
+                "BatchConfig::with_export_timeout",
+                given.export_timeout,
+                &EXPORT_TIMEOUT_RANGE,
+                ms,
+            )
+            .unwrap_or(default.export_timeout),
+        max_queue_size: env
+            .code_in(
+                "BatchConfig::with_max_queue_size",
+                given.max_queue_size,
+                &OTEL_BSP_SIZE_RANGE,
+                count,
+            )
+            .unwrap_or(default.max_queue_size),
+        max_export_batch_size: env
+            .code_in(
+                "BatchConfig::with_max_export_batch_size",
+                given.max_export_batch_size,
+                &OTEL_BSP_SIZE_RANGE,
+                count,
+            )
+            .unwrap_or(default.max_export_batch_size),
+    };
+    for (name, value) in [
+        ("BatchConfig::with_scheduled_delay", ms(&batch.scheduled_delay)),
+        ("BatchConfig::with_export_timeout", ms(&batch.export_timeout)),
+        ("BatchConfig::with_max_queue_size", batch.max_queue_size.to_string()),
+        ("BatchConfig::with_max_export_batch_size", batch.max_export_batch_size.to_string()),
+    ] {
+        fill_fallback(env, &[name], &value);
+    }
+    fit_batch_to_queue(batch, env, "BatchConfig::with_max_export_batch_size")
+}
+
+/// The batch size is at most the queue size.
+fn fit_batch_to_queue(mut batch: BatchConfig, env: &mut EnvReader<'_>, name: &'static str) -> BatchConfig {
+    if batch.max_export_batch_size > batch.max_queue_size {
+        env.reject(
+            name,
+            &batch.max_export_batch_size.to_string(),
+            format!("larger than the queue size {}", batch.max_queue_size),
+            batch.max_queue_size.to_string(),
+        );
+        batch.max_export_batch_size = batch.max_queue_size;
+    }
+    batch
+}
+
 fn batch_from_env(env: &mut EnvReader<'_>) -> BatchConfig {
     let mut batch = BatchConfig::default();
-    if let Some(delay) = env.millis(OTEL_BSP_SCHEDULE_DELAY) {
+    if let Some(delay) = env.millis_in(OTEL_BSP_SCHEDULE_DELAY, &OTEL_BSP_SCHEDULE_DELAY_RANGE) {
         batch.scheduled_delay = delay;
     }
-    if let Some(timeout) = env.millis(OTEL_BSP_EXPORT_TIMEOUT) {
+    if let Some(timeout) = env.millis_in(OTEL_BSP_EXPORT_TIMEOUT, &EXPORT_TIMEOUT_RANGE) {
         batch.export_timeout = timeout;
     }
-    if let Some(size) = env.count(OTEL_BSP_MAX_QUEUE_SIZE) {
+    if let Some(size) = env.count_in(OTEL_BSP_MAX_QUEUE_SIZE, &OTEL_BSP_SIZE_RANGE) {
         batch.max_queue_size = size;
     }
-    if let Some(size) = env.count(OTEL_BSP_MAX_EXPORT_BATCH_SIZE) {
+    if let Some(size) = env.count_in(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, &OTEL_BSP_SIZE_RANGE) {
         batch.max_export_batch_size = size;
     }
     if batch.max_export_batch_size > batch.max_queue_size {
@@ -774,6 +890,20 @@ fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
             ),
         );
         add(
+            "otlp tls",
+            super::tls::describe(&c.endpoint, &c.tls_paths),
+            origin(
+                env,
+                b.tls_certificate.is_some() || b.tls_client_certificate.is_some(),
+                &[
+                    OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+                    OTEL_EXPORTER_OTLP_CERTIFICATE,
+                    OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+                    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
+                ],
+            ),
+        );
+        add(
             "otlp protocol",
             c.protocol.name().to_owned(),
             origin(
@@ -912,6 +1042,17 @@ fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
             ],
         ),
     );
+    if c.metrics {
+        add(
+            "series per metric",
+            format!("at most {}", c.metrics_cardinality_limit),
+            origin(
+                env,
+                b.metrics_cardinality_limit.is_some(),
+                &[TRACELINK_METRICS_CARDINALITY_LIMIT],
+            ),
+        );
+    }
     add(
         "exemplar filter",
         format!("{:?}", c.exemplar_filter),

@@ -10,9 +10,10 @@
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
 
-#[cfg(feature = "tls")]
-#[cfg_attr(not(any(feature = "otlp-grpc", feature = "otlp-http")), allow(unused_imports))]
+#[cfg(all(feature = "tls", any(feature = "otlp-grpc", feature = "otlp-http")))]
 pub(crate) use connector::connector;
+#[cfg(all(feature = "tls", feature = "otlp-http"))]
+use connector::Connector;
 
 /// A failed export's TLS reason in words, when TLS is why it failed.
 pub(crate) fn explain_tls(error: &str) -> Option<&'static str> {
@@ -34,7 +35,66 @@ pub(crate) type ClientTls = std::sync::Arc<rustls::ClientConfig>;
 #[derive(Clone, Debug)]
 pub(crate) enum ClientTls {}
 
-#[cfg(feature = "tls")]
+#[cfg(all(feature = "tls", feature = "otlp-http"))]
+pub(crate) use http_client::HttpClient;
+
+/// OTLP/HTTP's client over the TLS connector.
+#[cfg(all(feature = "tls", feature = "otlp-http"))]
+mod http_client {
+    use std::sync::{Arc, Mutex, PoisonError};
+    use std::time::Duration;
+
+    use opentelemetry_http::hyper::HyperClient;
+    use opentelemetry_http::{Bytes, HttpError, Request, Response};
+
+    use super::Connector;
+
+    /// hyper's client over the TLS connector, keeping the last transport
+    /// error with its whole chain of causes: the SDK reports only "network
+    /// error", which says nothing of a refused certificate.
+    #[derive(Clone, Debug)]
+    pub(crate) struct HttpClient {
+        inner: HyperClient<Connector>,
+        last_error: Arc<Mutex<Option<String>>>,
+    }
+
+    impl HttpClient {
+        pub(crate) fn new(tls: rustls::ClientConfig, timeout: Duration) -> Self {
+            Self {
+                inner: HyperClient::new(super::connector(tls, false), timeout, None),
+                last_error: Arc::default(),
+            }
+        }
+
+        /// Where the last transport error is kept (taken by the exporter).
+        pub(crate) fn last_error(&self) -> Arc<Mutex<Option<String>>> {
+            Arc::clone(&self.last_error)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl opentelemetry_http::HttpClient for HttpClient {
+        async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+            let result = self.inner.send_bytes(request).await;
+            if let Err(error) = &result {
+                let mut chain = error.to_string();
+                let mut source = std::error::Error::source(error.as_ref());
+                while let Some(cause) = source {
+                    let text = cause.to_string();
+                    if !chain.contains(&text) {
+                        chain.push_str(": ");
+                        chain.push_str(&text);
+                    }
+                    source = cause.source();
+                }
+                *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(chain);
+            }
+            result
+        }
+    }
+}
+
+#[cfg(all(feature = "tls", any(feature = "otlp-grpc", feature = "otlp-http")))]
 mod connector {
     use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
     use hyper_util::client::legacy::connect::HttpConnector;

@@ -3,7 +3,7 @@
 //! or for another name), and a client certificate, as PEM files in a temp
 //! directory; and the server side's `rustls` configuration.
 
-#![allow(dead_code)] // each test binary uses a part
+#![allow(dead_code, unreachable_pub)] // each test binary uses a part, through `mod`
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

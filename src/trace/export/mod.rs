@@ -79,6 +79,7 @@ mod otlp_target {
         pub(crate) timeout: std::time::Duration,
         pub(crate) compression: Compression,
         /// TLS for an `https://` endpoint; `None` for `http://`.
+        #[cfg_attr(not(feature = "tls"), allow(dead_code))]
         pub(crate) tls: Option<&'a crate::transport::ClientTls>,
     }
 }

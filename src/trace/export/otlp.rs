@@ -1,9 +1,10 @@
 //! OTLP over gRPC (tonic) or HTTP/protobuf (hyper), through
 //! `opentelemetry-otlp`, named by its endpoint in diagnostics.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
@@ -16,13 +17,28 @@ use crate::Error;
 #[derive(Debug)]
 pub(super) struct Otlp {
     inner: opentelemetry_otlp::SpanExporter,
+    /// The HTTP client's last transport error, whole: the SDK's own error
+    /// says only "network error".
+    last_error: Option<Arc<Mutex<Option<String>>>>,
     endpoint: String,
     protocol: Protocol,
 }
 
 impl DynExporter for Otlp {
     fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_> {
-        Box::pin(SpanExporter::export(&self.inner, batch))
+        Box::pin(async move {
+            let result = SpanExporter::export(&self.inner, batch).await;
+            let cause = self
+                .last_error
+                .as_ref()
+                .and_then(|last| last.lock().unwrap_or_else(PoisonError::into_inner).take());
+            match (result, cause) {
+                (Err(error), Some(cause)) => Err(OTelSdkError::InternalFailure(format!(
+                    "{error}: {cause}"
+                ))),
+                (result, _) => result,
+            }
+        })
     }
 
     fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
@@ -48,6 +64,8 @@ pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
         endpoint: crate::config::redact_url(config.endpoint).into_owned(),
         source: Box::new(source),
     };
+    #[allow(unused_mut)]
+    let mut last_error = None;
     let inner = match config.protocol {
         #[cfg(feature = "otlp-grpc")]
         Protocol::Grpc => {
@@ -100,11 +118,12 @@ pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
                 .with_headers(config.headers.iter().cloned().collect());
             #[cfg(feature = "tls")]
             if let Some(tls) = config.tls {
-                builder = builder.with_http_client(opentelemetry_http::hyper::HyperClient::new(
-                    crate::transport::connector(rustls::ClientConfig::clone(tls), false),
+                let client = crate::transport::HttpClient::new(
+                    rustls::ClientConfig::clone(tls),
                     config.timeout,
-                    None,
-                ));
+                );
+                last_error = Some(client.last_error());
+                builder = builder.with_http_client(client);
             }
             if config.compression == Compression::Gzip {
                 builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
@@ -121,6 +140,7 @@ pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
     };
     Ok(Otlp {
         inner,
+        last_error,
         endpoint: config.endpoint.to_owned(),
         protocol: config.protocol,
     })

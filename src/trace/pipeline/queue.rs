@@ -1,15 +1,19 @@
-//! The hot path: a bounded, lock-free ring of ended spans between the
+//! The hot path: a bounded, lock-free queue of ended spans between the
 //! tracers and the export thread.
 //!
-//! A push is one [`ArrayQueue::push`] and one relaxed counter increment:
-//! no allocation, no lock, no dynamic dispatch. When the ring is full the
-//! span is dropped and counted ([`Counters::drop_one`]), never waited for.
+//! A push is one [`SegQueue::push`] and two relaxed counter increments: no
+//! lock, no dynamic dispatch, and one allocation per 31 spans (the queue's
+//! blocks), so its memory grows with what is queued and is given back as
+//! it drains, rather than `OTEL_BSP_MAX_QUEUE_SIZE` slots reserved up front
+//! (272 bytes a slot: a queue of a million would idle at 260 MiB). When the
+//! queue holds its bound the span is dropped and counted
+//! ([`Counters::drop_one`]), never waited for.
 //! Every `max_export_batch_size`-th push since the export thread last woke
 //! tells the caller to wake it for a full batch.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crossbeam_queue::ArrayQueue;
+use crossbeam_queue::SegQueue;
 
 use super::record::Finished;
 use super::stats::Counters;
@@ -17,7 +21,11 @@ use super::stats::Counters;
 /// Ended spans waiting for the export thread, its one consumer.
 #[derive(Debug)]
 pub(crate) struct Queue {
-    ring: ArrayQueue<Finished>,
+    ring: SegQueue<Finished>,
+    /// Spans in `ring`, counted before a push and after a pop, so it never
+    /// reads less than the ring holds: the bound is exact.
+    len: AtomicUsize,
+    capacity: usize,
     batch_size: usize,
     /// Spans pushed since the export thread was last woken for a full batch:
     /// a counter the export thread rarely touches, rather than the ring's
@@ -30,7 +38,9 @@ impl Queue {
     /// least 1).
     pub(crate) fn new(capacity: usize, batch_size: usize) -> Self {
         Self {
-            ring: ArrayQueue::new(capacity.max(1)),
+            ring: SegQueue::new(),
+            len: AtomicUsize::new(0),
+            capacity: capacity.max(1),
             batch_size: batch_size.max(1),
             pushed: AtomicUsize::new(0),
         }
@@ -41,10 +51,12 @@ impl Queue {
     /// the export thread.
     #[inline]
     pub(crate) fn push(&self, span: Finished, counters: &Counters) -> bool {
-        if self.ring.push(span).is_err() {
+        if self.len.fetch_add(1, Ordering::Relaxed) >= self.capacity {
+            self.len.fetch_sub(1, Ordering::Relaxed);
             counters.drop_one();
             return false;
         }
+        self.ring.push(span);
         self.pushed.fetch_add(1, Ordering::Relaxed) + 1 == self.batch_size
     }
 
@@ -55,15 +67,17 @@ impl Queue {
 
     /// The oldest queued span. Only the export thread pops.
     pub(crate) fn pop(&self) -> Option<Finished> {
-        self.ring.pop()
+        let span = self.ring.pop()?;
+        self.len.fetch_sub(1, Ordering::Relaxed);
+        Some(span)
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.ring.len()
+        self.len.load(Ordering::Relaxed)
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        self.ring.capacity()
+        self.capacity
     }
 
     /// The most spans one export takes (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
