@@ -2,7 +2,8 @@
 //!
 //! They go to stderr with a `tracelink:` prefix and never through `tracing`, so a
 //! problem in the export path can never feed spans or log lines back into it.
-//! `OTEL_LOG_LEVEL` chooses how much is printed.
+//! `OTEL_LOG_LEVEL` chooses how much is printed. Nothing printed carries a
+//! secret: a URL's credentials are cut out by [`redact_url`].
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -54,3 +55,22 @@ macro_rules! diag {
     };
 }
 pub(crate) use diag;
+
+/// `url` without the user and password it may carry (`http://user:secret@host`).
+pub(crate) fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.into();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}<redacted>@{}",
+            &url[..scheme_end],
+            &url[scheme_end + at + 1..]
+        )
+        .into(),
+        None => url.into(),
+    }
+}

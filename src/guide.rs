@@ -23,6 +23,7 @@ macro_rules! links {
     () => {
         "[backends.md]: crate::guide::backends\n\
          [backends.md#grafana-loki-and-tempo]: crate::guide::backends#grafana-loki-and-tempo\n\
+         [backends.md#tls-and-mtls]: crate::guide::backends#tls-and-mtls\n\
          [composing.md]: crate::guide::composing\n\
          [configuration.md]: crate::guide::configuration\n\
          [features.md]: crate::guide::features\n\

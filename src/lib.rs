@@ -81,6 +81,9 @@
 //! - `otlp-grpc` (default): OTLP over gRPC, with tonic.
 //! - `otlp-http` (default): OTLP over HTTP/protobuf, with hyper.
 //! - `gzip` (default): gzip compression of OTLP requests.
+//! - `tls` (default): `https://` OTLP endpoints, verified against the
+//!   platform's roots or a private CA (`OTEL_EXPORTER_OTLP_CERTIFICATE`),
+//!   with client certificates for mTLS; rustls with `ring` (no cmake).
 //! - `tower`: `tracelink::http::ServerLayer`, a tower layer for axum, hyper
 //!   and tonic servers: a SERVER span per request continuing the caller's
 //!   trace, and the `http_server_request_duration_seconds` histogram with

@@ -83,7 +83,11 @@ fn values_given_in_code_are_held_to_the_same_ranges() {
         .with_metrics_cardinality_limit(0)
         .config()
         .expect("config");
-    let mut named: Vec<&str> = config.warnings().iter().map(|w| w.variable()).collect();
+    let mut named: Vec<&str> = config
+        .warnings()
+        .iter()
+        .map(tracelink::config::Warning::variable)
+        .collect();
     named.sort_unstable();
     assert_eq!(
         named,

@@ -6,14 +6,12 @@ use std::time::Duration;
 use opentelemetry::{KeyValue, Value};
 
 use super::env::EnvSource;
-use super::Config;
 use crate::diag::DiagLevel;
 use crate::logs::LogFormat;
 use crate::propagation::Propagator;
 use crate::trace::export::DynExporter;
 use crate::trace::Sampler;
 use crate::trace::{BatchConfig, Compression, Protocol, TracesExporter};
-use crate::Error;
 use tracing_subscriber::{Layer, Registry};
 
 /// Configures tracelink from code; anything left unset comes from the `OTEL_*`
@@ -668,7 +666,6 @@ impl Builder {
     /// assert_eq!(config.metrics_cardinality_limit(), 500);
     /// # Ok(()) }
     /// ```
-    #[must_use]
     pub fn with_metrics_cardinality_limit(mut self, limit: usize) -> Self {
         self.metrics_cardinality_limit = Some(limit);
         self
@@ -715,14 +712,5 @@ impl Builder {
     ) -> Self {
         self.buckets.push((matcher, bounds.to_vec()));
         self
-    }
-
-    /// The effective settings, without installing anything.
-    ///
-    /// # Errors
-    ///
-    /// In strict mode, [`Error::InvalidConfig`] for the first invalid value.
-    pub fn config(&self) -> Result<Config, Error> {
-        super::resolve::resolve(self)
     }
 }

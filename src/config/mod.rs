@@ -38,24 +38,7 @@ impl std::fmt::Debug for Redacted {
     }
 }
 
-/// `url` without the user and password it may carry (`http://user:secret@host`).
-pub(crate) fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.into();
-    };
-    let authority_end = url[scheme_end..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| scheme_end + i);
-    match url[scheme_end..authority_end].rfind('@') {
-        Some(at) => format!(
-            "{}<redacted>@{}",
-            &url[..scheme_end],
-            &url[scheme_end + at + 1..]
-        )
-        .into(),
-        None => url.into(),
-    }
-}
+pub(crate) use crate::diag::redact_url;
 
 /// A value tracelink did not use: which variable (or builder method) gave
 /// it, the value (redacted when it is a header or a URL's credentials), why
@@ -225,6 +208,20 @@ pub struct Config {
     /// TLS for an `https://` endpoint, built from the certificate files.
     pub(crate) tls: Option<crate::transport::ClientTls>,
     pub(crate) tls_paths: tls::TlsPaths,
+}
+
+/// Resolution lives in `resolve.rs`, which reads the builder's fields; the
+/// builder itself knows nothing of it (no cycle between the two).
+impl Builder {
+    /// The effective settings, without installing anything.
+    ///
+    /// # Errors
+    ///
+    /// In strict mode, [`Error::InvalidConfig`](crate::Error::InvalidConfig)
+    /// for the first invalid value.
+    pub fn config(&self) -> Result<Config, crate::Error> {
+        resolve::resolve(self)
+    }
 }
 
 impl Config {

@@ -45,7 +45,7 @@ pub(crate) fn build(
             TracesExporter::Otlp => {
                 let _ = runtime;
                 return Err(Error::Exporter {
-                    endpoint: crate::config::redact_url(config.otlp.endpoint).into_owned(),
+                    endpoint: crate::diag::redact_url(config.otlp.endpoint).into_owned(),
                     source: "this build has no OTLP transport; enable tracelink's `otlp-grpc` or `otlp-http` feature".into(),
                 });
             }

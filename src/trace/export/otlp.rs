@@ -54,14 +54,14 @@ impl DynExporter for Otlp {
         format!(
             "OTLP/{} {}",
             self.protocol.name(),
-            crate::config::redact_url(&self.endpoint)
+            crate::diag::redact_url(&self.endpoint)
         )
     }
 }
 
 pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
     let error = |source: opentelemetry_otlp::ExporterBuildError| Error::Exporter {
-        endpoint: crate::config::redact_url(config.endpoint).into_owned(),
+        endpoint: crate::diag::redact_url(config.endpoint).into_owned(),
         source: Box::new(source),
     };
     #[allow(unused_mut)]
@@ -91,7 +91,7 @@ pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
                 // the connector HTTP uses too, with HTTP/2 as its ALPN.
                 let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.to_owned())
                     .map_err(|source| Error::Exporter {
-                        endpoint: crate::config::redact_url(config.endpoint).into_owned(),
+                        endpoint: crate::diag::redact_url(config.endpoint).into_owned(),
                         source: Box::new(source),
                     })?
                     .connect_timeout(config.timeout)
@@ -133,7 +133,7 @@ pub(super) fn otlp(config: &OtlpTarget<'_>) -> Result<Otlp, Error> {
         #[allow(unreachable_patterns)]
         other => {
             return Err(Error::Exporter {
-                endpoint: crate::config::redact_url(config.endpoint).into_owned(),
+                endpoint: crate::diag::redact_url(config.endpoint).into_owned(),
                 source: format!("protocol {other} is not compiled in").into(),
             })
         }
