@@ -11,21 +11,57 @@ use std::time::Duration;
 /// (variable, value, words of the reason)
 const MATRIX: &[(&str, &str, &str)] = &[
     ("OTEL_BSP_MAX_QUEUE_SIZE", "10000000", "from 1 to 1000000"),
-    ("OTEL_BSP_MAX_QUEUE_SIZE", "1000000000000", "from 1 to 1000000"),
-    ("OTEL_BSP_MAX_QUEUE_SIZE", "18446744073709551615", "from 1 to 1000000"),
-    ("OTEL_BSP_MAX_QUEUE_SIZE", "99999999999999999999999", "from 1 to 1000000"),
+    (
+        "OTEL_BSP_MAX_QUEUE_SIZE",
+        "1000000000000",
+        "from 1 to 1000000",
+    ),
+    (
+        "OTEL_BSP_MAX_QUEUE_SIZE",
+        "18446744073709551615",
+        "from 1 to 1000000",
+    ),
+    (
+        "OTEL_BSP_MAX_QUEUE_SIZE",
+        "99999999999999999999999",
+        "from 1 to 1000000",
+    ),
     ("OTEL_BSP_MAX_QUEUE_SIZE", "0", "from 1 to 1000000"),
     ("OTEL_BSP_MAX_QUEUE_SIZE", "-1", "from 1 to 1000000"),
     ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0", "from 1 to 1000000"),
     ("OTEL_BSP_SCHEDULE_DELAY", "0", "10 to 3600000 milliseconds"),
-    ("OTEL_BSP_SCHEDULE_DELAY", "99999999999999", "10 to 3600000 milliseconds"),
+    (
+        "OTEL_BSP_SCHEDULE_DELAY",
+        "99999999999999",
+        "10 to 3600000 milliseconds",
+    ),
     ("OTEL_BSP_EXPORT_TIMEOUT", "0", "10 to 600000 milliseconds"),
-    ("OTEL_EXPORTER_OTLP_TIMEOUT", "0", "10 to 600000 milliseconds"),
-    ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "0", "10 to 600000 milliseconds"),
-    ("TRACELINK_SHUTDOWN_TIMEOUT", "99999999999", "0 to 600000 milliseconds"),
+    (
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "0",
+        "10 to 600000 milliseconds",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "0",
+        "10 to 600000 milliseconds",
+    ),
+    (
+        "TRACELINK_SHUTDOWN_TIMEOUT",
+        "99999999999",
+        "0 to 600000 milliseconds",
+    ),
     ("OTEL_EXPORTER_PROMETHEUS_PORT", "99999", "0 to 65535"),
-    ("TRACELINK_METRICS_CARDINALITY_LIMIT", "0", "from 1 to 100000"),
-    ("TRACELINK_METRICS_CARDINALITY_LIMIT", "1000001", "from 1 to 100000"),
+    (
+        "TRACELINK_METRICS_CARDINALITY_LIMIT",
+        "0",
+        "from 1 to 100000",
+    ),
+    (
+        "TRACELINK_METRICS_CARDINALITY_LIMIT",
+        "1000001",
+        "from 1 to 100000",
+    ),
 ];
 
 #[test]
@@ -143,7 +179,10 @@ fn a_process_with_bad_and_huge_values_starts_idles_small_and_says_why() {
         .env("OTEL_EXPORTER_PROMETHEUS_PORT", "0")
         .env("OTEL_BSP_MAX_QUEUE_SIZE", "1000000")
         .env("OTEL_BSP_SCHEDULE_DELAY", "0")
-        .env("OTEL_SERVICE_NAME", std::ffi::OsStr::from_bytes(b"shop\xff"))
+        .env(
+            "OTEL_SERVICE_NAME",
+            std::ffi::OsStr::from_bytes(b"shop\xff"),
+        )
         .env(
             "OTEL_EXPORTER_OTLP_HEADERS",
             std::ffi::OsStr::from_bytes(b"x-api-key=s3cret\xfe"),
@@ -161,7 +200,10 @@ fn a_process_with_bad_and_huge_values_starts_idles_small_and_says_why() {
         assert_eq!(lines.len(), 1, "one warning for {variable}:\n{stderr}");
     }
     assert!(stderr.contains("not valid UTF-8"), "{stderr}");
-    assert!(!stderr.contains("s3cret"), "a header value is never printed:\n{stderr}");
+    assert!(
+        !stderr.contains("s3cret"),
+        "a header value is never printed:\n{stderr}"
+    );
     let rss_kb: u64 = stderr
         .lines()
         .find_map(|l| l.strip_prefix("RSS_KB "))
@@ -175,18 +217,39 @@ fn a_process_with_bad_and_huge_values_starts_idles_small_and_says_why() {
 fn no_warning_path_prints_a_secret() {
     let secret = "s3cr3t-t0ken";
     let cases: Vec<Vec<(&str, String)>> = vec![
-        vec![("OTEL_EXPORTER_OTLP_HEADERS", format!("authorization=Bearer {secret},bad header"))],
-        vec![("OTEL_EXPORTER_OTLP_TRACES_HEADERS", format!("x-api-key={secret}%zz"))],
-        vec![("OTEL_EXPORTER_OTLP_ENDPOINT", format!("ftp://user:{secret}@collector"))],
-        vec![("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", format!("http://user:{secret}@"))],
+        vec![(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            format!("authorization=Bearer {secret},bad header"),
+        )],
+        vec![(
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+            format!("x-api-key={secret}%zz"),
+        )],
+        vec![(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("ftp://user:{secret}@collector"),
+        )],
+        vec![(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            format!("http://user:{secret}@"),
+        )],
         vec![
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("https://user:{secret}@localhost:4318")),
-            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/ca.pem".to_owned()),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("https://user:{secret}@localhost:4318"),
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_CERTIFICATE",
+                "/no/such/ca.pem".to_owned(),
+            ),
         ],
     ];
     for env in cases {
         let vars = env.iter().map(|(k, v)| (*k, v.as_str()));
-        let config = tracelink::builder().with_env(vars.clone()).config().expect("config");
+        let config = tracelink::builder()
+            .with_env(vars.clone())
+            .config()
+            .expect("config");
         assert!(!config.warnings().is_empty(), "{env:?}");
         for warning in config.warnings() {
             assert!(!warning.to_string().contains(secret), "{warning}");

@@ -207,7 +207,11 @@ fn a_grpc_endpoint_without_a_scheme_is_tls_unless_insecure() {
         ("OTEL_EXPORTER_OTLP_INSECURE", "false"),
         ("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "true"),
     ]);
-    assert_eq!(c.traces_endpoint(), "http://collector:4317", "per signal first");
+    assert_eq!(
+        c.traces_endpoint(),
+        "http://collector:4317",
+        "per signal first"
+    );
 }
 
 #[test]

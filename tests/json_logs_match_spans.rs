@@ -896,7 +896,10 @@ fn ratio_sampling_exports_exactly_the_traces_logged_as_sampled() {
         unsampled.len(),
         spans.len()
     );
-    assert_eq!(h.parts.guard().stats().spans().exported(), sampled.len() as u64);
+    assert_eq!(
+        h.parts.guard().stats().spans().exported(),
+        sampled.len() as u64
+    );
     h.finish();
 }
 

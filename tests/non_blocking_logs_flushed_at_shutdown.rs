@@ -68,7 +68,11 @@ fn stalled_child() {
     let span = tracing::info_span!("batch");
     let entered = span.enter();
     for i in 0..STALLED_LINES {
-        tracing::info!(i, padding = "a line of ordinary length, as a service writes", "line");
+        tracing::info!(
+            i,
+            padding = "a line of ordinary length, as a service writes",
+            "line"
+        );
     }
     drop(entered);
     let before = guard.stats().log_lines();
@@ -124,7 +128,9 @@ fn a_stalled_stdout_loses_no_line_uncounted() {
         .find_map(|line| line.strip_prefix("SUMMARY "))
         .and_then(|json| serde_json::from_str(json).ok())
         .unwrap_or_else(|| panic!("no summary in {stderr}"));
-    let error = summary["error"].as_str().expect("shutdown reports the loss");
+    let error = summary["error"]
+        .as_str()
+        .expect("shutdown reports the loss");
     // "N log lines were not written: D dropped (...), F failed (... ran out: U)"
     let numbers: Vec<u64> = error
         .split(|c: char| !c.is_ascii_digit())
@@ -137,7 +143,10 @@ fn a_stalled_stdout_loses_no_line_uncounted() {
         dropped >= summary["dropped_before_shutdown"].as_u64().expect("count"),
         "{summary}"
     );
-    assert!(failed > 0, "lines were still buffered at the deadline: {error}");
+    assert!(
+        failed > 0,
+        "lines were still buffered at the deadline: {error}"
+    );
 
     // Past libtest's own `running 1 test` and `test NAME ... `, nothing but
     // whole JSON lines reached stdout, and each of them is counted as written.

@@ -80,7 +80,12 @@ fn spans_arrive_over_https_with_the_ca_from_the_variable() {
         );
         assert!(warnings.is_empty(), "{warnings:?}");
         let spans = receiver.wait_for_spans(1, Duration::from_secs(10));
-        assert_eq!(spans.len(), 1, "{protocol}: {stats:?} {:?}", receiver.tls_failures());
+        assert_eq!(
+            spans.len(),
+            1,
+            "{protocol}: {stats:?} {:?}",
+            receiver.tls_failures()
+        );
         assert_eq!(spans[0].name(), "over tls");
         assert_eq!(stats.exported(), 1, "{protocol}");
         assert!(endpoint(&receiver, protocol).starts_with("https://localhost:"));
@@ -116,19 +121,29 @@ fn mtls_refuses_no_client_certificate_and_accepts_the_right_one() {
         assert_eq!(stats.exported(), 0, "{protocol}: no client certificate");
         assert_eq!(stats.failed(), 1, "{protocol}: counted");
         assert!(receiver.spans().is_empty());
-        assert!(!receiver.tls_failures().is_empty(), "the receiver refused the handshake");
+        assert!(
+            !receiver.tls_failures().is_empty(),
+            "the receiver refused the handshake"
+        );
 
         let (stats, warnings) = send_one(
             &receiver,
             protocol,
             &[
                 ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&pki.ca)),
-                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", path(&pki.client_cert)),
+                (
+                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                    path(&pki.client_cert),
+                ),
                 ("OTEL_EXPORTER_OTLP_CLIENT_KEY", path(&pki.client_key)),
             ],
         );
         assert!(warnings.is_empty(), "{warnings:?}");
-        assert_eq!(stats.exported(), 1, "{protocol}: with the client certificate");
+        assert_eq!(
+            stats.exported(),
+            1,
+            "{protocol}: with the client certificate"
+        );
         assert_eq!(receiver.wait_for_spans(1, Duration::from_secs(10)).len(), 1);
     }
 }
@@ -181,7 +196,10 @@ fn failures_say_why_in_words_naming_the_endpoint() {
         );
         for (pki, protocol) in [
             (Pki::new("words-expired", ServerCert::Expired), "grpc"),
-            (Pki::new("words-misnamed", ServerCert::OtherName), "http/protobuf"),
+            (
+                Pki::new("words-misnamed", ServerCert::OtherName),
+                "http/protobuf",
+            ),
         ] {
             let receiver = Receiver::start_tls(pki.server_config(false));
             send_one(
@@ -200,9 +218,16 @@ fn failures_say_why_in_words_naming_the_endpoint() {
         .filter(|line| line.contains("not signed by a trusted CA"))
         .collect();
     assert_eq!(unknown.len(), 2, "one warning a protocol:\n{stderr}");
-    assert!(unknown.iter().any(|l| l.contains("OTLP/grpc https://localhost:")), "{stderr}");
     assert!(
-        unknown.iter().any(|l| l.contains("OTLP/http/protobuf https://localhost:")),
+        unknown
+            .iter()
+            .any(|l| l.contains("OTLP/grpc https://localhost:")),
+        "{stderr}"
+    );
+    assert!(
+        unknown
+            .iter()
+            .any(|l| l.contains("OTLP/http/protobuf https://localhost:")),
         "{stderr}"
     );
     for words in [
@@ -227,13 +252,19 @@ fn bad_files_and_a_mismatched_key_are_warnings_and_strict_errors() {
             "no such file",
         ),
         (
-            &[("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", path(&pki.client_key))],
+            &[(
+                "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+                path(&pki.client_key),
+            )],
             "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
             "holds no PEM certificate",
         ),
         (
             &[
-                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", path(&pki.client_cert)),
+                (
+                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                    path(&pki.client_cert),
+                ),
                 ("OTEL_EXPORTER_OTLP_CLIENT_KEY", path(&pki.other_key)),
             ],
             "OTEL_EXPORTER_OTLP_CLIENT_KEY",
@@ -241,7 +272,10 @@ fn bad_files_and_a_mismatched_key_are_warnings_and_strict_errors() {
         ),
     ];
     for (env, variable, reason) in cases {
-        let mut vars = vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "https://localhost:4317".to_owned())];
+        let mut vars = vec![(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "https://localhost:4317".to_owned(),
+        )];
         vars.extend(env.iter().cloned());
         let config = tracelink::builder()
             .with_env(vars.iter().map(|(k, v)| (*k, v.as_str())))
@@ -251,7 +285,9 @@ fn bad_files_and_a_mismatched_key_are_warnings_and_strict_errors() {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert_eq!(warnings[0].variable(), variable);
         assert!(warnings[0].reason().contains(reason), "{:?}", warnings[0]);
-        assert!(warnings[0].to_string().contains(pki.dir().to_str().expect("utf-8")));
+        assert!(warnings[0]
+            .to_string()
+            .contains(pki.dir().to_str().expect("utf-8")));
 
         vars.push(("TRACELINK_STRICT_CONFIG", "true".to_owned()));
         let error = tracelink::builder()
@@ -267,7 +303,10 @@ fn an_https_endpoint_is_kept_not_rewritten() {
     for protocol in PROTOCOLS {
         let config = tracelink::builder()
             .with_env([
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector.example.com:4318"),
+                (
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    "https://collector.example.com:4318",
+                ),
                 ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
             ])
             .config()

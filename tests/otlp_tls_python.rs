@@ -36,7 +36,8 @@ impl PyReceiver {
             "{} is missing: run scripts/install-test-deps.sh",
             python.display()
         );
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools/otlp_tls_receiver.py");
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools/otlp_tls_receiver.py");
         let mut command = Command::new(python);
         command
             .arg(script)
@@ -86,7 +87,11 @@ impl PyReceiver {
     }
 
     fn endpoint(&self, protocol: &str) -> String {
-        let port = if protocol == "grpc" { self.grpc } else { self.http };
+        let port = if protocol == "grpc" {
+            self.grpc
+        } else {
+            self.http
+        };
         format!("https://localhost:{port}")
     }
 }
@@ -117,7 +122,11 @@ fn send(endpoint: &str, protocol: &str, env: &[(&str, String)]) -> tracelink::tr
         .with_service_name("tls-python")
         .build()
         .expect("tracelink builds");
-    assert!(parts.config().warnings().is_empty(), "{:?}", parts.config().warnings());
+    assert!(
+        parts.config().warnings().is_empty(),
+        "{:?}",
+        parts.config().warnings()
+    );
     let dispatch = support::dispatch(&parts);
     tracing::dispatcher::with_default(&dispatch, || {
         let span = tracing::info_span!(
@@ -142,7 +151,10 @@ fn python_receives_spans_over_tls_with_their_types() {
         let stats = send(
             &receiver.endpoint(protocol),
             protocol,
-            &[("OTEL_EXPORTER_OTLP_CERTIFICATE", pki.ca.display().to_string())],
+            &[(
+                "OTEL_EXPORTER_OTLP_CERTIFICATE",
+                pki.ca.display().to_string(),
+            )],
         );
         assert_eq!(stats.exported(), 1, "{protocol}: {stats:?}");
         let span = receiver
@@ -153,10 +165,22 @@ fn python_receives_spans_over_tls_with_their_types() {
         assert_eq!(span["transport"], transport);
         assert_eq!(span["name"], "to python");
         let attributes = &span["attributes"];
-        assert_eq!(attributes["http.response.status_code"], serde_json::json!(["int_value", 200]));
-        assert_eq!(attributes["ratio"], serde_json::json!(["double_value", 0.5]));
-        assert_eq!(attributes["cached"], serde_json::json!(["bool_value", true]));
-        assert_eq!(attributes["region"], serde_json::json!(["string_value", "eu"]));
+        assert_eq!(
+            attributes["http.response.status_code"],
+            serde_json::json!(["int_value", 200])
+        );
+        assert_eq!(
+            attributes["ratio"],
+            serde_json::json!(["double_value", 0.5])
+        );
+        assert_eq!(
+            attributes["cached"],
+            serde_json::json!(["bool_value", true])
+        );
+        assert_eq!(
+            attributes["region"],
+            serde_json::json!(["string_value", "eu"])
+        );
     }
 }
 
@@ -164,17 +188,34 @@ fn python_receives_spans_over_tls_with_their_types() {
 fn python_with_mtls_refuses_no_client_certificate_and_accepts_the_right_one() {
     let pki = Pki::new("python-mtls", ServerCert::Valid);
     let receiver = PyReceiver::start(&pki, true);
-    let ca = ("OTEL_EXPORTER_OTLP_CERTIFICATE", pki.ca.display().to_string());
+    let ca = (
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        pki.ca.display().to_string(),
+    );
     for protocol in ["grpc", "http/protobuf"] {
-        let stats = send(&receiver.endpoint(protocol), protocol, std::slice::from_ref(&ca));
-        assert_eq!((stats.exported(), stats.failed()), (0, 1), "{protocol}: refused, counted");
+        let stats = send(
+            &receiver.endpoint(protocol),
+            protocol,
+            std::slice::from_ref(&ca),
+        );
+        assert_eq!(
+            (stats.exported(), stats.failed()),
+            (0, 1),
+            "{protocol}: refused, counted"
+        );
         let stats = send(
             &receiver.endpoint(protocol),
             protocol,
             &[
                 ca.clone(),
-                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", pki.client_cert.display().to_string()),
-                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", pki.client_key.display().to_string()),
+                (
+                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                    pki.client_cert.display().to_string(),
+                ),
+                (
+                    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+                    pki.client_key.display().to_string(),
+                ),
             ],
         );
         assert_eq!(stats.exported(), 1, "{protocol}: accepted");
@@ -184,5 +225,8 @@ fn python_with_mtls_refuses_no_client_certificate_and_accepts_the_right_one() {
             .expect("python received the span");
         assert_eq!(span["name"], "to python");
     }
-    assert!(receiver.spans.try_recv().is_err(), "nothing arrived without the certificate");
+    assert!(
+        receiver.spans.try_recv().is_err(),
+        "nothing arrived without the certificate"
+    );
 }

@@ -202,11 +202,14 @@ impl<'a> EnvReader<'a> {
         if range.contains(&value) {
             return Some(value);
         }
-        let reason = format!("out of range: expected {} to {}", show(range.start()), show(range.end()));
+        let reason = format!(
+            "out of range: expected {} to {}",
+            show(range.start()),
+            show(range.end())
+        );
         self.reject(name, &show(&value), reason, "");
         None
     }
-
 
     /// In strict mode, the first issue as an error.
     pub(crate) fn strict_error(&self) -> Option<Error> {

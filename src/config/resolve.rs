@@ -8,17 +8,15 @@ use tracing::level_filters::LevelFilter;
 use super::env::{parse_key_values, EnvReader};
 use super::{
     redact_url, BatchConfig, Builder, Config, DiagLevel, Duration, HeaderList, Origin, Propagator,
-    Protocol, Sampler, Setting, TracesExporter, GOOGLE_CLOUD_PROJECT, OTEL_BSP_EXPORT_TIMEOUT,
-    EXPORT_TIMEOUT_RANGE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_QUEUE_SIZE,
+    Protocol, Sampler, Setting, TracesExporter, EXPORT_TIMEOUT_RANGE, GOOGLE_CLOUD_PROJECT,
+    OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_QUEUE_SIZE,
     OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_SCHEDULE_DELAY_RANGE, OTEL_BSP_SIZE_RANGE,
-    TRACELINK_METRICS_CARDINALITY_LIMIT, TRACELINK_METRICS_CARDINALITY_LIMIT_DEFAULT,
-    TRACELINK_SHUTDOWN_TIMEOUT_RANGE,
     OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
     OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_EXPORTER_OTLP_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
     OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT, OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT,
     OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
-    OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+    OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_HEADERS,
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
     OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_EXPORTER_PROMETHEUS_HOST_DEFAULT,
@@ -27,10 +25,11 @@ use super::{
     OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER,
     OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_TRACES_SAMPLER_DEFAULT, RUST_LOG,
     RUST_LOG_DEFAULT, TRACELINK_LOG_FORMAT, TRACELINK_LOG_FORMAT_DEFAULT,
-    TRACELINK_LOG_NON_BLOCKING, TRACELINK_LOG_STYLE, TRACELINK_SHUTDOWN_TIMEOUT,
-    TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT, TRACELINK_SPAN_EVENTS, TRACELINK_SPAN_FILTER,
-    TRACELINK_SPAN_FILTER_DEFAULT, TRACELINK_STRICT_CONFIG, TRACELINK_TRACES_FILE,
-    TRACELINK_TRACES_FILE_DEFAULT, TRACELINK_TRACES_FILE_MAX_BYTES,
+    TRACELINK_LOG_NON_BLOCKING, TRACELINK_LOG_STYLE, TRACELINK_METRICS_CARDINALITY_LIMIT,
+    TRACELINK_METRICS_CARDINALITY_LIMIT_DEFAULT, TRACELINK_SHUTDOWN_TIMEOUT,
+    TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT, TRACELINK_SHUTDOWN_TIMEOUT_RANGE, TRACELINK_SPAN_EVENTS,
+    TRACELINK_SPAN_FILTER, TRACELINK_SPAN_FILTER_DEFAULT, TRACELINK_STRICT_CONFIG,
+    TRACELINK_TRACES_FILE, TRACELINK_TRACES_FILE_DEFAULT, TRACELINK_TRACES_FILE_MAX_BYTES,
     TRACELINK_TRACES_FILE_MAX_BYTES_DEFAULT,
 };
 use crate::Error;
@@ -151,7 +150,12 @@ pub(crate) fn resolve(b: &Builder) -> Result<Config, Error> {
                 ms,
             )
         })
-        .or_else(|| env.millis_in(TRACELINK_SHUTDOWN_TIMEOUT, &TRACELINK_SHUTDOWN_TIMEOUT_RANGE))
+        .or_else(|| {
+            env.millis_in(
+                TRACELINK_SHUTDOWN_TIMEOUT,
+                &TRACELINK_SHUTDOWN_TIMEOUT_RANGE,
+            )
+        })
         .unwrap_or(TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT);
     fill_fallback(
         &mut env,
@@ -702,10 +706,22 @@ fn checked_batch(given: &BatchConfig, env: &mut EnvReader<'_>) -> BatchConfig {
             .unwrap_or(default.max_export_batch_size),
     };
     for (name, value) in [
-        ("BatchConfig::with_scheduled_delay", ms(&batch.scheduled_delay)),
-        ("BatchConfig::with_export_timeout", ms(&batch.export_timeout)),
-        ("BatchConfig::with_max_queue_size", batch.max_queue_size.to_string()),
-        ("BatchConfig::with_max_export_batch_size", batch.max_export_batch_size.to_string()),
+        (
+            "BatchConfig::with_scheduled_delay",
+            ms(&batch.scheduled_delay),
+        ),
+        (
+            "BatchConfig::with_export_timeout",
+            ms(&batch.export_timeout),
+        ),
+        (
+            "BatchConfig::with_max_queue_size",
+            batch.max_queue_size.to_string(),
+        ),
+        (
+            "BatchConfig::with_max_export_batch_size",
+            batch.max_export_batch_size.to_string(),
+        ),
     ] {
         fill_fallback(env, &[name], &value);
     }
@@ -713,7 +729,11 @@ fn checked_batch(given: &BatchConfig, env: &mut EnvReader<'_>) -> BatchConfig {
 }
 
 /// The batch size is at most the queue size.
-fn fit_batch_to_queue(mut batch: BatchConfig, env: &mut EnvReader<'_>, name: &'static str) -> BatchConfig {
+fn fit_batch_to_queue(
+    mut batch: BatchConfig,
+    env: &mut EnvReader<'_>,
+    name: &'static str,
+) -> BatchConfig {
     if batch.max_export_batch_size > batch.max_queue_size {
         env.reject(
             name,

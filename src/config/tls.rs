@@ -48,7 +48,10 @@ pub(super) fn with_scheme(endpoint: &str, grpc: bool, insecure: bool) -> String 
 /// The certificate paths: code, then the per-signal variable, then the
 /// generic one.
 pub(super) fn paths(b: &Builder, env: &EnvReader<'_>) -> TlsPaths {
-    let pick = |code: &Option<PathBuf>, method: &'static str, signal: &'static str, generic: &'static str| {
+    let pick = |code: &Option<PathBuf>,
+                method: &'static str,
+                signal: &'static str,
+                generic: &'static str| {
         if let Some(path) = code {
             return Some((method, path.clone()));
         }
@@ -140,8 +143,14 @@ mod tests {
 
     #[test]
     fn a_grpc_endpoint_without_a_scheme_is_tls_unless_insecure() {
-        assert_eq!(with_scheme("collector:4317", true, false), "https://collector:4317");
-        assert_eq!(with_scheme("collector:4317", true, true), "http://collector:4317");
+        assert_eq!(
+            with_scheme("collector:4317", true, false),
+            "https://collector:4317"
+        );
+        assert_eq!(
+            with_scheme("collector:4317", true, true),
+            "http://collector:4317"
+        );
         assert_eq!(with_scheme("http://c:4317", true, false), "http://c:4317");
         assert_eq!(with_scheme("collector:4318", false, true), "collector:4318");
     }
@@ -157,7 +166,10 @@ mod tests {
         let found = paths(&builder, &env);
         assert_eq!(
             found.certificate,
-            Some((OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, PathBuf::from("/traces.pem")))
+            Some((
+                OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+                PathBuf::from("/traces.pem")
+            ))
         );
         assert_eq!(
             found.client_key,
@@ -175,7 +187,10 @@ mod tests {
     fn the_summary_says_what_is_trusted() {
         let none = TlsPaths::default();
         assert_eq!(describe("http://c:4318", &none), "off (http://)");
-        assert_eq!(describe("https://c:4318", &none), "trusting the system's roots");
+        assert_eq!(
+            describe("https://c:4318", &none),
+            "trusting the system's roots"
+        );
         let ca = TlsPaths {
             certificate: Some(("X", PathBuf::from("/ca.pem"))),
             ..TlsPaths::default()

@@ -242,7 +242,10 @@ mod tests {
             let mut micros = String::new();
             rfc3339_micros(&mut micros, UNIX_EPOCH + Duration::new(t, 123_456_000));
             assert_eq!(micros, rfc3339(t * 1_000_000_000 + 123_456_789, 6));
-            assert_eq!(parse_rfc3339(&micros), Some(t * 1_000_000_000 + 123_456_000));
+            assert_eq!(
+                parse_rfc3339(&micros),
+                Some(t * 1_000_000_000 + 123_456_000)
+            );
         }
     }
 }

@@ -356,7 +356,10 @@ mod tests {
                 return Err(io::Error::from(io::ErrorKind::BrokenPipe));
             }
             assert!(chunk.ends_with(b"\n"));
-            self.out.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(chunk);
+            self.out
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(chunk);
             Ok(())
         }
     }
@@ -397,7 +400,10 @@ mod tests {
         while !rest.is_empty() {
             let (len, count) = chunk(rest);
             assert!(len <= PIPE_BUF && rest[len - 1] == b'\n');
-            assert_eq!(memchr::memchr_iter(b'\n', &rest[..len]).count() as u64, count);
+            assert_eq!(
+                memchr::memchr_iter(b'\n', &rest[..len]).count() as u64,
+                count
+            );
             total += count;
             rest = &rest[len..];
         }
@@ -426,7 +432,11 @@ mod tests {
         );
         assert_eq!(counts.failed.load(Ordering::Relaxed), unwritten.0);
         writer.write_line(&line(500));
-        assert_eq!(counts.dropped.load(Ordering::Relaxed), dropped + 1, "after stop");
+        assert_eq!(
+            counts.dropped.load(Ordering::Relaxed),
+            dropped + 1,
+            "after stop"
+        );
         drop(open);
         assert_eq!(counts.written.load(Ordering::Relaxed), 0);
         drop(out);
@@ -440,8 +450,14 @@ mod tests {
         for l in &lines {
             writer.write_line(l);
         }
-        assert_eq!(thread.stop(Instant::now() + Duration::from_secs(30)), Unwritten(0));
-        assert_eq!(*out.lock().unwrap_or_else(PoisonError::into_inner), lines.concat());
+        assert_eq!(
+            thread.stop(Instant::now() + Duration::from_secs(30)),
+            Unwritten(0)
+        );
+        assert_eq!(
+            *out.lock().unwrap_or_else(PoisonError::into_inner),
+            lines.concat()
+        );
         assert_eq!(counts.written.load(Ordering::Relaxed), 20_000);
         assert_eq!(counts.dropped.load(Ordering::Relaxed), 0);
         assert!(thread.thread.is_none(), "joined");
@@ -454,7 +470,10 @@ mod tests {
         for i in 0..1000 {
             writer.write_line(&line(i));
         }
-        assert_eq!(thread.stop(Instant::now() + Duration::from_secs(30)), Unwritten(0));
+        assert_eq!(
+            thread.stop(Instant::now() + Duration::from_secs(30)),
+            Unwritten(0)
+        );
         assert_eq!(counts.failed.load(Ordering::Relaxed), 1000);
         assert_eq!(counts.written.load(Ordering::Relaxed), 0);
     }

@@ -408,15 +408,15 @@ fn hex_u8(high: u8, low: u8) -> Option<u8> {
 }
 
 fn hex_u64(digits: &[u8]) -> Option<u64> {
-    digits
-        .iter()
-        .try_fold(0u64, |n, &b| Some((n << 4) | u64::from(hex::lower_digit(b)?)))
+    digits.iter().try_fold(0u64, |n, &b| {
+        Some((n << 4) | u64::from(hex::lower_digit(b)?))
+    })
 }
 
 fn hex_u128(digits: &[u8]) -> Option<u128> {
-    digits
-        .iter()
-        .try_fold(0u128, |n, &b| Some((n << 4) | u128::from(hex::lower_digit(b)?)))
+    digits.iter().try_fold(0u128, |n, &b| {
+        Some((n << 4) | u128::from(hex::lower_digit(b)?))
+    })
 }
 
 #[cfg(test)]

@@ -87,7 +87,10 @@ mod http_client {
                     }
                     source = cause.source();
                 }
-                *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(chain);
+                *self
+                    .last_error
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(chain);
             }
             result
         }

@@ -79,12 +79,13 @@ pub(crate) fn client_config(files: &TlsFiles) -> (ClientConfig, Vec<TlsProblem>)
     // Every OTLP server negotiates X25519 or P-256, which ring has.
     #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = match ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
-        Ok(builder) => builder.with_root_certificates(roots),
-        // UNWRAP: ring supports the default protocol versions (TLS 1.2, 1.3);
-        // rustls refuses only a provider without their cipher suites.
-        Err(error) => unreachable!("ring lacks the default TLS versions: {error}"),
-    };
+    let builder =
+        match ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
+            Ok(builder) => builder.with_root_certificates(roots),
+            // UNWRAP: ring supports the default protocol versions (TLS 1.2, 1.3);
+            // rustls refuses only a provider without their cipher suites.
+            Err(error) => unreachable!("ring lacks the default TLS versions: {error}"),
+        };
     let config = match client_identity(files, &mut problems) {
         Some((chain, key, (key_variable, key_path))) => {
             match builder.clone().with_client_auth_cert(chain, key) {
@@ -265,7 +266,10 @@ pub(crate) fn explain(error: &str) -> Option<&'static str> {
              OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)",
         ),
         (
-            &["fatal alert: ProtocolVersion", "fatal alert: HandshakeFailure"],
+            &[
+                "fatal alert: ProtocolVersion",
+                "fatal alert: HandshakeFailure",
+            ],
             "the server and tracelink share no TLS version or cipher suite (TLS 1.2 and \
              1.3 are supported)",
         ),
@@ -304,7 +308,10 @@ mod tests {
     #[test]
     fn a_missing_or_empty_ca_file_is_one_problem_and_the_system_roots() {
         let dir = temp_dir("ca");
-        let paths = files_in(&dir, &[("empty.pem", ""), ("junk.pem", "not a certificate")]);
+        let paths = files_in(
+            &dir,
+            &[("empty.pem", ""), ("junk.pem", "not a certificate")],
+        );
         for (path, reason) in [
             (dir.join("absent.pem"), "no such file"),
             (paths[0].clone(), "holds no PEM certificate"),

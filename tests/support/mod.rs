@@ -461,7 +461,12 @@ fn serve(
     runtime.block_on(async move {
         let grpc = tokio::net::TcpListener::from_std(grpc).expect("gRPC listener");
         let http = tokio::net::TcpListener::from_std(http).expect("HTTP listener");
-        let grpc = tokio::spawn(serve_grpc(grpc, state.clone(), stopped.clone(), tls.clone()));
+        let grpc = tokio::spawn(serve_grpc(
+            grpc,
+            state.clone(),
+            stopped.clone(),
+            tls.clone(),
+        ));
         let http = tokio::spawn(serve_http(http, state, stopped.clone(), tls));
         wait_for_stop(stopped).await;
         // Both servers stop accepting at once; give in-flight requests a moment.

@@ -33,9 +33,9 @@ impl DynExporter for Otlp {
                 .as_ref()
                 .and_then(|last| last.lock().unwrap_or_else(PoisonError::into_inner).take());
             match (result, cause) {
-                (Err(error), Some(cause)) => Err(OTelSdkError::InternalFailure(format!(
-                    "{error}: {cause}"
-                ))),
+                (Err(error), Some(cause)) => {
+                    Err(OTelSdkError::InternalFailure(format!("{error}: {cause}")))
+                }
                 (result, _) => result,
             }
         })
