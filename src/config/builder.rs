@@ -123,7 +123,7 @@ impl Builder {
         self
     }
 
-    /// Turns every invalid setting into an [`Error`] instead of a warning.
+    /// Turns every invalid setting into an [`Error`](crate::Error) instead of a warning.
     ///
     /// Defaults to `false`. Corresponding environment variable:
     /// `TRACELINK_STRICT_CONFIG`; this overrides it.

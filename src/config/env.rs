@@ -211,6 +211,75 @@ impl<'a> EnvReader<'a> {
         None
     }
 
+    /// Gives the issues recorded with an empty fallback, about any of
+    /// `names`, the value finally chosen: whether the next variable in line
+    /// or the default won is only known once they have all been read.
+    pub(crate) fn fill_fallback(&mut self, names: &[&str], chosen: &str) {
+        for issue in &mut self.issues {
+            if issue.fallback.is_empty() && names.contains(&issue.name) {
+                chosen.clone_into(&mut issue.fallback);
+            }
+        }
+    }
+
+    /// A comma-separated list of names, as `OTEL_TRACES_EXPORTER` and
+    /// `OTEL_PROPAGATORS` take: the known ones in order, each once, matched
+    /// ignoring case; `none` anywhere empties the list. Unknown names get one
+    /// warning, and the list falls back to `default` if nothing valid is left.
+    pub(crate) fn name_list<T: Copy + PartialEq>(
+        &mut self,
+        var: &'static str,
+        what: &str,
+        names: &[(&'static str, T)],
+        default: &[T],
+    ) -> Vec<T> {
+        let Some(value) = self.raw(var) else {
+            return default.to_vec();
+        };
+        let mut list = Vec::new();
+        let mut none = false;
+        let mut bad = Vec::new();
+        for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if item.eq_ignore_ascii_case("none") {
+                none = true;
+            } else if let Some(&(_, known)) =
+                names.iter().find(|(n, _)| n.eq_ignore_ascii_case(item))
+            {
+                if !list.contains(&known) {
+                    list.push(known);
+                }
+            } else {
+                bad.push(item.to_owned());
+            }
+        }
+        if none {
+            list.clear();
+        }
+        if !bad.is_empty() {
+            if list.is_empty() && !none {
+                list = default.to_vec();
+            }
+            let name_of = |t: &T| names.iter().find(|(_, k)| k == t).map_or("", |(n, _)| n);
+            let result = if list.is_empty() {
+                "none".to_owned()
+            } else {
+                list.iter().map(name_of).collect::<Vec<_>>().join(",")
+            };
+            let expected: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
+            self.reject(
+                var,
+                &value,
+                format!(
+                    "unsupported {what} {}; expected {} or none",
+                    bad.join(", "),
+                    expected.join(", ")
+                ),
+                result,
+            );
+        }
+        list
+    }
+
     /// In strict mode, the first issue as an error.
     pub(crate) fn strict_error(&self) -> Option<Error> {
         self.issues.first().map(|issue| Error::InvalidConfig {
@@ -219,6 +288,11 @@ impl<'a> EnvReader<'a> {
             reason: issue.reason.clone(),
         })
     }
+}
+
+/// A duration for messages and the settings summary: `250 ms`.
+pub(crate) fn ms(d: &Duration) -> String {
+    format!("{} ms", d.as_millis())
 }
 
 pub(crate) fn parse_millis(value: &str) -> Result<Duration, String> {
@@ -303,6 +377,18 @@ mod tests {
         assert!(parse_key_values("a=%zz").unwrap_err().contains("percent"));
         assert!(parse_key_values("a=%4").unwrap_err().contains("percent"));
         assert!(parse_key_values("a=%ff").unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn fill_fallback_gives_only_the_open_issues_of_those_names_the_value_chosen() {
+        let source = EnvSource::Vars(HashMap::new());
+        let mut env = EnvReader::new(&source);
+        env.reject("A", "1", "bad", "");
+        env.reject("B", "2", "bad", "");
+        env.reject("A", "3", "bad", "kept");
+        env.fill_fallback(&["A"], "chosen");
+        let fallbacks: Vec<&str> = env.issues.iter().map(|i| i.fallback.as_str()).collect();
+        assert_eq!(fallbacks, ["chosen", "", "kept"]);
     }
 
     #[test]

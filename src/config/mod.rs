@@ -1,6 +1,10 @@
 //! Settings: the builder, the `OTEL_*` environment variables, and the effective
 //! [`Config`] that comes out of both (code beats env).
 
+// Dependencies go one way: `resolve` (which defines `Builder::config`)
+// reads the builder's fields and calls `env` and `tls`; `tls` reads the
+// builder's fields; `builder` uses only `env` and the types below; nothing
+// here calls into `resolve`.
 mod builder;
 pub(crate) mod env;
 mod resolve;
@@ -208,20 +212,6 @@ pub struct Config {
     /// TLS for an `https://` endpoint, built from the certificate files.
     pub(crate) tls: Option<crate::transport::ClientTls>,
     pub(crate) tls_paths: tls::TlsPaths,
-}
-
-/// Resolution lives in `resolve.rs`, which reads the builder's fields; the
-/// builder itself knows nothing of it (no cycle between the two).
-impl Builder {
-    /// The effective settings, without installing anything.
-    ///
-    /// # Errors
-    ///
-    /// In strict mode, [`Error::InvalidConfig`](crate::Error::InvalidConfig)
-    /// for the first invalid value.
-    pub fn config(&self) -> Result<Config, crate::Error> {
-        resolve::resolve(self)
-    }
 }
 
 impl Config {
