@@ -68,12 +68,25 @@ mod recorder {
         Never,
     }
 
+    /// What a test runs each time a batch is given (while the export
+    /// thread is busy with it): to queue more spans, or move a clock.
+    type Hook = Box<dyn FnMut() + Send>;
+
     /// The batches a [`Recorder`] was given, shared with the test.
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub(crate) struct Recorder {
         answer: Answer,
         batches: Arc<Mutex<Vec<Vec<SpanData>>>>,
         shut_down: Arc<AtomicBool>,
+        on_export: Arc<Mutex<Option<Hook>>>,
+    }
+
+    impl std::fmt::Debug for Recorder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Recorder")
+                .field("answer", &self.answer)
+                .finish_non_exhaustive()
+        }
     }
 
     impl Recorder {
@@ -82,7 +95,16 @@ mod recorder {
                 answer,
                 batches: Arc::default(),
                 shut_down: Arc::default(),
+                on_export: Arc::default(),
             }
+        }
+
+        /// Runs `hook` each time a batch is given, before it is answered.
+        pub(crate) fn on_export(&self, hook: impl FnMut() + Send + 'static) {
+            *self
+                .on_export
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Box::new(hook));
         }
 
         /// Every batch so far, each as the spans it held, in order.
@@ -109,6 +131,14 @@ mod recorder {
                 batches.push(batch);
                 batches.len()
             };
+            if let Some(hook) = self
+                .on_export
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_mut()
+            {
+                hook();
+            }
             let answer = self.answer;
             async move {
                 match answer {

@@ -91,15 +91,21 @@ pub(crate) fn diag_rate_limited(exporter: String, error: &str, count: u64) {
 }
 
 /// Reports queue-full drops while they happen (at most every 10 s) and in total
-/// at shutdown.
+/// at shutdown. The export thread asks it after every batch, so that a long
+/// outage, when the queue refills faster than failed batches drain it and
+/// the thread is never idle, is reported every 10 s rather than once after.
 #[derive(Debug, Default)]
 pub(crate) struct LossReporter {
     reported_dropped: u64,
     last: Option<Instant>,
+    /// How many queue-full reports it made, for the tests.
+    pub(super) reports: u64,
 }
 
 impl LossReporter {
-    pub(crate) fn report(&mut self, stats: &ExportStats, at_shutdown: bool) {
+    /// Says what was lost, if there is something to say: `now` is the
+    /// export thread's clock.
+    pub(crate) fn report(&mut self, stats: &ExportStats, at_shutdown: bool, now: Instant) {
         if at_shutdown {
             if stats.lost() > 0 {
                 diag!(
@@ -116,7 +122,7 @@ impl LossReporter {
         if stats.dropped > self.reported_dropped
             && self
                 .last
-                .is_none_or(|t| t.elapsed() >= Duration::from_secs(10))
+                .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(10))
         {
             diag!(
                 Warn,
@@ -126,7 +132,8 @@ impl LossReporter {
                 stats.dropped
             );
             self.reported_dropped = stats.dropped;
-            self.last = Some(Instant::now());
+            self.last = Some(now);
+            self.reports += 1;
         }
     }
 }
@@ -155,21 +162,23 @@ mod tests {
             dropped,
             failed: 0,
         };
+        let start = Instant::now();
+        let at = |secs| start + Duration::from_secs(secs);
         // Nothing dropped: nothing to say.
-        reporter.report(&stats(0), false);
+        reporter.report(&stats(0), false, at(0));
         assert_eq!((reporter.reported_dropped, reporter.last), (0, None));
-        reporter.report(&stats(5), false);
-        assert_eq!(reporter.reported_dropped, 5);
-        let first = reporter.last;
-        assert!(first.is_some());
+        reporter.report(&stats(5), false, at(1));
+        assert_eq!((reporter.reported_dropped, reporter.last), (5, Some(at(1))));
         // More drops right after: held back until 10 s have passed.
-        reporter.report(&stats(8), false);
-        assert_eq!((reporter.reported_dropped, reporter.last), (5, first));
-        // (A monotonic clock may be younger than 11 s on a machine just booted.)
-        if let Some(long_ago) = Instant::now().checked_sub(Duration::from_secs(11)) {
-            reporter.last = Some(long_ago);
-            reporter.report(&stats(8), false);
-            assert_eq!(reporter.reported_dropped, 8);
-        }
+        reporter.report(&stats(8), false, at(10));
+        assert_eq!((reporter.reported_dropped, reporter.last), (5, Some(at(1))));
+        reporter.report(&stats(8), false, at(11));
+        assert_eq!(
+            (reporter.reported_dropped, reporter.last),
+            (8, Some(at(11)))
+        );
+        // No new drops: nothing more to say, however long it is.
+        reporter.report(&stats(8), false, at(100));
+        assert_eq!(reporter.reports, 2);
     }
 }

@@ -212,7 +212,7 @@ where
                 let ok = self.export_queued(runtime, false);
                 let ok = self.shutdown_exporters(runtime) && ok;
                 let stats = self.shared().counters.snapshot();
-                self.reporter.report(&stats, true);
+                self.reporter.report(&stats, true, self.clock.now());
                 let _ = reply.send(ok);
                 return ControlFlow::Break(());
             }
@@ -222,15 +222,15 @@ where
                 return ControlFlow::Break(());
             }
         }
-        let stats = self.shared().counters.snapshot();
-        self.reporter.report(&stats, false);
+        self.report_drops();
         ControlFlow::Continue(())
     }
 
     /// Exports queued spans in batches: only full ones when `full_only`.
     /// Returns false if any batch failed.
     fn export_queued(&mut self, runtime: &tokio::runtime::Runtime, full_only: bool) -> bool {
-        let shared = (*self.pipeline).as_ref();
+        let pipeline = Arc::clone(&self.pipeline);
+        let shared = (*pipeline).as_ref();
         let batch_size = shared.queue.batch_size();
         let mut ok = true;
         loop {
@@ -253,7 +253,16 @@ where
             }
             shared.counters.untake((take - batch.len()) as u64);
             ok &= self.export(runtime, batch);
+            // In an outage the queue refills while each batch fails, and
+            // this loop may not end until the collector is back.
+            self.report_drops();
         }
+    }
+
+    /// Reports queue-full drops, at most every 10 s.
+    fn report_drops(&mut self) {
+        let stats = (*self.pipeline).as_ref().counters.snapshot();
+        self.reporter.report(&stats, false, self.clock.now());
     }
 
     /// Hands one batch to every exporter, each bounded by the export
@@ -614,6 +623,44 @@ mod tests {
         }
         assert_eq!(answer, Some(false));
         assert_eq!(h.shared.counters.snapshot().failed(), 3);
+    }
+
+    #[test]
+    fn drops_are_reported_every_ten_seconds_while_the_queue_never_empties() {
+        // An outage under load: every batch fails after 4 s, and meanwhile
+        // the service fills the queue again and loses spans, so the worker
+        // goes from batch to batch without ever waiting for a command.
+        let batch = BatchConfig::default()
+            .with_max_queue_size(4)
+            .with_max_export_batch_size(2);
+        let mut h = Harness::new(&batch, Answer::Fail);
+        let (shared, clock) = (h.shared.clone(), h.clock.clone());
+        let mut next = 100;
+        let mut outage = 0;
+        h.exporter.on_export(move || {
+            outage += 1;
+            if outage > 15 {
+                return; // the service goes quiet
+            }
+            clock.advance(Duration::from_secs(4));
+            for _ in 0..4 {
+                let _ = shared
+                    .queue
+                    .push(Finished::numbered(next), &shared.counters);
+                next += 1;
+            }
+        });
+        h.push(0..4);
+        while h.rx.try_recv().is_ok() {}
+        h.send(Command::Wake);
+        assert!(h.step().is_continue());
+        // 15 batches of 4 s, a minute, then two more: the drops reported
+        // at 4, 16, 28, 40 and 52 s, not once when the loop ends.
+        assert_eq!(h.shared.queue.len(), 0);
+        let stats = h.shared.counters.snapshot();
+        assert_eq!(stats.dropped(), 30);
+        assert_eq!(h.worker.reporter.reports, 5);
+        assert_eq!(stats.exported() + stats.failed() + stats.dropped(), 64);
     }
 
     #[test]
