@@ -6,7 +6,6 @@
 //! of its body tells its length, before the rest is read; a request that
 //! does not fit is answered `RESOURCE_EXHAUSTED` with a `RetryInfo`.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,7 +19,7 @@ use prost::Message;
 use tonic::codec::{CompressionEncoding, DecodeBuf, EncodeBuf};
 use tonic::{Code, Status};
 
-use super::limits::{self, Claim, Refused, BODY_TIMEOUT, IDLE_TIMEOUT};
+use super::limits::{self, Claim, Refused, BODY_TIMEOUT};
 use super::split::Failed;
 use super::{busy_message, busy_status, State};
 
@@ -33,40 +32,21 @@ const MAX_STREAMS: u32 = 32;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub(super) async fn serve(listener: tokio::net::TcpListener, state: Arc<State>) {
+    let mut builder =
+        hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_concurrent_streams(MAX_STREAMS)
+        .max_header_list_size(64 << 10);
     loop {
         let stream = limits::accept(&listener, "OTLP/gRPC").await;
         let Some(admitted) = state.connections.admit().await else {
             return;
         };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let activity = admitted.activity().clone();
-            let service = hyper::service::service_fn(move |request| {
-                let busy = activity.start();
-                let state = state.clone();
-                async move {
-                    let response = handle(&state, request).await;
-                    drop(busy);
-                    Ok::<_, Infallible>(response)
-                }
-            });
-            let mut builder =
-                hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
-            builder
-                .timer(hyper_util::rt::TokioTimer::new())
-                .max_concurrent_streams(MAX_STREAMS)
-                .max_header_list_size(64 << 10);
-            let connection =
-                builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            // An error here is the client going away; the connection is
-            // dropped (closed) when idle too long (one that never sends
-            // HTTP/2's preface too), or to make room.
-            tokio::select! {
-                _ = connection => {}
-                () = admitted.activity().done(IDLE_TIMEOUT) => {}
-            }
-            drop(admitted);
-        });
+        // Idle (so closed) includes a client that never sends HTTP/2's preface.
+        let service = admitted.service(&state, handle);
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        tokio::spawn(admitted.hold(connection));
     }
 }
 
@@ -78,9 +58,10 @@ struct Ticket {
 }
 
 async fn handle(
-    state: &Arc<State>,
+    state: Arc<State>,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<tonic::body::Body> {
+    let state = &state;
     if request.uri().path() != EXPORT {
         return Status::unimplemented(format!(
             "tracelink receive serves {EXPORT}, not {}",

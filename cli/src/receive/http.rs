@@ -7,7 +7,6 @@
 //! (`expect: 100-continue`), else once its body is read and dropped, so
 //! the client reads the answer rather than a reset connection.
 
-use std::convert::Infallible;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -28,38 +27,19 @@ type Response = hyper::Response<Full<Bytes>>;
 const GUNZIP_STEP: usize = 256 << 10;
 
 pub(super) async fn serve(listener: tokio::net::TcpListener, state: Arc<State>) {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT)
+        .max_headers(64);
     loop {
         let stream = limits::accept(&listener, "OTLP/HTTP").await;
         let Some(admitted) = state.connections.admit().await else {
             return;
         };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let activity = admitted.activity().clone();
-            let service = hyper::service::service_fn(move |request| {
-                let busy = activity.start();
-                let state = state.clone();
-                async move {
-                    let response = handle(&state, request).await;
-                    drop(busy);
-                    Ok::<_, Infallible>(response)
-                }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(IDLE_TIMEOUT)
-                .max_headers(64);
-            let connection =
-                builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            // An error here is the client going away; the connection is
-            // dropped (closed) when idle too long, or to make room.
-            tokio::select! {
-                _ = connection => {}
-                () = admitted.activity().done(IDLE_TIMEOUT) => {}
-            }
-            drop(admitted);
-        });
+        let service = admitted.service(&state, handle);
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        tokio::spawn(admitted.hold(connection));
     }
 }
 
@@ -130,7 +110,8 @@ enum Unread {
 }
 
 /// `POST /v1/traces` with an `application/x-protobuf` body, gzip or not.
-async fn handle(state: &Arc<State>, request: hyper::Request<Incoming>) -> Response {
+async fn handle(state: Arc<State>, request: hyper::Request<Incoming>) -> Response {
+    let state = &state;
     let deadline = Instant::now() + BODY_TIMEOUT;
     let (parts, mut body) = request.into_parts();
     if parts.uri.path() != "/v1/traces" {

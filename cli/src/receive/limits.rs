@@ -4,11 +4,16 @@
 //! pause that grows between failed `accept`s.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use hyper::body::{Body, Incoming};
+use hyper::service::Service;
+use hyper::{Request, Response};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// A connection with no request in progress (its first request's headers
@@ -260,8 +265,46 @@ impl Connections {
 }
 
 impl Admitted {
-    pub(crate) fn activity(&self) -> &Arc<Activity> {
-        &self.activity
+    /// The connection's service: each request answered by `handle` with
+    /// `state`, the connection busy (not idle) meanwhile.
+    pub(crate) fn service<S, H, F, B>(
+        &self,
+        state: &Arc<S>,
+        handle: H,
+    ) -> impl Service<
+        Request<Incoming>,
+        Response = Response<B>,
+        Error = Infallible,
+        Future = impl Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
+    > + Send
+           + 'static
+    where
+        S: Send + Sync + 'static,
+        B: Body,
+        H: Fn(Arc<S>, Request<Incoming>) -> F + Copy + Send + 'static,
+        F: Future<Output = Response<B>> + Send + 'static,
+    {
+        let activity = self.activity.clone();
+        let state = state.clone();
+        hyper::service::service_fn(move |request| {
+            let busy = activity.start();
+            let response = handle(state.clone(), request);
+            async move {
+                let response = response.await;
+                drop(busy);
+                Ok(response)
+            }
+        })
+    }
+
+    /// Serves `connection` until it ends (an error there is the client
+    /// going away), or is idle for [`IDLE_TIMEOUT`], or is asked to close
+    /// to make room; then gives its place back.
+    pub(crate) async fn hold(self, connection: impl Future) {
+        tokio::select! {
+            _ = connection => {}
+            () = self.activity.done(IDLE_TIMEOUT) => {}
+        }
     }
 }
 
@@ -410,15 +453,15 @@ mod tests {
             let first = connections.admit().await.unwrap();
             tokio::time::sleep(Duration::from_millis(5)).await;
             let second = connections.admit().await.unwrap();
-            let busy = second.activity().start();
+            let busy = second.activity.start();
             // A third: the first is idle longest, so asked to close.
             let third = {
                 let connections = connections.clone();
                 tokio::spawn(async move { connections.admit().await.map(|a| a.id) })
             };
-            first.activity().done(Duration::from_secs(3600)).await;
-            assert!(first.activity().closing.load(Ordering::Acquire));
-            assert!(!second.activity().closing.load(Ordering::Acquire));
+            first.activity.done(Duration::from_secs(3600)).await;
+            assert!(first.activity.closing.load(Ordering::Acquire));
+            assert!(!second.activity.closing.load(Ordering::Acquire));
             drop(first);
             assert_eq!(third.await.unwrap(), Some(2));
             drop(busy);
