@@ -95,6 +95,24 @@ pub const OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT: usize = 2048;
 pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
 /// Default for [`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`].
 pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = 512;
+/// `OTEL_BLRP_SCHEDULE_DELAY`: milliseconds between two exports of log records.
+pub const OTEL_BLRP_SCHEDULE_DELAY: &str = "OTEL_BLRP_SCHEDULE_DELAY";
+/// Default for [`OTEL_BLRP_SCHEDULE_DELAY`].
+pub const OTEL_BLRP_SCHEDULE_DELAY_DEFAULT: Duration = Duration::from_secs(1);
+/// `OTEL_BLRP_EXPORT_TIMEOUT`: milliseconds one batch of log records may take.
+pub const OTEL_BLRP_EXPORT_TIMEOUT: &str = "OTEL_BLRP_EXPORT_TIMEOUT";
+/// Default for [`OTEL_BLRP_EXPORT_TIMEOUT`].
+pub const OTEL_BLRP_EXPORT_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+/// `OTEL_BLRP_MAX_QUEUE_SIZE`: log records waiting for export; more are
+/// dropped and counted.
+pub const OTEL_BLRP_MAX_QUEUE_SIZE: &str = "OTEL_BLRP_MAX_QUEUE_SIZE";
+/// Default for [`OTEL_BLRP_MAX_QUEUE_SIZE`].
+pub const OTEL_BLRP_MAX_QUEUE_SIZE_DEFAULT: usize = 2048;
+/// `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`: log records in one export; at most the
+/// queue size.
+pub const OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE";
+/// Default for [`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`].
+pub const OTEL_BLRP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = 512;
 /// The valid [`OTEL_BSP_MAX_QUEUE_SIZE`] and
 /// [`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`] (which is also at most the queue's):
 /// the queue's memory grows with what it holds, about 300 bytes a span, so

@@ -19,7 +19,6 @@ use crate::logs::non_blocking::{self, NonBlocking};
 use crate::logs::{LogFormat, LogLayer, LogWriter};
 use crate::metrics::{MetricsConfig, MetricsHandle, MetricsRecorder};
 use crate::propagation::{BaggagePropagator, Propagator, TraceContextPropagator};
-use crate::trace::pipeline::Pipeline;
 use crate::trace::{export, LinkTracer, LinkTracerProvider, OtelLayer};
 use crate::{Error, Guard};
 
@@ -361,8 +360,13 @@ impl Builder {
             },
             config.sampler
         );
-        let pipeline = Pipeline::start(&config.batch, exporters, runtime, self.span_code_location)
-            .map_err(Error::Thread)?;
+        let pipeline = crate::trace::pipeline::start(
+            &config.batch,
+            exporters,
+            runtime,
+            self.span_code_location,
+        )
+        .map_err(Error::Thread)?;
         let provider = LinkTracerProvider::new(pipeline.clone(), config.sampler.clone());
         let tracer = provider.scoped(
             InstrumentationScope::builder("tracelink")

@@ -110,6 +110,7 @@ mod diag;
 pub mod encode;
 pub mod env;
 mod error;
+mod export;
 mod filter;
 mod guard;
 pub mod guide;

@@ -74,7 +74,7 @@ pub struct Builder {
     pub(crate) prometheus_listener: Option<(String, u16)>,
     pub(crate) exemplar_filter: Option<crate::metrics::ExemplarFilter>,
     pub(crate) buckets: Vec<(crate::metrics::Matcher, Vec<f64>)>,
-    pub(crate) custom_exporters: Vec<Box<dyn DynExporter>>,
+    pub(crate) custom_exporters: Vec<Box<DynExporter>>,
     pub(crate) layers: UserLayers,
 }
 

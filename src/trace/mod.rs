@@ -18,8 +18,8 @@ mod sampler;
 mod settings;
 mod tracer;
 
+pub use crate::export::{BatchConfig, ExportStats};
 pub use layer::OtelLayer;
-pub use pipeline::ExportStats;
 pub use sampler::Sampler;
-pub use settings::{BatchConfig, Compression, Protocol, TracesExporter};
+pub use settings::{Compression, Protocol, TracesExporter};
 pub use tracer::{LinkSpan, LinkTracer, LinkTracerProvider};

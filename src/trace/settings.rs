@@ -3,13 +3,6 @@
 //! and the `OTEL_*` variables set them; [`Config`](crate::Config) reports
 //! them.
 
-use std::time::Duration;
-
-use crate::env::{
-    OTEL_BSP_EXPORT_TIMEOUT_DEFAULT, OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
-    OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT, OTEL_BSP_SCHEDULE_DELAY_DEFAULT,
-};
-
 /// Where spans go (`OTEL_TRACES_EXPORTER`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -62,98 +55,6 @@ pub enum Compression {
     None,
     /// gzip (needs the `gzip` feature, on by default).
     Gzip,
-}
-
-/// How spans are batched on their way out (`OTEL_BSP_*`).
-///
-/// ```
-/// use std::time::Duration;
-/// use tracelink::trace::BatchConfig;
-///
-/// let batch = BatchConfig::default()
-///     .with_max_queue_size(8192)
-///     .with_scheduled_delay(Duration::from_millis(500));
-/// assert_eq!(batch.max_queue_size(), 8192);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BatchConfig {
-    pub(crate) scheduled_delay: Duration,
-    pub(crate) export_timeout: Duration,
-    pub(crate) max_queue_size: usize,
-    pub(crate) max_export_batch_size: usize,
-}
-
-impl Default for BatchConfig {
-    fn default() -> Self {
-        Self {
-            scheduled_delay: OTEL_BSP_SCHEDULE_DELAY_DEFAULT,
-            export_timeout: OTEL_BSP_EXPORT_TIMEOUT_DEFAULT,
-            max_queue_size: OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT,
-            max_export_batch_size: OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
-        }
-    }
-}
-
-impl BatchConfig {
-    /// The longest a finished span waits before it is exported.
-    ///
-    /// Defaults to 5 s. Corresponding environment variable:
-    /// `OTEL_BSP_SCHEDULE_DELAY`; this overrides it.
-    #[must_use]
-    pub fn with_scheduled_delay(mut self, delay: Duration) -> Self {
-        self.scheduled_delay = delay;
-        self
-    }
-
-    /// The longest one batch may take to export, retries included.
-    ///
-    /// Defaults to 30 s. Corresponding environment variable:
-    /// `OTEL_BSP_EXPORT_TIMEOUT`; this overrides it.
-    #[must_use]
-    pub fn with_export_timeout(mut self, timeout: Duration) -> Self {
-        self.export_timeout = timeout;
-        self
-    }
-
-    /// How many finished spans may wait for export; more are dropped and counted.
-    ///
-    /// Defaults to 2048. Corresponding environment variable:
-    /// `OTEL_BSP_MAX_QUEUE_SIZE`; this overrides it.
-    #[must_use]
-    pub fn with_max_queue_size(mut self, size: usize) -> Self {
-        self.max_queue_size = size.max(1);
-        self
-    }
-
-    /// How many spans one export carries at most.
-    ///
-    /// Defaults to 512. Corresponding environment variable:
-    /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`; this overrides it.
-    #[must_use]
-    pub fn with_max_export_batch_size(mut self, size: usize) -> Self {
-        self.max_export_batch_size = size.max(1);
-        self
-    }
-
-    /// The longest a finished span waits before it is exported.
-    pub fn scheduled_delay(&self) -> Duration {
-        self.scheduled_delay
-    }
-
-    /// The longest one batch may take to export.
-    pub fn export_timeout(&self) -> Duration {
-        self.export_timeout
-    }
-
-    /// How many finished spans may wait for export.
-    pub fn max_queue_size(&self) -> usize {
-        self.max_queue_size
-    }
-
-    /// How many spans one export carries at most.
-    pub fn max_export_batch_size(&self) -> usize {
-        self.max_export_batch_size
-    }
 }
 
 macro_rules! display_by_name {

@@ -242,7 +242,7 @@ impl opentelemetry::trace::Span for LinkSpan {
     fn end_with_timestamp(&mut self, timestamp: SystemTime) {
         if let (Some(mut record), Some(pipeline)) = (self.record.take(), &self.pipeline) {
             record.end_time = timestamp;
-            pipeline.push(self.context.clone(), record);
+            pipeline.push_span(self.context.clone(), record);
         }
     }
 }

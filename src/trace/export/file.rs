@@ -17,7 +17,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
-use super::sink::{DynExporter, ExportFuture};
+use crate::export::{ExportFuture, Exporter};
 use crate::store::TraceFile;
 
 #[derive(Debug)]
@@ -48,7 +48,7 @@ impl FileExporter {
     }
 }
 
-impl DynExporter for FileExporter {
+impl Exporter<Vec<SpanData>> for FileExporter {
     fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_> {
         let request = ExportTraceServiceRequest {
             resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),

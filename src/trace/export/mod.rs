@@ -11,8 +11,6 @@ mod sink;
 
 pub(crate) use otlp_target::OtlpTarget;
 pub(crate) use sink::DynExporter;
-#[cfg(test)]
-pub(crate) use sink::{Answer, Recorder};
 
 use super::TracesExporter;
 use crate::Error;
@@ -32,8 +30,8 @@ pub(crate) struct Exporters<'a> {
 pub(crate) fn build(
     config: &Exporters<'_>,
     runtime: &tokio::runtime::Runtime,
-) -> Result<Vec<Box<dyn DynExporter>>, Error> {
-    let mut exporters: Vec<Box<dyn DynExporter>> = Vec::new();
+) -> Result<Vec<Box<DynExporter>>, Error> {
+    let mut exporters: Vec<Box<DynExporter>> = Vec::new();
     for kind in config.kinds {
         match kind {
             #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]

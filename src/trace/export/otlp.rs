@@ -8,8 +8,8 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-use super::sink::{DynExporter, ExportFuture};
 use super::OtlpTarget;
+use crate::export::{ExportFuture, Exporter};
 use crate::trace::{Compression, Protocol};
 use crate::Error;
 
@@ -24,7 +24,7 @@ pub(super) struct Otlp {
     protocol: Protocol,
 }
 
-impl DynExporter for Otlp {
+impl Exporter<Vec<SpanData>> for Otlp {
     fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_> {
         Box::pin(async move {
             let result = SpanExporter::export(&self.inner, batch).await;

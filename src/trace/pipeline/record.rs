@@ -57,6 +57,10 @@ impl Finished {
         Self { context, record }
     }
 
+    pub(crate) fn name(&self) -> &str {
+        &self.record.name
+    }
+
     /// The SDK's shape of the span, for the exporters.
     pub(crate) fn into_span_data(self, scopes: &mut Scopes, code_location: bool) -> SpanData {
         let mut r = self.record;

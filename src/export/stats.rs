@@ -1,16 +1,18 @@
-//! What happened to sampled spans: the public [`ExportStats`] and the
-//! [`Counters`] behind it.
+//! What happened to what a pipeline exports (sampled spans, log records):
+//! the public [`ExportStats`] and the [`Counters`] behind it.
 //!
-//! Every span pushed while the pipeline runs ends in exactly one of three
+//! Every item pushed while the pipeline runs ends in exactly one of three
 //! counts, `exported`, `dropped` or `failed`; while it waits it is either in
 //! the queue or [`in flight`](Counters::in_flight) on the export thread. The
-//! tracers add to `dropped` (queue full, or after shutdown), the export
-//! thread to the others.
+//! service's threads add to `dropped` (queue full, or after shutdown), the
+//! export thread to the others.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Counts of what happened to sampled spans, readable at any time from
-/// [`Guard::stats`](crate::Guard::stats).
+/// Counts of what happened to one signal's exports (sampled spans, or log
+/// records sent over OTLP), readable at any time from
+/// [`Guard::stats`](crate::Guard::stats): every item is counted once, as
+/// exported, dropped or failed.
 ///
 /// ```
 /// # fn main() -> Result<(), tracelink::Error> {
@@ -29,23 +31,23 @@ pub struct ExportStats {
 }
 
 impl ExportStats {
-    /// Spans the exporters accepted.
+    /// Items (spans, log records) the exporters accepted.
     pub fn exported(&self) -> u64 {
         self.exported
     }
 
-    /// Spans dropped because the queue was full (the exporter was slower than
-    /// the service) or because they ended after shutdown.
+    /// Items dropped because the queue was full (the exporter was slower than
+    /// the service) or because they came after shutdown.
     pub fn dropped(&self) -> u64 {
         self.dropped
     }
 
-    /// Spans in batches the exporter failed on or timed out with, after retries.
+    /// Items in batches the exporter failed on or timed out with, after retries.
     pub fn failed(&self) -> u64 {
         self.failed
     }
 
-    /// Every span that did not reach the exporter: dropped plus failed.
+    /// Every item that did not reach the exporter: dropped plus failed.
     pub fn lost(&self) -> u64 {
         self.dropped + self.failed
     }
@@ -57,29 +59,29 @@ pub(crate) struct Counters {
     exported: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
-    /// Spans taken off the queue and not yet exported or failed.
+    /// Items taken off the queue and not yet exported or failed.
     in_flight: AtomicU64,
 }
 
 impl Counters {
-    /// One span lost before it reached the queue: the queue was full, or the
+    /// One item lost before it reached the queue: the queue was full, or the
     /// pipeline had shut down.
     #[inline]
     pub(crate) fn drop_one(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// `count` spans are about to leave the queue for a batch.
+    /// `count` items are about to leave the queue for a batch.
     pub(crate) fn take(&self, count: u64) {
         self.in_flight.fetch_add(count, Ordering::AcqRel);
     }
 
-    /// `count` spans announced by [`take`](Self::take) were not there after all.
+    /// `count` items announced by [`take`](Self::take) were not there after all.
     pub(crate) fn untake(&self, count: u64) {
         self.in_flight.fetch_sub(count, Ordering::AcqRel);
     }
 
-    /// A batch of `count` spans in flight is done with: exported if `ok`,
+    /// A batch of `count` items in flight is done with: exported if `ok`,
     /// failed otherwise.
     pub(crate) fn settle(&self, count: u64, ok: bool) {
         if ok {
@@ -90,13 +92,13 @@ impl Counters {
         self.in_flight.fetch_sub(count, Ordering::AcqRel);
     }
 
-    /// Spans in failed batches so far (read before and after a shutdown to
+    /// Items in failed batches so far (read before and after a shutdown to
     /// tell whether it lost any).
     pub(crate) fn failed(&self) -> u64 {
         self.failed.load(Ordering::Acquire)
     }
 
-    /// Spans taken off the queue and not yet exported or failed.
+    /// Items taken off the queue and not yet exported or failed.
     pub(crate) fn in_flight(&self) -> u64 {
         self.in_flight.load(Ordering::Acquire)
     }

@@ -1,12 +1,13 @@
-//! The export thread (`tracelink-export`): it takes batches off the queue
-//! and hands them to the exporters, on a single-threaded Tokio runtime of
-//! its own, so the service needs no runtime.
+//! The export thread of one signal (`tracelink-export` for spans,
+//! `tracelink-logs` for log records): it takes batches off the queue and
+//! hands them to the exporters, on a single-threaded Tokio runtime of its
+//! own, so the service needs no runtime.
 //!
-//! * **Batching.** A batch is at most `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`
-//!   spans. A full batch is exported as soon as it is queued (the queue
-//!   wakes the thread with [`Command::Wake`]); whatever is left, every
-//!   `OTEL_BSP_SCHEDULE_DELAY`, and on a flush or shutdown.
-//! * **Export timeout.** Every export is bounded by `OTEL_BSP_EXPORT_TIMEOUT`
+//! * **Batching.** A batch is at most `max_export_batch_size` items
+//!   (`OTEL_BSP_*`, `OTEL_BLRP_*`). A full batch is exported as soon as it
+//!   is queued (the queue wakes the thread with [`Command::Wake`]); whatever
+//!   is left, every `scheduled_delay`, and on a flush or shutdown.
+//! * **Export timeout.** Every export is bounded by the export timeout
 //!   and, once shutdown has begun, by the guard's [`Deadline`], so a
 //!   collector that never answers can not hold the thread, or shutdown, up.
 //!   A batch that fails or times out is counted as failed.
@@ -14,13 +15,10 @@
 //!   (`quiet.rs`): it can not become a span or a log line of the service.
 //!
 //! The thread reads the time only through a [`Clock`], for those decisions
-//! alone, so the tests drive a fake one; the tracers read no clock for it.
-//! It knows the pipeline only as the [`Shared`] state it borrows from it.
-//!
-//! Ready for a second signal: the loop ([`Worker::step`]: commands, the
-//! schedule, the deadline) is apart from what it does with spans
-//! (`export_queued`, `export`). Logs over OTLP would bring their own queue
-//! and exporters into [`Shared`] and the worker, drained by the same step.
+//! alone, so the tests drive a fake one; the service's threads read no
+//! clock for it. It knows the pipeline only as the [`Shared`] state it
+//! borrows from it, and the signal only through [`Signal`]: what a batch
+//! is made of, and how the signal is named.
 
 use std::future::{poll_fn, Future};
 use std::ops::ControlFlow;
@@ -30,15 +28,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use opentelemetry_sdk::trace::SpanData;
-
 use super::queue::Queue;
 use super::report::{diag_rate_limited, LossReporter};
-use super::scopes::{ScopeRegistry, Scopes};
 use super::stats::Counters;
+use super::{BatchConfig, Exporter, Signal};
 use crate::diag::diag;
-use crate::trace::export::DynExporter;
-use crate::trace::BatchConfig;
 
 /// Where the export thread reads the time, for its timing decisions only:
 /// when the next scheduled export is due, when an export has run out of
@@ -88,46 +82,41 @@ impl Deadline {
     }
 }
 
-/// What the export thread shares with the tracers and the guard. The
-/// pipeline holds it inline, behind the one `Arc` every tracer holds, so
-/// the hot path follows no extra pointer; the worker borrows it through
-/// `AsRef<Shared>` without knowing the type above it.
+/// What the export thread shares with the service's threads and the
+/// guard. The pipeline holds it inline, behind the one `Arc` every tracer
+/// (or log layer) holds, so the hot path follows no extra pointer; the
+/// worker borrows it through `AsRef<Shared<T>>` without knowing the type
+/// above it.
 #[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) queue: Queue,
+pub(crate) struct Shared<T> {
+    pub(crate) queue: Queue<T>,
     pub(crate) counters: Counters,
-    /// Every instrumentation scope a tracer was made for, once each.
-    pub(crate) scopes: ScopeRegistry,
     pub(crate) deadline: Deadline,
-    /// Whether `tracing` spans get `code.*` attributes.
-    pub(crate) code_location: bool,
 }
 
-impl Shared {
-    pub(crate) fn new(queue: Queue, code_location: bool) -> Self {
+impl<T> Shared<T> {
+    pub(crate) fn new(queue: Queue<T>) -> Self {
         Self {
             queue,
             counters: Counters::default(),
-            scopes: ScopeRegistry::default(),
             deadline: Deadline::default(),
-            code_location,
         }
     }
 }
 
-impl AsRef<Shared> for Shared {
-    fn as_ref(&self) -> &Shared {
-        self
-    }
+/// What the export thread borrows from its pipeline: the shared state,
+/// and the signal's.
+pub(crate) trait Source<S: Signal>: Send + Sync + 'static {
+    fn shared(&self) -> &Shared<S::Item>;
+    fn state(&self) -> &S::State;
 }
 
-/// The export thread's state: the exporters, the schedule, and its view of
-/// the scopes.
-pub(crate) struct Worker<P, C> {
+/// The export thread's state: the signal, its exporters, the schedule.
+pub(crate) struct Worker<S: Signal, P, C> {
     pipeline: Arc<P>,
     clock: C,
-    scopes: Scopes,
-    exporters: Vec<Box<dyn DynExporter>>,
+    signal: S,
+    exporters: Vec<Box<dyn Exporter<S::Batch>>>,
     scheduled_delay: Duration,
     export_timeout: Duration,
     /// When whatever is queued goes out, full batch or not.
@@ -135,14 +124,16 @@ pub(crate) struct Worker<P, C> {
     reporter: LossReporter,
 }
 
-impl<P, C> Worker<P, C>
+impl<S, P, C> Worker<S, P, C>
 where
-    P: AsRef<Shared> + Send + Sync + 'static,
+    S: Signal,
+    P: Source<S>,
     C: Clock,
 {
     pub(crate) fn new(
         pipeline: Arc<P>,
-        exporters: Vec<Box<dyn DynExporter>>,
+        signal: S,
+        exporters: Vec<Box<dyn Exporter<S::Batch>>>,
         batch: &BatchConfig,
         clock: C,
     ) -> Self {
@@ -150,7 +141,7 @@ where
         Self {
             pipeline,
             clock,
-            scopes: Scopes::default(),
+            signal,
             exporters,
             scheduled_delay: batch.scheduled_delay,
             export_timeout: batch.export_timeout,
@@ -159,7 +150,7 @@ where
         }
     }
 
-    /// Starts the `tracelink-export` thread, which runs until
+    /// Starts the signal's export thread, which runs until
     /// [`Command::Shutdown`] or until every sender of `commands` is gone.
     pub(crate) fn spawn(
         self,
@@ -167,7 +158,7 @@ where
         runtime: tokio::runtime::Runtime,
     ) -> std::io::Result<()> {
         std::thread::Builder::new()
-            .name("tracelink-export".into())
+            .name(S::NAMES.thread.into())
             .spawn(move || self.run(&commands, &runtime))?;
         Ok(())
     }
@@ -179,8 +170,8 @@ where
         while self.step(commands, runtime).is_continue() {}
     }
 
-    fn shared(&self) -> &Shared {
-        (*self.pipeline).as_ref()
+    fn shared(&self) -> &Shared<S::Item> {
+        self.pipeline.shared()
     }
 
     /// How long to wait for a command before the scheduled export is due.
@@ -212,7 +203,8 @@ where
                 let ok = self.export_queued(runtime, false);
                 let ok = self.shutdown_exporters(runtime) && ok;
                 let stats = self.shared().counters.snapshot();
-                self.reporter.report(&stats, true, self.clock.now());
+                self.reporter
+                    .report(&S::NAMES, &stats, true, self.clock.now());
                 let _ = reply.send(ok);
                 return ControlFlow::Break(());
             }
@@ -226,11 +218,11 @@ where
         ControlFlow::Continue(())
     }
 
-    /// Exports queued spans in batches: only full ones when `full_only`.
+    /// Exports queued items in batches: only full ones when `full_only`.
     /// Returns false if any batch failed.
     fn export_queued(&mut self, runtime: &tokio::runtime::Runtime, full_only: bool) -> bool {
         let pipeline = Arc::clone(&self.pipeline);
-        let shared = (*pipeline).as_ref();
+        let shared = pipeline.shared();
         let batch_size = shared.queue.batch_size();
         let mut ok = true;
         loop {
@@ -238,21 +230,22 @@ where
             if queued == 0 || (full_only && queued < batch_size) {
                 return ok;
             }
-            self.scopes.refresh(&shared.scopes);
-            // This thread is the only consumer: the `queued` spans are there.
+            // This thread is the only consumer: the `queued` items are there.
             let take = queued.min(batch_size);
             // Counted in flight before they leave the queue, so that
             // `unexported` never misses them.
             shared.counters.take(take as u64);
-            let mut batch = Vec::with_capacity(take);
-            while batch.len() < take {
-                let Some(finished) = shared.queue.pop() else {
+            let mut items = Vec::with_capacity(take);
+            while items.len() < take {
+                let Some(item) = shared.queue.pop() else {
                     break;
                 };
-                batch.push(finished.into_span_data(&mut self.scopes, shared.code_location));
+                items.push(item);
             }
-            shared.counters.untake((take - batch.len()) as u64);
-            ok &= self.export(runtime, batch);
+            shared.counters.untake((take - items.len()) as u64);
+            let count = items.len() as u64;
+            let batch = self.signal.batch(pipeline.state(), items);
+            ok &= self.export(runtime, batch, count);
             // In an outage the queue refills while each batch fails, and
             // this loop may not end until the collector is back.
             self.report_drops();
@@ -261,28 +254,30 @@ where
 
     /// Reports queue-full drops, at most every 10 s.
     fn report_drops(&mut self) {
-        let stats = (*self.pipeline).as_ref().counters.snapshot();
-        self.reporter.report(&stats, false, self.clock.now());
+        let stats = self.pipeline.shared().counters.snapshot();
+        self.reporter
+            .report(&S::NAMES, &stats, false, self.clock.now());
     }
 
     /// Hands one batch to every exporter, each bounded by the export
     /// timeout and the shutdown deadline. The batch counts once: exported
     /// if every exporter took it, failed otherwise.
-    fn export(&self, runtime: &tokio::runtime::Runtime, batch: Vec<SpanData>) -> bool {
+    fn export(&self, runtime: &tokio::runtime::Runtime, batch: S::Batch, count: u64) -> bool {
         let shared = self.shared();
-        let count = batch.len() as u64;
         let batch_deadline = self.clock.now() + self.export_timeout;
         let mut ok = true;
         let last = self.exporters.len().saturating_sub(1);
         let mut batch = Some(batch);
         for (i, exporter) in self.exporters.iter().enumerate() {
-            let spans = if i == last {
-                batch.take().unwrap_or_default()
+            let Some(items) = (if i == last {
+                batch.take()
             } else {
-                batch.clone().unwrap_or_default()
+                batch.clone()
+            }) else {
+                break;
             };
             let result = runtime.block_on(bounded(
-                exporter.export(spans),
+                exporter.export(items),
                 batch_deadline,
                 &shared.deadline,
                 &self.clock,
@@ -297,11 +292,16 @@ where
             };
             match error {
                 None => {
-                    diag!(Debug, "exported {count} spans to {}", exporter.describe());
+                    diag!(
+                        Debug,
+                        "exported {count} {} to {}",
+                        S::NAMES.many,
+                        exporter.describe()
+                    );
                 }
                 Some(error) => {
                     ok = false;
-                    diag_rate_limited(exporter.describe(), &error, count);
+                    diag_rate_limited(&S::NAMES, exporter.describe(), &error, count);
                 }
             }
         }
@@ -312,8 +312,9 @@ where
     /// Shuts every exporter down within what is left of the shutdown
     /// deadline (1 s if there is none: the command channel was dropped).
     fn shutdown_exporters(&mut self, runtime: &tokio::runtime::Runtime) -> bool {
-        let deadline = (*self.pipeline)
-            .as_ref()
+        let deadline = self
+            .pipeline
+            .shared()
             .deadline
             .get()
             .unwrap_or_else(|| self.clock.now() + Duration::from_secs(1));
@@ -375,9 +376,19 @@ async fn bounded<F: Future>(
 mod tests {
     use std::sync::mpsc::{Receiver, Sender};
 
-    use super::super::record::{number_of, Finished};
+    use super::super::tests::Numbers;
+    use super::super::{Answer, Recorder};
     use super::*;
-    use crate::trace::export::{Answer, Recorder};
+
+    impl Source<Numbers> for Shared<u64> {
+        fn shared(&self) -> &Shared<u64> {
+            self
+        }
+
+        fn state(&self) -> &() {
+            &()
+        }
+    }
 
     /// A clock that moves only when told, from a real instant (the shutdown
     /// deadline is the guard's, read on the real clock).
@@ -403,10 +414,10 @@ mod tests {
     /// A worker driven one step at a time on the test's thread, or moved to
     /// a thread of its own, with a fake clock and a recording exporter.
     struct Harness {
-        worker: Worker<Shared, FakeClock>,
-        shared: Arc<Shared>,
+        worker: Worker<Numbers, Shared<u64>, FakeClock>,
+        shared: Arc<Shared<u64>>,
         clock: FakeClock,
-        exporter: Recorder,
+        exporter: Recorder<Vec<u64>>,
         tx: Sender<Command>,
         rx: Receiver<Command>,
         runtime: tokio::runtime::Runtime,
@@ -414,14 +425,15 @@ mod tests {
 
     impl Harness {
         fn new(batch: &BatchConfig, answer: Answer) -> Self {
-            let shared = Arc::new(Shared::new(
-                Queue::new(batch.max_queue_size, batch.max_export_batch_size),
-                false,
-            ));
+            let shared = Arc::new(Shared::new(Queue::new(
+                batch.max_queue_size,
+                batch.max_export_batch_size,
+            )));
             let clock = FakeClock::new();
             let exporter = Recorder::new(answer);
             let worker = Worker::new(
                 shared.clone(),
+                Numbers,
                 vec![Box::new(exporter.clone())],
                 batch,
                 clock.clone(),
@@ -444,15 +456,11 @@ mod tests {
             }
         }
 
-        /// Queues spans `ns` as `Pipeline::push` does, waking the worker for
+        /// Queues `ns` as `Pipeline::push` does, waking the worker for
         /// each full batch.
         fn push(&self, ns: std::ops::Range<u64>) {
             for n in ns {
-                if self
-                    .shared
-                    .queue
-                    .push(Finished::numbered(n), &self.shared.counters)
-                {
+                if self.shared.queue.push(n, &self.shared.counters) {
                     self.send(Command::Wake);
                 }
             }
@@ -466,9 +474,9 @@ mod tests {
             self.worker.step(&self.rx, &self.runtime)
         }
 
-        /// The spans of each batch the exporter was given, by number.
+        /// Each batch the exporter was given.
         fn batches(&self) -> Vec<Vec<u64>> {
-            batches(&self.exporter)
+            self.exporter.batches()
         }
 
         /// Runs steps on a thread of its own until one stops the loop or
@@ -489,14 +497,6 @@ mod tests {
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-    }
-
-    fn batches(exporter: &Recorder) -> Vec<Vec<u64>> {
-        exporter
-            .batches()
-            .iter()
-            .map(|batch| batch.iter().map(number_of).collect())
-            .collect()
     }
 
     fn config(batch_size: usize) -> BatchConfig {
@@ -628,7 +628,7 @@ mod tests {
     #[test]
     fn drops_are_reported_every_ten_seconds_while_the_queue_never_empties() {
         // An outage under load: every batch fails after 4 s, and meanwhile
-        // the service fills the queue again and loses spans, so the worker
+        // the service fills the queue again and loses items, so the worker
         // goes from batch to batch without ever waiting for a command.
         let batch = BatchConfig::default()
             .with_max_queue_size(4)
@@ -644,9 +644,7 @@ mod tests {
             }
             clock.advance(Duration::from_secs(4));
             for _ in 0..4 {
-                let _ = shared
-                    .queue
-                    .push(Finished::numbered(next), &shared.counters);
+                let _ = shared.queue.push(next, &shared.counters);
                 next += 1;
             }
         });

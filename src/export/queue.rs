@@ -1,12 +1,12 @@
-//! The hot path: a bounded, lock-free queue of ended spans between the
-//! tracers and the export thread.
+//! The hot path: a bounded, lock-free queue between the service's threads
+//! (ended spans, log records) and the export thread.
 //!
 //! A push is one [`SegQueue::push`] and two relaxed counter increments: no
-//! lock, no dynamic dispatch, and one allocation per 31 spans (the queue's
+//! lock, no dynamic dispatch, and one allocation per 31 items (the queue's
 //! blocks), so its memory grows with what is queued and is given back as
 //! it drains, rather than `OTEL_BSP_MAX_QUEUE_SIZE` slots reserved up front
-//! (272 bytes a slot: a queue of a million would idle at 260 MiB). When the
-//! queue holds its bound the span is dropped and counted
+//! (272 bytes a span: a queue of a million would idle at 260 MiB). When the
+//! queue holds its bound the item is dropped and counted
 //! ([`Counters::drop_one`]), never waited for.
 //! Every `max_export_batch_size`-th push since the export thread last woke
 //! tells the caller to wake it for a full batch.
@@ -15,26 +15,25 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_queue::SegQueue;
 
-use super::record::Finished;
 use super::stats::Counters;
 
-/// Ended spans waiting for the export thread, its one consumer.
+/// Items waiting for the export thread, its one consumer.
 #[derive(Debug)]
-pub(crate) struct Queue {
-    ring: SegQueue<Finished>,
-    /// Spans in `ring`, counted before a push and after a pop, so it never
+pub(crate) struct Queue<T> {
+    ring: SegQueue<T>,
+    /// Items in `ring`, counted before a push and after a pop, so it never
     /// reads less than the ring holds: the bound is exact.
     len: AtomicUsize,
     capacity: usize,
     batch_size: usize,
-    /// Spans pushed since the export thread was last woken for a full batch:
+    /// Items pushed since the export thread was last woken for a full batch:
     /// a counter the export thread rarely touches, rather than the ring's
     /// length, whose head and tail it writes on every pop.
     pushed: AtomicUsize,
 }
 
-impl Queue {
-    /// A ring of `capacity` spans, cut into batches of `batch_size` (each at
+impl<T> Queue<T> {
+    /// A queue of at most `capacity` items, cut into batches of `batch_size` (each at
     /// least 1).
     pub(crate) fn new(capacity: usize, batch_size: usize) -> Self {
         Self {
@@ -46,17 +45,17 @@ impl Queue {
         }
     }
 
-    /// Queues an ended span, or drops it and counts it in `counters` if the
-    /// ring is full. True when this span completes a batch: the caller wakes
-    /// the export thread.
+    /// Queues an item, or drops it and counts it in `counters` if the
+    /// queue is full. True when this item completes a batch: the caller
+    /// wakes the export thread.
     #[inline]
-    pub(crate) fn push(&self, span: Finished, counters: &Counters) -> bool {
+    pub(crate) fn push(&self, item: T, counters: &Counters) -> bool {
         if self.len.fetch_add(1, Ordering::Relaxed) >= self.capacity {
             self.len.fetch_sub(1, Ordering::Relaxed);
             counters.drop_one();
             return false;
         }
-        self.ring.push(span);
+        self.ring.push(item);
         self.pushed.fetch_add(1, Ordering::Relaxed) + 1 == self.batch_size
     }
 
@@ -65,11 +64,11 @@ impl Queue {
         self.pushed.store(0, Ordering::Relaxed);
     }
 
-    /// The oldest queued span. Only the export thread pops.
-    pub(crate) fn pop(&self) -> Option<Finished> {
-        let span = self.ring.pop()?;
+    /// The oldest queued item. Only the export thread pops.
+    pub(crate) fn pop(&self) -> Option<T> {
+        let item = self.ring.pop()?;
         self.len.fetch_sub(1, Ordering::Relaxed);
-        Some(span)
+        Some(item)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -80,7 +79,8 @@ impl Queue {
         self.capacity
     }
 
-    /// The most spans one export takes (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+    /// The most items one export takes (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`,
+    /// `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`).
     pub(crate) fn batch_size(&self) -> usize {
         self.batch_size
     }
@@ -88,8 +88,6 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
-    use super::super::record::number_of;
-    use super::super::scopes::Scopes;
     use super::*;
 
     #[test]
@@ -97,17 +95,15 @@ mod tests {
         let queue = Queue::new(2, 10);
         let counters = Counters::default();
         for n in 0..5 {
-            queue.push(Finished::numbered(n), &counters);
+            queue.push(n, &counters);
         }
         assert_eq!(queue.len(), 2);
         assert_eq!(counters.snapshot().dropped(), 3);
         // The first two stayed, in order; the later ones were dropped.
-        let kept: Vec<u64> = std::iter::from_fn(|| queue.pop())
-            .map(|span| number_of(&span.into_span_data(&mut Scopes::default(), false)))
-            .collect();
+        let kept: Vec<u64> = std::iter::from_fn(|| queue.pop()).collect();
         assert_eq!(kept, [0, 1]);
         // Room again: nothing more is dropped.
-        queue.push(Finished::numbered(5), &counters);
+        queue.push(5, &counters);
         assert_eq!(counters.snapshot().dropped(), 3);
         assert_eq!(queue.len(), 1);
     }
@@ -116,34 +112,30 @@ mod tests {
     fn every_full_batch_wakes_the_worker_once() {
         let queue = Queue::new(100, 3);
         let counters = Counters::default();
-        let wakes: Vec<bool> = (0..5)
-            .map(|n| queue.push(Finished::numbered(n), &counters))
-            .collect();
+        let wakes: Vec<bool> = (0..5).map(|n| queue.push(n, &counters)).collect();
         assert_eq!(wakes, [false, false, true, false, false]);
         // Not woken again until the worker has answered the first wake.
-        assert!(!queue.push(Finished::numbered(5), &counters));
+        assert!(!queue.push(5, &counters));
         queue.rearm();
-        let wakes: Vec<bool> = (6..9)
-            .map(|n| queue.push(Finished::numbered(n), &counters))
-            .collect();
+        let wakes: Vec<bool> = (6..9).map(|n| queue.push(n, &counters)).collect();
         assert_eq!(wakes, [false, false, true]);
         assert_eq!(counters.snapshot().dropped(), 0);
     }
 
     #[test]
-    fn a_dropped_span_does_not_count_towards_a_batch() {
+    fn a_dropped_item_does_not_count_towards_a_batch() {
         let queue = Queue::new(1, 2);
         let counters = Counters::default();
-        assert!(!queue.push(Finished::numbered(0), &counters));
+        assert!(!queue.push(0, &counters));
         // Full: dropped, and no wake for a batch that is not there.
-        assert!(!queue.push(Finished::numbered(1), &counters));
+        assert!(!queue.push(1, &counters));
         assert_eq!(counters.snapshot().dropped(), 1);
     }
 
     #[test]
     fn sizes_are_at_least_one() {
-        let queue = Queue::new(0, 0);
+        let queue = Queue::<u64>::new(0, 0);
         assert_eq!((queue.capacity(), queue.batch_size()), (1, 1));
-        assert!(queue.push(Finished::numbered(0), &Counters::default()));
+        assert!(queue.push(0, &Counters::default()));
     }
 }
