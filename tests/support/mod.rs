@@ -3,13 +3,21 @@
 //! [`Receiver`] is a small OTLP collector built on the official protobuf types
 //! (`opentelemetry-proto`). One instance listens on two ports of 127.0.0.1:
 //!
-//! * OTLP/gRPC: tonic's generated `TraceServiceServer`, gzip accepted;
-//! * OTLP/HTTP with protobuf bodies: a hyper 1 server answering `POST /v1/traces`.
+//! * OTLP/gRPC: tonic's generated `TraceServiceServer`, `LogsServiceServer`
+//!   and `MetricsServiceServer`, gzip accepted;
+//! * OTLP/HTTP with protobuf bodies: a hyper 1 server answering
+//!   `POST /v1/traces`, `POST /v1/logs` and `POST /v1/metrics`.
 //!
 //! It runs on its own Tokio runtime in a background thread, so the tests stay
-//! synchronous, records every export request it accepts (decoded spans, their
-//! resource and the request headers or gRPC metadata), and can be told to fail
-//! the next requests. Dropping it stops both servers.
+//! synchronous, records every export request it accepts (decoded spans, log
+//! records or metrics, their resource and the request headers or gRPC
+//! metadata), and can be told to fail the next requests. Dropping it stops
+//! both servers. Logs are read with [`Receiver::logs`] ([`logs`] module),
+//! metrics with [`Receiver::metric`] ([`metrics`] module).
+//!
+//! [`PyReceiver`] ([`python`] module) is the same three signals received by
+//! Python's official OTLP protos, for tests that want a decoder nobody here
+//! wrote.
 //!
 //! [`BlackHole`] accepts TCP connections and never reads from them nor answers:
 //! a collector that hangs.
@@ -40,6 +48,18 @@ use prost::Message;
 use tokio::sync::watch;
 use tracing_subscriber::layer::SubscriberExt;
 
+pub mod logs;
+pub mod metrics;
+pub mod python;
+
+// The types tests name most, at the top; a test binary uses some of them.
+#[allow(unused_imports)]
+pub use logs::{LogsRequest, ReceivedLog};
+#[allow(unused_imports)]
+pub use metrics::{DataPoint, MetricKind, MetricsRequest, ReceivedExemplar, ReceivedMetric};
+#[allow(unused_imports)]
+pub use python::PyReceiver;
+
 /// How an export request reached the receiver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
@@ -49,7 +69,33 @@ pub enum Transport {
     Http,
 }
 
-/// One export request the receiver accepted.
+/// The three OTLP signals, each with its own export service and HTTP path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// Spans: `TraceService/Export`, `POST /v1/traces`.
+    Traces,
+    /// Log records: `LogsService/Export`, `POST /v1/logs`.
+    Logs,
+    /// Metrics: `MetricsService/Export`, `POST /v1/metrics`.
+    Metrics,
+}
+
+impl Signal {
+    /// The OTLP/HTTP path of this signal's export requests.
+    pub fn http_path(self) -> &'static str {
+        match self {
+            Self::Traces => "/v1/traces",
+            Self::Logs => "/v1/logs",
+            Self::Metrics => "/v1/metrics",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One trace export request the receiver accepted.
 #[derive(Clone, Debug)]
 pub struct ExportRequest {
     pub transport: Transport,
@@ -206,16 +252,89 @@ pub fn any_value_to_string(value: &AnyValue) -> String {
     }
 }
 
+/// The export requests of one signal, in arrival order, and a condition
+/// variable signalled whenever one is added.
+#[derive(Debug)]
+struct Inbox<T> {
+    items: Mutex<Vec<T>>,
+    arrived: Condvar,
+}
+
+impl<T> Default for Inbox<T> {
+    fn default() -> Self {
+        Self {
+            items: Mutex::new(Vec::new()),
+            arrived: Condvar::new(),
+        }
+    }
+}
+
+impl<T: Clone> Inbox<T> {
+    fn lock(&self) -> MutexGuard<'_, Vec<T>> {
+        self.items
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn push(&self, item: T) {
+        self.lock().push(item);
+        self.arrived.notify_all();
+    }
+
+    /// Everything received so far.
+    fn snapshot(&self) -> Vec<T> {
+        self.lock().clone()
+    }
+
+    /// Waits until `done` holds for what was received, or `timeout` passes;
+    /// returns the lock on what was received either way.
+    fn wait_until(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&[T]) -> bool,
+    ) -> MutexGuard<'_, Vec<T>> {
+        let deadline = Instant::now() + timeout;
+        let mut items = self.lock();
+        loop {
+            let now = Instant::now();
+            if done(&items) || now >= deadline {
+                return items;
+            }
+            items = self
+                .arrived
+                .wait_timeout(items, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+impl Inbox<ExportRequest> {
+    /// Waits for `n` spans in all; returns every span received.
+    fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<ReceivedSpan> {
+        let requests = self.wait_until(timeout, |requests| {
+            requests
+                .iter()
+                .map(ExportRequest::span_count)
+                .sum::<usize>()
+                >= n
+        });
+        flatten(&requests)
+    }
+}
+
 /// What the receiver's servers share with the test.
 #[derive(Debug, Default)]
 struct State {
-    requests: Mutex<Vec<ExportRequest>>,
-    /// Signalled whenever a request is recorded.
-    arrived: Condvar,
-    /// How many of the next requests to fail.
+    requests: Inbox<ExportRequest>,
+    logs: Inbox<LogsRequest>,
+    metrics: Inbox<MetricsRequest>,
+    /// How many of the next requests to fail, whatever their signal.
     fail_next: AtomicUsize,
-    /// How many requests were failed on purpose.
-    rejected: AtomicUsize,
+    /// How many of the next requests of each signal to fail (by `Signal::index`).
+    fail_next_of: [AtomicUsize; 3],
+    /// How many requests were failed on purpose, per signal.
+    rejected: [AtomicUsize; 3],
     /// Requests that were not valid OTLP, with the reason.
     problems: Mutex<Vec<String>>,
     /// TLS handshakes that failed, with the reason.
@@ -224,24 +343,25 @@ struct State {
 
 impl State {
     fn requests(&self) -> MutexGuard<'_, Vec<ExportRequest>> {
-        self.requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.requests.lock()
     }
 
     fn record(&self, request: ExportRequest) {
-        self.requests().push(request);
-        self.arrived.notify_all();
+        self.requests.push(request);
     }
 
-    /// True if this request must fail (and counts it).
-    fn take_failure(&self) -> bool {
-        let take = self
-            .fail_next
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-            .is_ok();
+    /// True if this request of `signal` must fail (and counts it): first
+    /// what [`Receiver::fail_next_of`] asked for this signal, then what
+    /// [`Receiver::fail_next`] asked for any.
+    fn take_failure(&self, signal: Signal) -> bool {
+        let take_one = |counter: &AtomicUsize| {
+            counter
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_ok()
+        };
+        let take = take_one(&self.fail_next_of[signal.index()]) || take_one(&self.fail_next);
         if take {
-            self.rejected.fetch_add(1, Ordering::AcqRel);
+            self.rejected[signal.index()].fetch_add(1, Ordering::AcqRel);
         }
         take
     }
@@ -255,7 +375,8 @@ impl State {
     }
 }
 
-/// An OTLP trace receiver serving gRPC and HTTP/protobuf on 127.0.0.1.
+/// An OTLP receiver of traces, logs and metrics serving gRPC and
+/// HTTP/protobuf on 127.0.0.1.
 #[derive(Debug)]
 pub struct Receiver {
     grpc_addr: SocketAddr,
@@ -344,14 +465,33 @@ impl Receiver {
             .clone()
     }
 
-    /// Fails the next `n` export requests: gRPC answers `UNAVAILABLE`, HTTP `503`.
+    /// Fails the next `n` export requests, whatever their signal (traces,
+    /// logs and metrics share the count): gRPC answers `UNAVAILABLE`, HTTP
+    /// `503`. A failed request is not recorded.
     pub fn fail_next(&self, n: usize) {
         self.state.fail_next.store(n, Ordering::Release);
     }
 
-    /// How many requests were failed on purpose by [`fail_next`](Self::fail_next).
+    /// Fails the next `n` export requests of `signal` only, as
+    /// [`fail_next`](Self::fail_next) does; the other signals pass. A request
+    /// uses up this count before the shared one.
+    pub fn fail_next_of(&self, signal: Signal, n: usize) {
+        self.state.fail_next_of[signal.index()].store(n, Ordering::Release);
+    }
+
+    /// How many requests were failed on purpose by [`fail_next`](Self::fail_next)
+    /// or [`fail_next_of`](Self::fail_next_of), all signals together.
     pub fn rejected(&self) -> usize {
-        self.state.rejected.load(Ordering::Acquire)
+        self.state
+            .rejected
+            .iter()
+            .map(|n| n.load(Ordering::Acquire))
+            .sum()
+    }
+
+    /// How many requests of `signal` were failed on purpose.
+    pub fn rejected_of(&self, signal: Signal) -> usize {
+        self.state.rejected[signal.index()].load(Ordering::Acquire)
     }
 
     /// Requests that were not valid OTLP (wrong path, content type, body...).
@@ -363,9 +503,9 @@ impl Receiver {
             .clone()
     }
 
-    /// Every export request accepted so far.
+    /// Every trace export request accepted so far.
     pub fn requests(&self) -> Vec<ExportRequest> {
-        self.state.requests().clone()
+        self.state.requests.snapshot()
     }
 
     /// Every span accepted so far, with its resource.
@@ -376,21 +516,71 @@ impl Receiver {
     /// Waits until at least `n` spans have arrived, or `timeout` passes; returns
     /// what arrived either way (assert on its length).
     pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<ReceivedSpan> {
-        let deadline = Instant::now() + timeout;
-        let mut requests = self.state.requests();
-        loop {
-            let count: usize = requests.iter().map(ExportRequest::span_count).sum();
-            let now = Instant::now();
-            if count >= n || now >= deadline {
-                return flatten(&requests);
-            }
-            requests = self
-                .state
-                .arrived
-                .wait_timeout(requests, deadline - now)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .0;
-        }
+        self.state.requests.wait_for_spans(n, timeout)
+    }
+
+    /// Every logs export request accepted so far.
+    pub fn logs_requests(&self) -> Vec<LogsRequest> {
+        self.state.logs.snapshot()
+    }
+
+    /// Every log record accepted so far, with its resource and scope.
+    pub fn logs(&self) -> Vec<ReceivedLog> {
+        logs::flatten(&self.state.logs.lock())
+    }
+
+    /// Waits until at least `n` log records have arrived, or `timeout`
+    /// passes; returns what arrived either way (assert on its length).
+    pub fn wait_for_logs(&self, n: usize, timeout: Duration) -> Vec<ReceivedLog> {
+        self.state.logs.wait_for_logs(n, timeout)
+    }
+
+    /// Every metrics export request accepted so far.
+    pub fn metrics_requests(&self) -> Vec<MetricsRequest> {
+        self.state.metrics.snapshot()
+    }
+
+    /// Every metric of every metrics request so far, in arrival order (a
+    /// metric exported every interval appears once per export).
+    pub fn metrics(&self) -> Vec<ReceivedMetric> {
+        metrics::flatten(&self.state.metrics.lock())
+    }
+
+    /// The latest data received of the metric `name`: the last export that
+    /// carried it (with cumulative temporality, everything so far).
+    pub fn metric(&self, name: &str) -> Option<ReceivedMetric> {
+        metrics::latest(&self.state.metrics.lock(), name)
+    }
+
+    /// Waits until at least `n` metrics export requests have arrived, or
+    /// `timeout` passes; returns what arrived either way.
+    pub fn wait_for_metrics(&self, n: usize, timeout: Duration) -> Vec<MetricsRequest> {
+        self.state
+            .metrics
+            .wait_until(timeout, |r| r.len() >= n)
+            .clone()
+    }
+
+    /// Waits until the latest data of the metric `name` satisfies `until`
+    /// (say, its counter reached 3), or `timeout` passes; returns that latest
+    /// data either way, `None` if the metric never arrived (assert on it).
+    pub fn wait_for_metric(
+        &self,
+        name: &str,
+        timeout: Duration,
+        until: impl FnMut(&ReceivedMetric) -> bool,
+    ) -> Option<ReceivedMetric> {
+        self.state.metrics.wait_for_metric(name, timeout, until)
+    }
+
+    /// The exemplars of the latest data of metric `name` that name no span
+    /// received so far: empty when every exemplar links to an exported span.
+    /// Panics if the metric never arrived (so that "empty" means something).
+    pub fn exemplars_without_span(&self, name: &str) -> Vec<ReceivedExemplar> {
+        let metric = self
+            .metric(name)
+            .unwrap_or_else(|| panic!("the receiver got no metric {name:?}"));
+        metric.exemplars_without_span(&self.spans())
     }
 }
 
@@ -489,11 +679,17 @@ async fn serve_grpc(
     stopped: watch::Receiver<()>,
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
-    let service = TraceServiceServer::new(GrpcTraceService {
+    let gzip = tonic::codec::CompressionEncoding::Gzip;
+    let traces = TraceServiceServer::new(GrpcTraceService {
         state: state.clone(),
     })
-    .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
-    let server = tonic::transport::Server::builder().add_service(service);
+    .accept_compressed(gzip);
+    let logs = logs::grpc_service(state.clone()).accept_compressed(gzip);
+    let metrics = metrics::grpc_service(state.clone()).accept_compressed(gzip);
+    let server = tonic::transport::Server::builder()
+        .add_service(traces)
+        .add_service(logs)
+        .add_service(metrics);
     let result = match tls {
         None => {
             server
@@ -600,15 +796,7 @@ impl TraceService for GrpcTraceService {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        if self.state.take_failure() {
-            return Err(tonic::Status::unavailable(
-                "the test receiver was told to fail",
-            ));
-        }
-        let headers = header_pairs(request.metadata().clone().into_headers());
-        let gzip = headers
-            .iter()
-            .any(|(k, v)| k == "grpc-encoding" && v == "gzip");
+        let (headers, gzip) = grpc_admit(&self.state, Signal::Traces, &request)?;
         self.state.record(ExportRequest {
             transport: Transport::Grpc,
             headers,
@@ -617,6 +805,25 @@ impl TraceService for GrpcTraceService {
         });
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
+}
+
+/// What every gRPC export does first: fails it if the test asked so, else
+/// returns its metadata and whether its body came gzip-compressed.
+fn grpc_admit<T>(
+    state: &State,
+    signal: Signal,
+    request: &tonic::Request<T>,
+) -> Result<(Vec<(String, String)>, bool), tonic::Status> {
+    if state.take_failure(signal) {
+        return Err(tonic::Status::unavailable(
+            "the test receiver was told to fail",
+        ));
+    }
+    let headers = header_pairs(request.metadata().clone().into_headers());
+    let gzip = headers
+        .iter()
+        .any(|(k, v)| k == "grpc-encoding" && v == "gzip");
+    Ok((headers, gzip))
 }
 
 async fn serve_http(
@@ -666,7 +873,8 @@ async fn serve_http(
     }
 }
 
-/// `POST /v1/traces` with an `application/x-protobuf` body, gzip or not.
+/// `POST /v1/traces`, `/v1/logs` or `/v1/metrics` with an
+/// `application/x-protobuf` body, gzip or not.
 async fn handle_http(
     state: &State,
     request: hyper::Request<Incoming>,
@@ -676,13 +884,16 @@ async fn handle_http(
         Ok(collected) => collected.to_bytes(),
         Err(error) => return reject(state, StatusCode::BAD_REQUEST, format!("body: {error}")),
     };
-    if parts.uri.path() != "/v1/traces" {
+    let Some(signal) = [Signal::Traces, Signal::Logs, Signal::Metrics]
+        .into_iter()
+        .find(|signal| signal.http_path() == parts.uri.path())
+    else {
         return reject(
             state,
             StatusCode::NOT_FOUND,
             format!("path {}", parts.uri.path()),
         );
-    }
+    };
     if parts.method != Method::POST {
         return reject(
             state,
@@ -709,34 +920,39 @@ async fn handle_http(
             return reject(state, StatusCode::UNSUPPORTED_MEDIA_TYPE, problem);
         }
     };
-    if state.take_failure() {
+    if state.take_failure(signal) {
         return response(
             StatusCode::SERVICE_UNAVAILABLE,
             "text/plain",
             Bytes::from_static(b"the test receiver was told to fail"),
         );
     }
-    let decoded = if gzip {
+    let bytes = if gzip {
         let mut bytes = Vec::new();
         match flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut bytes) {
-            Ok(_) => ExportTraceServiceRequest::decode(&bytes[..]),
+            Ok(_) => Bytes::from(bytes),
             Err(error) => return reject(state, StatusCode::BAD_REQUEST, format!("gzip: {error}")),
         }
     } else {
-        ExportTraceServiceRequest::decode(&body[..])
+        body
     };
-    let body = match decoded {
-        Ok(body) => body,
-        Err(error) => return reject(state, StatusCode::BAD_REQUEST, format!("protobuf: {error}")),
+    let recorded = match signal {
+        Signal::Traces => ExportTraceServiceRequest::decode(bytes).map(|body| {
+            state.record(ExportRequest {
+                transport: Transport::Http,
+                headers,
+                gzip,
+                body,
+            });
+            ExportTraceServiceResponse::default().encode_to_vec()
+        }),
+        Signal::Logs => logs::record_http(state, headers, gzip, bytes),
+        Signal::Metrics => metrics::record_http(state, headers, gzip, bytes),
     };
-    state.record(ExportRequest {
-        transport: Transport::Http,
-        headers,
-        gzip,
-        body,
-    });
-    let answer = ExportTraceServiceResponse::default().encode_to_vec();
-    response(StatusCode::OK, "application/x-protobuf", answer.into())
+    match recorded {
+        Ok(answer) => response(StatusCode::OK, "application/x-protobuf", answer.into()),
+        Err(error) => reject(state, StatusCode::BAD_REQUEST, format!("protobuf: {error}")),
+    }
 }
 
 fn reject(state: &State, status: StatusCode, problem: String) -> hyper::Response<Full<Bytes>> {
