@@ -14,7 +14,7 @@ use crate::otlp::decode_hex;
 use crate::style::{ColorChoice, MIN_WIDTH};
 
 pub(crate) const USAGE: &str = "\
-tracelink: traces from the local store, as waterfalls, with their log lines
+tracelink: traces from the local store, as waterfalls, with their log records
 
 Usage:
   tracelink show TRACE_ID [--logs FILE...] [--store PATH] [--width N]
@@ -26,21 +26,25 @@ Usage:
 
 Commands:
   show     The trace as a waterfall: the span tree with services, start offsets,
-           durations and bars on one time scale; errors, events and key
-           attributes under each span; then every log line of the trace from
-           the --logs files, in time order, with the span it belongs to.
-           TRACE_ID is 32 hex digits, or a traceparent (its span is marked).
+           durations and bars on one time scale; errors, events, key
+           attributes and the log records of the store under each span, in
+           time order (records whose span is not in the store after the
+           tree); then every log line of the trace from the --logs files, in
+           time order, with the span it belongs to. TRACE_ID is 32 hex
+           digits, or a traceparent (its span is marked).
   jump     Reads a log line (the argument, or the first line on stdin), and
            shows its trace with the line's span marked `>`.
   traces   Recent traces, newest first: start, duration, spans, service and
            name of the root span, errors.
-  receive  An OTLP receiver (gRPC and HTTP/protobuf) that appends what it gets
-           to the store, so services in any language show up too. Plain text,
-           for 127.0.0.1: no TLS, no authentication.
+  receive  An OTLP receiver of traces and logs (gRPC and HTTP/protobuf) that
+           appends what it gets to the store, so services in any language show
+           up too, their log records under their spans. Plain text, for
+           127.0.0.1: no TLS, no authentication.
 
 Options:
-  --store PATH        The trace store: the file the `file` exporter writes, whose
-                      rotated files (PATH.1, PATH.2, ...) are read too.
+  --store PATH        The trace store: the file the `file` exporters write spans and
+                      log records to, whose rotated files (PATH.1, PATH.2, ...) are
+                      read too.
                       [default: $TRACELINK_TRACES_FILE, else .tracelink/traces.jsonl]
   --logs FILE...      JSON log files to take the trace's lines from: tracelink's
                       lines (trace_id, span_id), ECS (trace.id, span.id), GCP.

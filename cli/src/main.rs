@@ -1,6 +1,7 @@
 //! `tracelink`: look at a trace from the local store, as a waterfall, with
-//! its log lines; jump from a log line to its trace; list recent traces;
-//! receive OTLP from services in any language into the store.
+//! its log records and log lines; jump from a log line to its trace; list
+//! recent traces; receive OTLP traces and logs from services in any
+//! language into the store.
 //!
 //! Run `tracelink help` for the commands.
 
@@ -116,9 +117,9 @@ fn show(
     width: usize,
 ) -> Result<(), Failure> {
     let files = store::files(store).map_err(Failure::Failed)?;
-    let (spans, skipped) = store::load_trace(&files, trace_id).map_err(Failure::Failed)?;
+    let (trace, skipped) = store::load_trace(&files, trace_id).map_err(Failure::Failed)?;
     skipped.report(&files);
-    if spans.is_empty() {
+    if trace.spans.is_empty() && trace.records.is_empty() {
         let bytes: u64 = files
             .iter()
             .filter_map(|f| std::fs::metadata(f).ok())
@@ -138,8 +139,15 @@ fn show(
     } else {
         Some(logs::load(log_files, trace_id).map_err(Failure::Failed)?)
     };
+    if trace.spans.is_empty() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "tracelink: no span of trace {} is in the store, only log records",
+            otlp::hex(&trace_id)
+        );
+    }
     if let Some(span) = highlight {
-        if !spans.iter().any(|s| s.span_id == span) {
+        if !trace.spans.iter().any(|s| s.span_id == span) {
             let _ = writeln!(
                 std::io::stderr(),
                 "tracelink: span {} is not in the store; showing its trace",
@@ -149,7 +157,8 @@ fn show(
     }
     print(&waterfall::render(
         trace_id,
-        &spans,
+        &trace.spans,
+        &trace.records,
         logs.as_deref(),
         highlight,
         style,

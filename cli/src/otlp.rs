@@ -1,5 +1,6 @@
-//! Reading OTLP/JSON lines: the few fields `tracelink` shows, borrowed from
-//! the line where possible.
+//! Reading OTLP/JSON lines, of spans (`resourceSpans`) and of log records
+//! (`resourceLogs`): the few fields `tracelink` shows, borrowed from the
+//! line where possible.
 //!
 //! Lenient where the encoding allows choices: ids in either case, 64-bit
 //! integers as strings or numbers, enums as integers (or, as some writers
@@ -134,9 +135,78 @@ pub(crate) type SummaryRequest<'a> = Request<'a, Lenient<SummarySpan<'a>>>;
 /// value in one span fails the line.
 pub(crate) type StrictSummaryRequest<'a> = Request<'a, SummarySpan<'a>>;
 
-/// One line with its spans unparsed, for `tracelink show` to parse those of
-/// its trace, each on its own.
-pub(crate) type RawRequest<'a> = Request<'a, &'a RawValue>;
+/// One line with its spans and log records unparsed, for `tracelink show`
+/// to parse those of its trace, each on its own. A line holds either (the
+/// store's writers write one signal a line), but may hold both.
+#[derive(Deserialize)]
+pub(crate) struct RawLine<'a> {
+    #[serde(
+        rename = "resourceSpans",
+        alias = "resource_spans",
+        borrow,
+        default = "Vec::new"
+    )]
+    pub(crate) resource_spans: Vec<ResourceSpans<'a, &'a RawValue>>,
+    #[serde(
+        rename = "resourceLogs",
+        alias = "resource_logs",
+        borrow,
+        default = "Vec::new"
+    )]
+    pub(crate) resource_logs: Vec<ResourceLogs<'a, &'a RawValue>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ResourceLogs<'a, R> {
+    #[serde(borrow, default)]
+    pub(crate) resource: Option<Resource<'a>>,
+    #[serde(rename = "scopeLogs", alias = "scope_logs", default = "Vec::new")]
+    pub(crate) scope_logs: Vec<ScopeLogs<R>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ScopeLogs<R> {
+    #[serde(rename = "logRecords", alias = "log_records", default = "Vec::new")]
+    pub(crate) log_records: Vec<R>,
+}
+
+/// A log record.
+#[derive(Deserialize)]
+pub(crate) struct LogRecord<'a> {
+    #[serde(
+        rename = "timeUnixNano",
+        alias = "time_unix_nano",
+        default,
+        deserialize_with = "number"
+    )]
+    pub(crate) time: u64,
+    #[serde(
+        rename = "observedTimeUnixNano",
+        alias = "observed_time_unix_nano",
+        default,
+        deserialize_with = "number"
+    )]
+    pub(crate) observed_time: u64,
+    #[serde(
+        rename = "severityNumber",
+        alias = "severity_number",
+        default,
+        deserialize_with = "severity_number"
+    )]
+    pub(crate) severity_number: i64,
+    #[serde(rename = "severityText", alias = "severity_text", borrow, default)]
+    pub(crate) severity_text: Cow<'a, str>,
+    #[serde(default)]
+    pub(crate) body: AnyValue,
+    #[serde(borrow, default)]
+    pub(crate) attributes: Vec<KeyValue<'a>>,
+    #[serde(rename = "traceId", alias = "trace_id", borrow, default)]
+    pub(crate) trace_id: Cow<'a, str>,
+    #[serde(rename = "spanId", alias = "span_id", borrow, default)]
+    pub(crate) span_id: Cow<'a, str>,
+    #[serde(rename = "eventName", alias = "event_name", borrow, default)]
+    pub(crate) event_name: Cow<'a, str>,
+}
 
 #[derive(Deserialize)]
 pub(crate) struct Event<'a> {
@@ -430,6 +500,55 @@ fn status_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Err
     )
 }
 
+fn severity_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    const NAMES: [&str; 25] = [
+        "SEVERITY_NUMBER_UNSPECIFIED",
+        "SEVERITY_NUMBER_TRACE",
+        "SEVERITY_NUMBER_TRACE2",
+        "SEVERITY_NUMBER_TRACE3",
+        "SEVERITY_NUMBER_TRACE4",
+        "SEVERITY_NUMBER_DEBUG",
+        "SEVERITY_NUMBER_DEBUG2",
+        "SEVERITY_NUMBER_DEBUG3",
+        "SEVERITY_NUMBER_DEBUG4",
+        "SEVERITY_NUMBER_INFO",
+        "SEVERITY_NUMBER_INFO2",
+        "SEVERITY_NUMBER_INFO3",
+        "SEVERITY_NUMBER_INFO4",
+        "SEVERITY_NUMBER_WARN",
+        "SEVERITY_NUMBER_WARN2",
+        "SEVERITY_NUMBER_WARN3",
+        "SEVERITY_NUMBER_WARN4",
+        "SEVERITY_NUMBER_ERROR",
+        "SEVERITY_NUMBER_ERROR2",
+        "SEVERITY_NUMBER_ERROR3",
+        "SEVERITY_NUMBER_ERROR4",
+        "SEVERITY_NUMBER_FATAL",
+        "SEVERITY_NUMBER_FATAL2",
+        "SEVERITY_NUMBER_FATAL3",
+        "SEVERITY_NUMBER_FATAL4",
+    ];
+    enumeration(deserializer, &NAMES)
+}
+
+/// The short name of a severity number: `INFO`, `WARN2`, ...; empty for
+/// one outside 1 to 24.
+pub(crate) fn severity_name(number: i64) -> String {
+    const NAMES: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+    if !(1..=24).contains(&number) {
+        return String::new();
+    }
+    let (name, step) = ((number - 1) / 4, (number - 1) % 4);
+    if step == 0 {
+        NAMES[name as usize].to_owned()
+    } else {
+        format!("{}{}", NAMES[name as usize], step + 1)
+    }
+}
+
+/// `severityNumber` 17, `ERROR`, and above.
+pub(crate) const SEVERITY_ERROR: i64 = 17;
+
 /// The kind's name, as `tracelink` shows it.
 pub(crate) fn kind_name(kind: i64) -> &'static str {
     match kind {
@@ -526,10 +645,63 @@ mod tests {
         );
         assert!(spans[2].0.is_err());
         // The raw spans of a line, for `show`, each parsed on its own.
-        let request: RawRequest<'_> = serde_json::from_str(line).unwrap();
+        let request: RawLine<'_> = serde_json::from_str(line).unwrap();
+        assert!(request.resource_logs.is_empty());
         let raw = &request.resource_spans[0].scope_spans[0].spans;
         assert_eq!(raw.len(), 3);
         assert!(parse::<Span<'_>>(raw[0]).is_ok());
         assert!(parse::<Span<'_>>(raw[1]).is_err());
+    }
+
+    #[test]
+    fn log_records_of_every_spelling() {
+        let line = r#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"py"}}]},
+            "scopeLogs":[{"scope":{},"logRecords":[
+              {"timeUnixNano":"1000","observedTimeUnixNano":"2000","severityNumber":17,"severityText":"ERROR",
+               "body":{"stringValue":"boom"},"attributes":[{"key":"k","value":{"intValue":"3"}}],"flags":1,
+               "traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","eventName":"e"},
+              {"time_unix_nano":5,"severity_number":"SEVERITY_NUMBER_WARN2","body":{"kvlistValue":{"values":[]}},
+               "trace_id":"4BF92F3577B34DA6A3CE929D0E0E4736"},
+              {"severityNumber":"loud"}]}]}]}"#;
+        let request: RawLine<'_> = serde_json::from_str(line).unwrap();
+        assert!(request.resource_spans.is_empty());
+        let rl = &request.resource_logs[0];
+        assert_eq!(rl.resource.as_ref().unwrap().service_name(), "py");
+        let raw = &rl.scope_logs[0].log_records;
+        let first = parse::<LogRecord<'_>>(raw[0]).unwrap();
+        assert_eq!((first.time, first.observed_time), (1000, 2000));
+        assert_eq!(
+            (first.severity_number, &*first.severity_text),
+            (17, "ERROR")
+        );
+        assert_eq!(first.body, AnyValue::String("boom".into()));
+        assert_eq!(first.attributes[0].value, AnyValue::Int(3));
+        assert_eq!(
+            (&*first.span_id, &*first.event_name),
+            ("00f067aa0ba902b7", "e")
+        );
+        let second = parse::<LogRecord<'_>>(raw[1]).unwrap();
+        assert_eq!((second.time, second.severity_number), (5, 14));
+        assert_eq!(second.body, AnyValue::Map(Vec::new()));
+        assert!(decode_hex::<16>(&second.trace_id).is_some());
+        assert!(parse::<LogRecord<'_>>(raw[2]).is_err());
+        // Lines of log records hold no spans for a list of traces.
+        let summary: SummaryRequest<'_> = serde_json::from_str(line).unwrap();
+        assert!(summary.resource_spans.is_empty());
+    }
+
+    #[test]
+    fn severity_names() {
+        let names: Vec<String> = [0, 1, 4, 5, 9, 10, 13, 17, 20, 21, 24, 25, -1]
+            .into_iter()
+            .map(severity_name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "", "TRACE", "TRACE4", "DEBUG", "INFO", "INFO2", "WARN", "ERROR", "ERROR4",
+                "FATAL", "FATAL4", "", ""
+            ]
+        );
     }
 }

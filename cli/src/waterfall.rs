@@ -1,5 +1,7 @@
 //! A trace as a waterfall: the span tree with offsets, durations and bars on
-//! one time scale, then the trace's log lines.
+//! one time scale, each span's events and log records under it in time
+//! order, then the log records whose span is not in the store, and the
+//! trace's lines from `--logs` files.
 //!
 //! No line is wider than the width given (`--width`, else `COLUMNS`, else
 //! 80): the bar narrows first (to 10 columns at least), then services and
@@ -19,7 +21,13 @@
 //!   └─ charge      payments  +14.000ms  30.000ms  |       ███████████████  | ERROR
 //!            ✗ card declined
 //!            • +3.000ms payment declined  level=ERROR
+//!            ▸ +3.500ms ERROR card declined  card.brand=visa
 //! ```
+//!
+//! Events (`•`) and log records (`▸`, with their severity) under a span
+//! are timed from its start; log records whose span is not in the store
+//! are listed after the tree, under the span id they name, timed from the
+//! trace's start.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -27,7 +35,7 @@ use std::fmt::Write as _;
 
 use crate::logs::LogLine;
 use crate::otlp::{hex, kind_name, AnyValue};
-use crate::store::{EventRecord, SpanRecord};
+use crate::store::{EventRecord, LogRecord, SpanRecord};
 use crate::style::{self, clip, escape, pad, truncate, Style};
 use crate::time;
 
@@ -399,7 +407,16 @@ impl Scale {
 }
 
 fn value(value: &AnyValue) -> String {
-    truncate(&escape(&value.to_string().replace('\n', "⏎")), 80)
+    value_within(value, 80)
+}
+
+/// `value` on one line (`⏎` for a newline), escaped, in at most `max`
+/// characters; only its first `max + 1` are looked at, so a huge value
+/// costs no more than a short one past its `to_string`.
+fn value_within(value: &AnyValue, max: usize) -> String {
+    let text = value.to_string();
+    let head: String = text.chars().take(max + 1).collect();
+    truncate(&escape(&head.replace('\n', "⏎")), max)
 }
 
 fn escaped(text: &str) -> String {
@@ -434,6 +451,18 @@ fn escaped_keys(attributes: &[(String, AnyValue)]) -> Vec<(String, AnyValue)> {
         .collect()
 }
 
+/// `record` with its strings safe for the terminal (its body and values
+/// are escaped by [`value_within`]).
+fn escaped_record(record: &LogRecord) -> LogRecord {
+    LogRecord {
+        severity: escaped(&record.severity),
+        event_name: escaped(&record.event_name),
+        service: escaped(&record.service),
+        attributes: escaped_keys(&record.attributes),
+        ..record.clone()
+    }
+}
+
 /// `log` with its strings safe for the terminal.
 fn escaped_log(log: &LogLine) -> LogLine {
     LogLine {
@@ -449,24 +478,33 @@ fn escaped_log(log: &LogLine) -> LogLine {
     }
 }
 
-/// Renders `spans` (one trace, sorted or not) and its `logs`, no line
-/// wider than `width` columns; `highlight` marks a span and its log lines
-/// with `>`. Control characters in what they hold are shown escaped,
-/// never sent to the terminal.
+/// Renders `spans` (one trace, sorted or not), its log `records` from the
+/// store (in time order) and its `logs` lines, no line wider than `width`
+/// columns; `highlight` marks a span, its records and its log lines with
+/// `>`. Control characters in what they hold are shown escaped, never sent
+/// to the terminal. With no spans, the records alone are listed.
 pub(crate) fn render(
     trace_id: [u8; 16],
     spans: &[SpanRecord],
+    records: &[LogRecord],
     logs: Option<&[LogLine]>,
     highlight: Option<[u8; 8]>,
     style: Style,
     width: usize,
 ) -> String {
     let spans: &[SpanRecord] = &spans.iter().map(escaped_span).collect::<Vec<_>>();
+    let records: &[LogRecord] = &records.iter().map(escaped_record).collect::<Vec<_>>();
     let logs: Option<Vec<LogLine>> = logs.map(|logs| logs.iter().map(escaped_log).collect());
     let logs = logs.as_deref();
     let mut out = String::new();
-    let t0 = spans.iter().map(|s| s.start).min().unwrap_or(0);
-    let t1 = spans.iter().map(|s| s.end).max().unwrap_or(t0);
+    let record_times = || records.iter().filter_map(|r| r.time);
+    let (t0, t1) = if spans.is_empty() {
+        let t0 = record_times().min().unwrap_or(0);
+        (t0, record_times().max().unwrap_or(t0))
+    } else {
+        let t0 = spans.iter().map(|s| s.start).min().unwrap_or(0);
+        (t0, spans.iter().map(|s| s.end).max().unwrap_or(t0))
+    };
     let total = t1.saturating_sub(t0).max(1);
     // In order of appearance, each once.
     let mut seen = HashSet::new();
@@ -481,10 +519,11 @@ pub(crate) fn render(
         &style.paint(style::BOLD, &format!("trace {}", hex(&trace_id))),
         width,
     );
-    for line in wrap(&summary(spans, t0, t1, &services), width) {
+    for line in wrap(&summary(spans, records, t0, t1, &services), width) {
         push_line(&mut out, &line, width);
     }
     out.push('\n');
+    let (by_span, orphans) = records_by_span(spans, records);
 
     let rows = rows(spans);
     let scale = Scale::for_total(total);
@@ -506,7 +545,9 @@ pub(crate) fn render(
         ),
         "",
     );
-    push_line(&mut out, &header, width);
+    if !spans.is_empty() {
+        push_line(&mut out, &header, width);
+    }
     // Tree lines take half the name column at most, so deep names show.
     let tree_cells = (layout.name / 2 / 3).clamp(1, MAX_LEVELS);
     for row in &rows {
@@ -613,65 +654,249 @@ pub(crate) fn render(
         if !attributes.is_empty() {
             detail(&mut out, style.paint(style::DIM, &attributes.join("  ")));
         }
-        for event in &span.events {
-            let mut text = format!(
-                "• {} {}",
-                scale.offset(i128::from(event.time) - i128::from(span.start)),
-                event.name
-            );
-            for (key, v) in event
-                .attributes
-                .iter()
-                .filter(|(k, _)| !is_quiet_event_attribute(k))
-            {
-                let _ = write!(text, "  {key}={}", value(v));
-            }
-            let error = event.name == "exception"
-                || event
-                    .attributes
-                    .iter()
-                    .any(|(k, v)| k == "level" && v.to_string() == "ERROR");
-            detail(
-                &mut out,
-                if error {
-                    style.paint(style::RED, &text)
-                } else {
-                    text
-                },
-            );
+        let own_records = by_span.get(&span.span_id).map_or(&[][..], Vec::as_slice);
+        for entry in timeline(&span.events, own_records) {
+            let text = match entry {
+                Timed::Event(event) => event_text(event, scale, span.start, style),
+                Timed::Record(record) => {
+                    let at = at(record.time, scale, span.start);
+                    record_text(record, &at, None, style, width)
+                }
+            };
+            detail(&mut out, text);
         }
     }
 
+    let frame = Frame {
+        style,
+        width,
+        scale,
+        t0,
+    };
+    if !orphans.is_empty() {
+        render_orphans(&mut out, frame, &orphans, highlight);
+    }
     if let Some(logs) = logs {
-        let frame = Frame {
-            style,
-            width,
-            scale,
-            t0,
-        };
         render_logs(&mut out, frame, spans, logs, highlight, layout.name);
     }
     out
 }
 
+/// The records of each span in `spans`, and the others: of a span not in
+/// the store, or of none. Each list keeps the order of `records`.
+fn records_by_span<'a>(
+    spans: &[SpanRecord],
+    records: &'a [LogRecord],
+) -> (HashMap<[u8; 8], Vec<&'a LogRecord>>, Vec<&'a LogRecord>) {
+    let ids: HashSet<[u8; 8]> = spans.iter().map(|s| s.span_id).collect();
+    let mut by_span: HashMap<[u8; 8], Vec<&LogRecord>> = HashMap::new();
+    let mut orphans = Vec::new();
+    for record in records {
+        match record.span_id {
+            Some(id) if ids.contains(&id) => by_span.entry(id).or_default().push(record),
+            _ => orphans.push(record),
+        }
+    }
+    (by_span, orphans)
+}
+
+/// What happened in a span: an event, or a log record.
+enum Timed<'a> {
+    Event(&'a EventRecord),
+    Record(&'a LogRecord),
+}
+
+/// `events` and `records` in one time order; records without a time
+/// last, and an event before a record of the same time.
+fn timeline<'a>(events: &'a [EventRecord], records: &[&'a LogRecord]) -> Vec<Timed<'a>> {
+    let mut entries: Vec<(u64, usize, Timed<'a>)> = events
+        .iter()
+        .map(|e| (e.time, 0, Timed::Event(e)))
+        .chain(
+            records
+                .iter()
+                .map(|r| (r.time.unwrap_or(u64::MAX), 1, Timed::Record(r))),
+        )
+        .collect();
+    // Stable: entries of one time keep their order.
+    entries.sort_by_key(|(time, kind, _)| (*time, *kind));
+    entries.into_iter().map(|(_, _, entry)| entry).collect()
+}
+
+/// A time on `scale` from `from`: `+3.000ms`; `?` for none.
+fn at(time: Option<u64>, scale: Scale, from: u64) -> String {
+    time.map_or_else(
+        || "?".to_owned(),
+        |t| scale.offset(i128::from(t) - i128::from(from)),
+    )
+}
+
+/// An event's detail line: `• +3.000ms name  key=value`, red for an
+/// exception or an error.
+fn event_text(event: &EventRecord, scale: Scale, from: u64, style: Style) -> String {
+    let mut text = format!(
+        "• {} {}",
+        scale.offset(i128::from(event.time) - i128::from(from)),
+        event.name
+    );
+    for (key, v) in event
+        .attributes
+        .iter()
+        .filter(|(k, _)| !is_quiet_event_attribute(k))
+    {
+        let _ = write!(text, "  {key}={}", value(v));
+    }
+    let error = event.name == "exception"
+        || event
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "level" && v.to_string() == "ERROR");
+    if error {
+        style.paint(style::RED, &text)
+    } else {
+        text
+    }
+}
+
+/// A log record's line: `▸ +3.500ms ERROR body  key=value`, its
+/// severity coloured, with `service` after it when given (for records not
+/// under their span); built only as far as `width` columns show.
+fn record_text(
+    record: &LogRecord,
+    at: &str,
+    service: Option<&str>,
+    style: Style,
+    width: usize,
+) -> String {
+    let severity = if record.severity.is_empty() {
+        "-"
+    } else {
+        &record.severity
+    };
+    let color = if record.is_error() {
+        style::BOLD_RED
+    } else {
+        Style::level_color(severity)
+    };
+    let mut text = String::new();
+    if let Some(service) = service {
+        text.push_str(&style.paint(style::DIM, &truncate(service, 24)));
+        text.push_str("  ");
+    }
+    if !record.event_name.is_empty() {
+        text.push_str(&truncate(&record.event_name, width));
+        if record.body != AnyValue::Empty {
+            text.push_str(": ");
+        }
+    }
+    text.push_str(&value_within(&record.body, width));
+    for (key, v) in record
+        .attributes
+        .iter()
+        .filter(|(k, _)| !is_quiet_event_attribute(k))
+    {
+        if style::visible_width(&text) > width {
+            break;
+        }
+        let _ = write!(text, "  {}={}", truncate(key, width), value(v));
+    }
+    format!(
+        "▸ {at} {} {text}",
+        style.paint(color, &pad(&truncate(severity, 5), 5))
+    )
+}
+
+/// The log records whose span is not in the store, after the tree: under
+/// the span id they name, each span's in time order, the spans by their
+/// first record; those of no span last. Timed from the trace's start.
+fn render_orphans(
+    out: &mut String,
+    frame: Frame,
+    orphans: &[&LogRecord],
+    highlight: Option<[u8; 8]>,
+) {
+    let Frame {
+        style,
+        width,
+        scale,
+        t0,
+    } = frame;
+    let mut groups: Vec<(Option<[u8; 8]>, Vec<&LogRecord>)> = Vec::new();
+    let mut index: HashMap<Option<[u8; 8]>, usize> = HashMap::new();
+    for &record in orphans {
+        let i = *index.entry(record.span_id).or_insert_with(|| {
+            groups.push((record.span_id, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(record);
+    }
+    // Those of no span last; the rest keep their order.
+    groups.sort_by_key(|(span, _)| span.is_none());
+    out.push('\n');
+    push_line(
+        out,
+        &style.paint(
+            style::BOLD,
+            &format!(
+                "log records not under a span of the store ({})",
+                orphans.len()
+            ),
+        ),
+        width,
+    );
+    for (span, records) in &groups {
+        let marked = highlight.is_some() && *span == highlight;
+        let marker = if marked { "> " } else { "  " };
+        let title = match span {
+            Some(id) => format!("⚠ span {} is not in the store", hex(id)),
+            None => "no span".to_owned(),
+        };
+        push_line(
+            out,
+            &format!("{marker}{}", style.paint(style::YELLOW, &title)),
+            width,
+        );
+        for record in records {
+            let at = at(record.time, scale, t0);
+            let text = record_text(record, &at, Some(&record.service), style, width);
+            push_line(out, &format!("{marker}   {text}"), width);
+        }
+    }
+}
+
 /// The summary under the trace id, in pieces: start, duration, spans,
-/// services, errors.
-fn summary(spans: &[SpanRecord], t0: u64, t1: u64, services: &[&str]) -> Vec<String> {
+/// services, errors, log records.
+fn summary(
+    spans: &[SpanRecord],
+    records: &[LogRecord],
+    t0: u64,
+    t1: u64,
+    services: &[&str],
+) -> Vec<String> {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let mut pieces = vec![
         format!("started {}", time::rfc3339(t0, 6)),
         time::duration(t1 - t0),
         format!("{} span{}", spans.len(), plural(spans.len())),
-        format!(
+    ];
+    if !services.is_empty() {
+        pieces.push(format!(
             "{} service{} ({})",
             services.len(),
             plural(services.len()),
             services.join(", ")
-        ),
-    ];
+        ));
+    }
     let errors = spans.iter().filter(|s| s.error).count();
     if errors > 0 {
         pieces.push(format!("{errors} error{}", plural(errors)));
+    }
+    if !records.is_empty() {
+        pieces.push(format!(
+            "{} log record{}",
+            records.len(),
+            plural(records.len())
+        ));
     }
     pieces
 }
@@ -943,9 +1168,25 @@ mod tests {
 
     const MS: u64 = 1_000_000;
 
+    /// A log record of span `span_id`, at `time` ns.
+    fn record(time: Option<u64>, span_id: Option<u8>, severity: &str, body: &str) -> LogRecord {
+        LogRecord {
+            time,
+            severity: severity.into(),
+            severity_number: 0,
+            body: AnyValue::String(body.into()),
+            attributes: Vec::new(),
+            event_name: String::new(),
+            span_id: span_id.map(|id| [id; 8]),
+            service: "svc".into(),
+            place: (0, time.unwrap_or(0), 0),
+        }
+    }
+
     /// A trace with every kind of line long: names, services, attributes,
-    /// an event, a status message, a deep tree, an orphan; and log lines.
-    fn long_trace() -> (Vec<SpanRecord>, Vec<LogLine>) {
+    /// an event, a status message, a deep tree, an orphan; log records
+    /// under spans, of a span not in the trace, of none; and log lines.
+    fn long_trace() -> (Vec<SpanRecord>, Vec<LogRecord>, Vec<LogLine>) {
         let long = "a-rather-long-name-for-a-span-that-goes-on-and-on-and-on";
         let mut root = span(
             1,
@@ -995,18 +1236,34 @@ mod tests {
             log(6 * MS, Some([42; 8]), "not in the trace".into()),
             log(7 * MS, None, "no span".into()),
         ];
-        (spans, logs)
+        let mut records = vec![
+            record(Some(21 * MS), Some(2), "ERROR", &"b".repeat(300)),
+            record(
+                Some(12 * MS),
+                Some(42),
+                "INFO",
+                "of a span not in the trace",
+            ),
+            record(None, None, "WARNING-LONG-LEVEL", "no span, no time"),
+        ];
+        records[0].attributes = (0..50)
+            .map(|i| (format!("attribute.{i}"), AnyValue::String("z".repeat(100))))
+            .collect();
+        records[0].service = "s".repeat(100);
+        records[1].service = "a-service-whose-name-is-much-longer-than-its-column".into();
+        (spans, records, logs)
     }
 
     #[test]
     fn no_line_is_wider_than_the_width() {
-        let (spans, logs) = long_trace();
+        let (spans, records, logs) = long_trace();
         for width in [40, 60, 80, 100, 120, 200] {
             for color in [false, true] {
                 for highlight in [None, Some([2; 8])] {
                     let out = render(
                         [7; 16],
                         &spans,
+                        &records,
                         Some(&logs),
                         highlight,
                         Style { color },
@@ -1039,7 +1296,7 @@ mod tests {
 
     #[test]
     fn bars_still_scale_when_narrowed() {
-        let (spans, logs) = long_trace();
+        let (spans, records, logs) = long_trace();
         for (width, least) in [
             (40, MIN_BAR),
             (60, MIN_BAR),
@@ -1050,6 +1307,7 @@ mod tests {
             let out = render(
                 [7; 16],
                 &spans,
+                &records,
                 Some(&logs),
                 None,
                 Style { color: false },
@@ -1076,7 +1334,15 @@ mod tests {
             span(2, Some(1), "load_cart", MS, 13 * MS),
         ];
         spans[1].service = "payments".into();
-        let out = render([7; 16], &spans, None, None, Style { color: false }, 100);
+        let out = render(
+            [7; 16],
+            &spans,
+            &[],
+            None,
+            None,
+            Style { color: false },
+            100,
+        );
         assert_eq!(bars(&out)[0], "█".repeat(BAR), "{out}");
         assert!(
             out.contains("\n  └─ load_cart   payments  +1.000ms  12.000ms  |███"),
@@ -1152,4 +1418,88 @@ mod tests {
         assert_eq!(scale_header("10.000ms", 10), "|0 10.000ms|");
         assert_eq!(scale_header("12345.678s", 8), "|12345.6…|");
     }
+
+    /// Each span's events and records in one time order, timed from its
+    /// start; records of other spans after the tree, under their span id,
+    /// timed from the trace's start; a record without a time last.
+    #[test]
+    fn records_go_under_their_span_in_time_order() {
+        let mut root = span(1, None, "root", 0, 100 * MS);
+        root.events = vec![EventRecord {
+            time: 30 * MS,
+            name: "retry".into(),
+            attributes: Vec::new(),
+        }];
+        let child = span(2, Some(1), "child", 10 * MS, 20 * MS);
+        let mut records = vec![
+            record(Some(5 * MS), Some(1), "INFO", "first"),
+            record(Some(15 * MS), Some(2), "DEBUG", "in the child"),
+            record(Some(40 * MS), Some(1), "", "second"),
+            record(None, Some(1), "WARN", "untimed"),
+            record(Some(50 * MS), Some(9), "ERROR", "orphaned"),
+            record(Some(MS), None, "INFO", "spanless"),
+        ];
+        records[2].severity_number = 17;
+        records[2].severity = crate::otlp::severity_name(17);
+        records[0].attributes = vec![
+            ("cart.items".into(), AnyValue::Int(3)),
+            ("code.line.number".into(), AnyValue::Int(7)),
+        ];
+        let out = render(
+            [7; 16],
+            &[root, child],
+            &records,
+            None,
+            Some([9; 8]),
+            Style { color: false },
+            100,
+        );
+        let lines: Vec<&str> = out.lines().map(str::trim_end).collect();
+        let at = |text: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(text))
+                .unwrap_or_else(|| panic!("{text} in\n{out}"))
+        };
+        assert!(out.contains("· 6 log records"), "{out}");
+        assert!(lines[at("first")].ends_with("▸ +5.000ms INFO  first  cart.items=3"));
+        assert!(lines[at("retry")].ends_with("• +30.000ms retry"));
+        assert!(lines[at("second")].ends_with("▸ +40.000ms ERROR second"));
+        assert!(lines[at("untimed")].ends_with("▸ ? WARN  untimed"));
+        assert!(lines[at("in the child")].ends_with("▸ +5.000ms DEBUG in the child"));
+        assert!(at("first") < at("retry") && at("retry") < at("second"));
+        assert!(at("second") < at("untimed") && at("untimed") < at("child  "));
+        assert!(at("child  ") < at("in the child"));
+        // After the tree: the record of span 09…, marked, then the one of no span.
+        let heading = at("log records not under a span of the store (2)");
+        assert!(heading > at("in the child"));
+        assert_eq!(
+            lines[heading + 1],
+            "> ⚠ span 0909090909090909 is not in the store"
+        );
+        assert_eq!(lines[heading + 2], ">    ▸ +50.000ms ERROR svc  orphaned");
+        assert_eq!(lines[heading + 3], "  no span");
+        assert_eq!(lines[heading + 4], "     ▸ +1.000ms INFO  svc  spanless");
+    }
+
+    /// A trace the store holds only log records of: they are listed.
+    #[test]
+    fn records_without_spans_are_listed() {
+        let records = vec![record(Some(T0_NS + 2 * MS), Some(3), "INFO", "alone")];
+        let out = render(
+            [7; 16],
+            &[],
+            &records,
+            None,
+            None,
+            Style { color: false },
+            80,
+        );
+        assert!(!out.contains("SPAN"), "no table: {out}");
+        assert!(out.contains("0 spans · 1 log record"), "{out}");
+        assert!(out.contains("▸ +0.000µs INFO  svc  alone"), "{out}");
+    }
+
+    /// 2026-11-21T09:30:00Z.
+    const T0_NS: u64 = 1_795_253_400_000_000_000;
 }

@@ -1,9 +1,11 @@
 //! `tracelink show` and `traces` on a store that is hostile or broken: a
 //! 50,000-deep chain of parents, names made to fool a terminal, a value out
-//! of range in one span of a line, and a FIFO, a directory and a link to
-//! `/dev/zero` named like the store's rotated files. Each must come out
-//! drawn, escaped, one span short, or skipped, never hung, crashed or
-//! with the whole line lost.
+//! of range in one span of a line, log records with bad ids, values out of
+//! range or of the wrong type, a body of megabytes and text made to fool a
+//! terminal, and a FIFO, a directory and a link to `/dev/zero` named like
+//! the store's rotated files. Each must come out drawn, escaped, one span
+//! or record short, or skipped, never hung, crashed or with the whole line
+//! lost.
 //!
 //! Every run is in a child process (the default 8 MiB main-thread stack),
 //! killed by its PID if it hangs.
@@ -324,4 +326,170 @@ fn a_fifo_in_the_store_dir_is_skipped() {
         run.stderr
     );
     assert!(run.stderr.contains("no trace store at"), "{}", run.stderr);
+}
+
+/// Log records of every kind of bad: text made to fool a terminal in each
+/// string `show` prints of a record (severity, body, attribute key and
+/// value, event name, service), a span id that is not hex, a body of
+/// 4 MB with control characters in it (cut to the width, 1,000 columns
+/// here so that every hostile string fits), and values out of range or of the
+/// wrong type. Each bad value skips its record alone, counted; a bad id is
+/// no span; everything shown is escaped and cut to the width; a line that
+/// is not OTLP/JSON is one line skipped; `traces` is not confused by any.
+#[test]
+fn hostile_log_records_skip_one_record_each() {
+    let dir = TempDir::new("hostile-logs");
+    let store = dir.path("traces.jsonl");
+    write_store(
+        &store,
+        1 << 30,
+        &[request(vec![(
+            "shop",
+            vec![span(TRACE, &id(0), None, "GET /cart", 0.0, 10.0)],
+        )])],
+    );
+    let h = serde_json_string(HOSTILE);
+    let time = |ms: u64| format!(r#""timeUnixNano":"{}""#, T0 + ms * MS);
+    let record = |fields: &str| format!(r#"{{"traceId":"{TRACE}",{fields}}}"#);
+    let huge = format!(r"{}\u001b[2J{}", "b".repeat(4 << 20), "c".repeat(1000));
+    let records = [
+        // Good, hostile text everywhere.
+        record(&format!(
+            r#"{},"severityNumber":17,"severityText":{h},"body":{{"stringValue":{h}}},"spanId":"{}","attributes":[{{"key":{h},"value":{{"stringValue":{h}}}}}],"eventName":{h}"#,
+            time(1),
+            id(0)
+        )),
+        // A span id that is not hex: a record of no span.
+        record(&format!(
+            r#"{},"severityNumber":9,"body":{{"stringValue":"bad span id"}},"spanId":"zzzzzzzzzzzzzzzz""#,
+            time(2)
+        )),
+        // A body of megabytes.
+        record(&format!(
+            r#"{},"severityNumber":9,"body":{{"stringValue":"{huge}"}},"spanId":"{}""#,
+            time(3),
+            id(0)
+        )),
+        // Bad values: each skips its record.
+        record(
+            r#""body":{"stringValue":"x"},"attributes":[{"key":"n","value":{"intValue":"99999999999999999999"}}]"#,
+        ),
+        record(r#""severityNumber":"loud","body":{"stringValue":"x"}"#),
+        record(r#""severityNumber":99999999999999999999,"body":{"stringValue":"x"}"#),
+        record(r#""body":5"#),
+        record(r#""timeUnixNano":-5,"body":{"stringValue":"x"}"#),
+        record(r#""body":{"stringValue":"x"},"spanId":7"#),
+    ];
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&store)
+        .unwrap();
+    writeln!(
+        file,
+        r#"{{"resourceLogs":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":{h}}}}}]}},"scopeLogs":[{{"scope":{{}},"logRecords":[{}]}}]}}]}}"#,
+        records.join(",")
+    )
+    .unwrap();
+    // A trace id with two hex digits too many: not this trace.
+    writeln!(
+        file,
+        r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{{"traceId":"{TRACE}ab","body":{{"stringValue":"another trace"}}}}]}}]}}]}}"#
+    )
+    .unwrap();
+    // Not OTLP/JSON: the lists are not lists.
+    writeln!(file, r#"{{"resourceLogs":5,"traceId":"{TRACE}"}}"#).unwrap();
+    writeln!(
+        file,
+        r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":{{"traceId":"{TRACE}"}}}}]}}]}}"#
+    )
+    .unwrap();
+    drop(file);
+
+    for color in ["never", "always"] {
+        let run = run_within(
+            tracelink()
+                .args(["show", TRACE, "--width=1000", "--color", color, "--store"])
+                .arg(&store),
+            HANG,
+        );
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "tracelink: skipped 6 log records of {} with a value that is not OTLP/JSON",
+                store.display()
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("skipped 2 lines of"), "{}", run.stderr);
+        assert!(!run.stderr.chars().any(unsafe_char), "{}", run.stderr);
+        let plain: String = if color == "never" {
+            run.stdout.clone()
+        } else {
+            strip_sgr(&run.stdout)
+        };
+        assert!(plain.contains("· 3 log records"), "{plain}");
+        // Severity, event name, body, attribute key and value under the
+        // span; the service with the record of no span.
+        let under: Vec<&str> = details(&plain, "GET /cart");
+        let hostile = under
+            .iter()
+            .find(|l| l.contains("▸ +1.000ms"))
+            .unwrap_or_else(|| panic!("the hostile record:\n{plain}"));
+        assert!(hostile.matches(&SHOWN[..24]).count() >= 4, "{hostile}");
+        let big = under
+            .iter()
+            .find(|l| l.contains("▸ +3.000ms"))
+            .unwrap_or_else(|| panic!("the huge record:\n{plain}"));
+        assert!(big.ends_with('…'), "cut to the width: {big}");
+        assert!(plain.contains("  no span"), "{plain}");
+        assert!(plain.contains("bad span id"), "{plain}");
+        assert!(!plain.contains("another trace"), "{plain}");
+        for line in plain.lines() {
+            assert!(
+                line.chars().count() <= 1000,
+                "{} columns: {line}",
+                line.chars().count()
+            );
+        }
+        let mut chars = run.stdout.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' && color == "always" {
+                assert_eq!(chars.next(), Some('['), "{}", run.stdout);
+                let code: String = chars.by_ref().take_while(|c| *c != 'm').collect();
+                assert!(
+                    code.chars().all(|c| c.is_ascii_digit() || c == ';'),
+                    "{code:?}"
+                );
+                continue;
+            }
+            assert!(!unsafe_char(c), "{color}: {c:?} reached the terminal");
+        }
+    }
+
+    // `traces` reads every line: the log lines are none of its business.
+    let run = run_within(tracelink().args(["traces", "--store"]).arg(&store), HANG);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let listed: Vec<&str> = run.stdout.lines().skip(1).collect();
+    assert_eq!(listed.len(), 1, "{}", run.stdout);
+    assert!(listed[0].starts_with(TRACE) && listed[0].contains("GET /cart"));
+}
+
+/// `text` without the SGR sequences the command paints with.
+fn strip_sgr(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -14,7 +14,7 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
@@ -24,10 +24,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::Trac
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use support::*;
-
-/// Longer than any timeout of the receiver: a read that waits this long
-/// means a connection was held open.
-const HELD: Duration = Duration::from_secs(90);
 
 /// One trace of `spans` spans, each with a `payload` of `size` bytes; its
 /// trace id.
@@ -80,83 +76,14 @@ fn ordinary(n: u64, spans: usize) -> (String, ExportTraceServiceRequest) {
     (trace, request(vec![("orders", spans)]))
 }
 
-/// An HTTP answer: status, headers (lowercase names), body.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Reads an answer; a 100 Continue has no body.
-fn read_answer(reader: &mut BufReader<TcpStream>) -> Answer {
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("a status line");
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("a status line, not {line:?}"));
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("a header");
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':').expect("name: value");
-        headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let mut answer = Answer {
-        status,
-        headers,
-        body: Vec::new(),
-    };
-    if status != 100 {
-        let len: usize = answer
-            .header("content-length")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(0);
-        answer.body = vec![0; len];
-        reader.read_exact(&mut answer.body).expect("the body");
-    }
-    answer
-}
-
 /// Connects and sends the head of `POST /v1/traces` for `len` bytes.
 fn send_head(addr: SocketAddr, len: usize, expect: bool) -> BufReader<TcpStream> {
-    let mut stream = TcpStream::connect(addr).expect("connects");
-    stream.set_read_timeout(Some(HELD)).unwrap();
-    write!(
-        stream,
-        "POST /v1/traces HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\n\
-         content-length: {len}\r\n{}\r\n",
-        if expect {
-            "expect: 100-continue\r\n"
-        } else {
-            ""
-        }
-    )
-    .unwrap();
-    BufReader::new(stream)
+    send_head_to(addr, "/v1/traces", PROTOBUF, len, expect)
 }
 
 /// `POST /v1/traces` with `body`; the answer.
 fn post(addr: SocketAddr, body: &[u8]) -> Answer {
-    let mut reader = send_head(addr, body.len(), false);
-    // The answer may come before the whole body is taken (a refusal).
-    let _ = reader.get_mut().write_all(body);
-    read_answer(&mut reader)
+    post_to(addr, "/v1/traces", PROTOBUF, body)
 }
 
 /// Exports `request` over OTLP/gRPC, from a runtime of its own.

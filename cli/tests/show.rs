@@ -365,6 +365,76 @@ fn jump_marks_the_span_of_the_line() {
     assert_eq!(marked, ["render"]);
 }
 
+/// Log records in the store beside the spans: under their spans without
+/// `--logs`, with the `--logs` lines still listed after; `jump` marks the
+/// records of its span too; `traces` counts spans only.
+#[test]
+fn store_log_records_show_beside_log_files() {
+    let fixture = Fixture::new("records");
+    let mut declined = log_record(TRACE, Some(CHARGE), 16.5, 17, "ERROR", "card declined");
+    declined.attributes = vec![s("card.brand", "visa")];
+    write_logs(
+        &fixture.dir.path("traces.jsonl"),
+        &[logs_request(vec![(
+            "payments",
+            vec![
+                declined,
+                log_record(TRACE, Some(LOAD_CART), 3.5, 9, "INFO", "cart read"),
+                log_record(TRACE, Some(MISSING), 45.0, 13, "WARN", "receipt late"),
+                log_record(OTHER, Some(CHARGE), 16.0, 9, "INFO", "other trace's"),
+            ],
+        )])],
+    );
+    let run = run(tracelink().args([
+        "show",
+        TRACE,
+        WIDE,
+        "--store",
+        &fixture.store(),
+        "--logs",
+        &fixture.log("app.log"),
+    ]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("· 3 log records"), "{}", run.stdout);
+    let charge = details(&run.stdout, "charge");
+    let at = |lines: &[&str], text: &str| lines.iter().position(|l| l.contains(text));
+    // After the event at +3 ms, by time.
+    let event = at(&charge, "• +3.000ms payment declined").expect("the event");
+    let record = at(&charge, "▸ +2.500ms ERROR card declined  card.brand=visa");
+    assert!(record.is_some_and(|r| r < event), "{charge:?}");
+    assert!(details(&run.stdout, "load_cart")
+        .iter()
+        .any(|l| l.ends_with("▸ +2.500ms INFO  cart read")));
+    assert!(
+        run.stdout.contains(&format!(
+            "log records not under a span of the store (1)\n  ⚠ span {MISSING} is not in the store\n     ▸ +45.000ms WARN  payments  receipt late\n"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("other trace's"));
+    assert!(run.stdout.contains("\nlogs (4 lines)\n"), "{}", run.stdout);
+
+    let app = std::fs::read_to_string(fixture.dir.path("app.log")).unwrap();
+    let line = app
+        .lines()
+        .find(|l| l.contains("payment declined"))
+        .unwrap();
+    let run = support::run(tracelink().args(["jump", line, WIDE, "--store", &fixture.store()]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let marked: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("> ") && l.contains('▸'))
+        .collect();
+    assert_eq!(marked.len(), 1, "{}", run.stdout);
+    assert!(marked[0].contains("card declined"));
+
+    let run = support::run(tracelink().args(["traces", "--store", &fixture.store()]));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
+
 #[test]
 fn traces_lists_and_filters() {
     let fixture = Fixture::new("traces");

@@ -1,17 +1,22 @@
-//! [`TraceFile`]: whole OTLP/JSON lines appended to a file, rotated by size.
+//! [`TraceFile`]: whole OTLP/JSON lines, of spans or of log records,
+//! appended to a file, rotated by size.
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 use super::ROTATED_FILES;
 
 /// The writer of a local trace store: each [`append`](TraceFile::append)
-/// writes one `ExportTraceServiceRequest` as one line of OTLP/JSON, and
-/// rotates the file when the line would take it past `max_bytes`.
+/// writes one `ExportTraceServiceRequest` as one line of OTLP/JSON, each
+/// [`append_logs`](TraceFile::append_logs) one `ExportLogsServiceRequest`,
+/// and either rotates the file when the line would take it past
+/// `max_bytes`. Spans and log records share the file, its rotation and
+/// its lock.
 ///
 /// * **Whole lines.** A line is built in memory and written with one
 ///   `write` to a file opened for appending, so lines of several writers
@@ -108,7 +113,7 @@ impl TraceFile {
     }
 
     /// A store that opens its file at the first append, and again after any
-    /// error, so a directory that appears later still gets the spans.
+    /// error, so a directory that appears later still gets the lines.
     pub(crate) fn lazy(path: PathBuf, max_bytes: u64) -> Self {
         Self {
             path,
@@ -146,9 +151,69 @@ impl TraceFile {
         if !has_spans {
             return Ok(());
         }
+        self.append_line(|line| super::json::encode_request(request, line))
+    }
+
+    /// Appends the logs `request` as one line (`{"resourceLogs":[...]}`,
+    /// as the Collector's file exporter writes logs), by the rules of
+    /// [`append`](TraceFile::append): rotating first if the line would take
+    /// the file past `max_bytes`; a request without log records writes
+    /// nothing.
+    ///
+    /// ```
+    /// use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    /// use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue};
+    /// use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// # let dir = std::env::temp_dir().join(format!("tracelink-doc-logs-{}", std::process::id()));
+    /// let path = dir.join("traces.jsonl");
+    /// let mut store = tracelink::store::TraceFile::open(&path, 64 * 1024 * 1024)?;
+    /// store.append_logs(&ExportLogsServiceRequest {
+    ///     resource_logs: vec![ResourceLogs {
+    ///         scope_logs: vec![ScopeLogs {
+    ///             log_records: vec![LogRecord {
+    ///                 severity_number: 9,
+    ///                 severity_text: "INFO".into(),
+    ///                 body: Some(AnyValue { value: Some(Value::StringValue("cart loaded".into())) }),
+    ///                 trace_id: vec![0x4b; 16],
+    ///                 span_id: vec![0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7],
+    ///                 ..Default::default()
+    ///             }],
+    ///             ..Default::default()
+    ///         }],
+    ///         ..Default::default()
+    ///     }],
+    /// })?;
+    /// let line = std::fs::read_to_string(&path)?;
+    /// assert!(line.starts_with(r#"{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"severityNumber":9,"#));
+    /// assert!(line.contains(r#""body":{"stringValue":"cart loaded"},"traceId":"4b4b"#));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When the file can not be opened, rotated or written. The next call
+    /// opens it again.
+    pub fn append_logs(&mut self, request: &ExportLogsServiceRequest) -> io::Result<()> {
+        let has_records = request
+            .resource_logs
+            .iter()
+            .flat_map(|rl| &rl.scope_logs)
+            .any(|sl| !sl.log_records.is_empty());
+        if !has_records {
+            return Ok(());
+        }
+        self.append_line(|line| super::json::encode_logs_request(request, line))
+    }
+
+    /// Writes the line `encode` builds, and its newline, reusing the
+    /// buffer of the last one (unless it grew past 8 MiB).
+    fn append_line(&mut self, encode: impl FnOnce(&mut String)) -> io::Result<()> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
-        super::json::encode_request(request, &mut line);
+        encode(&mut line);
         line.push('\n');
         let result = self.write_line(line.as_bytes());
         if line.capacity() > 8 << 20 {
@@ -399,6 +464,82 @@ mod tests {
         no_spans.resource_spans[0].scope_spans[0].spans.clear();
         store.append(&no_spans).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().len(), 0);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A request with one log record whose body is `body`.
+    fn logs_request(body: &str) -> ExportLogsServiceRequest {
+        use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue};
+        use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+        ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord {
+                        trace_id: vec![1; 16],
+                        span_id: vec![2; 8],
+                        body: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue(body.into())),
+                        }),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn log_records_go_into_the_same_file_beside_the_spans() {
+        let dir = temp_dir("logs");
+        let path = dir.join("traces.jsonl");
+        let mut store = TraceFile::open(&path, 1 << 20).unwrap();
+        store.append(&request("span")).unwrap();
+        store.append_logs(&logs_request("record")).unwrap();
+        store
+            .append_logs(&ExportLogsServiceRequest::default())
+            .unwrap();
+        let mut no_records = logs_request("x");
+        no_records.resource_logs[0].scope_logs[0]
+            .log_records
+            .clear();
+        store.append_logs(&no_records).unwrap();
+        let lines = lines(&path);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].starts_with(r#"{"resourceSpans":"#));
+        assert!(lines[1].starts_with(r#"{"resourceLogs":"#), "{}", lines[1]);
+        assert!(lines[1].contains(r#""body":{"stringValue":"record"}"#));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn log_lines_rotate_by_the_rules_of_span_lines() {
+        let dir = temp_dir("logs-rotate");
+        let path = dir.join("traces.jsonl");
+        let line_len = {
+            let mut line = String::new();
+            super::super::json::encode_logs_request(&logs_request("record-00"), &mut line);
+            line.len() as u64 + 1
+        };
+        let max = line_len * 2 + line_len / 2;
+        let mut store = TraceFile::open(&path, max).unwrap();
+        // 2 lines per file, 4 files kept: of 12 lines, the last 8 survive.
+        for i in 0..12 {
+            store
+                .append_logs(&logs_request(&format!("record-{i:02}")))
+                .unwrap();
+        }
+        let mut bodies = Vec::new();
+        for file in super::super::files(&path) {
+            assert!(fs::metadata(&file).unwrap().len() <= max);
+            for line in lines(&file) {
+                assert!(line.ends_with("}]}]}]}"), "a whole line: {line}");
+                let start = line.find("record-").unwrap();
+                bodies.push(line[start..start + 9].to_owned());
+            }
+        }
+        let expected: Vec<String> = (4..12).map(|i| format!("record-{i:02}")).collect();
+        assert_eq!(bodies, expected);
         fs::remove_dir_all(dir).unwrap();
     }
 

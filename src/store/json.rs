@@ -1,5 +1,6 @@
-//! OTLP/JSON, written by hand: one `ExportTraceServiceRequest` as one line,
-//! exactly as the OpenTelemetry Collector's file exporter writes it.
+//! OTLP/JSON, written by hand: one `ExportTraceServiceRequest` or
+//! `ExportLogsServiceRequest` as one line, exactly as the OpenTelemetry
+//! Collector's file exporter writes it.
 //!
 //! The rules (OTLP specification, "JSON Protobuf Encoding", on top of the
 //! proto3 JSON mapping):
@@ -7,26 +8,32 @@
 //! * keys are the lowerCamelCase field names, in the order the `.proto`
 //!   declares them;
 //! * `traceId`, `spanId` and `parentSpanId` are lowercase hex, not base64;
-//! * enums (`kind`, `status.code`) are integers;
+//! * enums (`kind`, `status.code`, `severityNumber`) are integers;
 //! * 64-bit integers (`intValue`, `*TimeUnixNano`) are decimal strings;
 //!   32-bit ones (`flags`, `dropped*Count`) are numbers;
 //! * `bytesValue` is base64 (standard alphabet, padded);
 //! * `doubleValue` is a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`;
 //! * fields holding their default value (0, `""`, empty list) are left out,
-//!   except `resource`, `scope` and `status`, which the Collector always
-//!   writes (`"status":{}` for an unset status).
+//!   except `resource`, `scope`, a span's `status` and a log record's
+//!   `body`, which the Collector always writes (`"status":{}` for an unset
+//!   status, `"body":{}` for no body);
+//! * a log record's `traceId` and `spanId` are left out when empty or all
+//!   zeros, as the Collector holds them (as fixed-size ids, whose zero
+//!   value is "no id"). A span's ids are written as given.
 //!
 //! No `serde`: opentelemetry-proto's `with-serde` feature would add serde's
 //! derives for every message type to the library's build, and writes
 //! `"status":null`, empty defaults, and `null` for a NaN double, none of which
 //! is what the Collector writes (the last is not even valid OTLP/JSON).
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 use crate::encode::json::string;
 use opentelemetry_proto::tonic::common::v1::{
     any_value, AnyValue, EntityRef, InstrumentationScope, KeyValue,
 };
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
 
@@ -34,6 +41,14 @@ use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Spa
 pub(crate) fn encode_request(request: &ExportTraceServiceRequest, out: &mut String) {
     let mut o = Object::new(out);
     o.list("resourceSpans", &request.resource_spans, resource_spans);
+    o.end();
+}
+
+/// Appends the logs `request` to `out` as one line of OTLP/JSON, without
+/// the newline.
+pub(crate) fn encode_logs_request(request: &ExportLogsServiceRequest, out: &mut String) {
+    let mut o = Object::new(out);
+    o.list("resourceLogs", &request.resource_logs, resource_logs);
     o.end();
 }
 
@@ -76,6 +91,14 @@ impl<'a> Object<'a> {
             out.push('"');
             crate::encode::hex::bytes(out, bytes);
             out.push('"');
+        }
+    }
+
+    /// A hex id member, left out when empty or all zeros (the Collector's
+    /// "no id").
+    fn id_unless_zero(&mut self, key: &str, bytes: &[u8]) {
+        if bytes.iter().any(|&b| b != 0) {
+            self.id(key, bytes);
         }
     }
 
@@ -183,6 +206,42 @@ fn span(out: &mut String, s: &Span) {
     o.list("links", &s.links, link);
     o.number("droppedLinksCount", s.dropped_links_count);
     status(o.key("status"), s.status.as_ref());
+    o.end();
+}
+
+fn resource_logs(out: &mut String, rl: &ResourceLogs) {
+    let mut o = Object::new(out);
+    resource(o.key("resource"), rl.resource.as_ref());
+    o.list("scopeLogs", &rl.scope_logs, scope_logs);
+    o.string("schemaUrl", &rl.schema_url);
+    o.end();
+}
+
+fn scope_logs(out: &mut String, sl: &ScopeLogs) {
+    let mut o = Object::new(out);
+    scope(o.key("scope"), sl.scope.as_ref());
+    o.list("logRecords", &sl.log_records, log_record);
+    o.string("schemaUrl", &sl.schema_url);
+    o.end();
+}
+
+fn log_record(out: &mut String, r: &LogRecord) {
+    let mut o = Object::new(out);
+    o.long("timeUnixNano", r.time_unix_nano);
+    o.long("observedTimeUnixNano", r.observed_time_unix_nano);
+    o.number("severityNumber", r.severity_number);
+    o.string("severityText", &r.severity_text);
+    let body = o.key("body");
+    match &r.body {
+        Some(value) => any_value(body, value),
+        None => body.push_str("{}"),
+    }
+    o.list("attributes", &r.attributes, key_value);
+    o.number("droppedAttributesCount", r.dropped_attributes_count);
+    o.number("flags", r.flags);
+    o.id_unless_zero("traceId", &r.trace_id);
+    o.id_unless_zero("spanId", &r.span_id);
+    o.string("eventName", &r.event_name);
     o.end();
 }
 
@@ -506,5 +565,174 @@ mod tests {
     #[test]
     fn an_empty_request_is_an_empty_object() {
         assert_eq!(encode(&ExportTraceServiceRequest::default()), "{}");
+        assert_eq!(encode_logs(&ExportLogsServiceRequest::default()), "{}");
+    }
+
+    fn encode_logs(request: &ExportLogsServiceRequest) -> String {
+        let mut out = String::new();
+        encode_logs_request(request, &mut out);
+        out
+    }
+
+    /// `records` of service `shop`, scope `tracelink` 0.1.0.
+    fn logs(records: Vec<LogRecord>) -> ExportLogsServiceRequest {
+        let spans = one_span(Span::default());
+        let rs = &spans.resource_spans[0];
+        ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                resource: rs.resource.clone(),
+                scope_logs: vec![ScopeLogs {
+                    scope: rs.scope_spans[0].scope.clone(),
+                    log_records: records,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        }
+    }
+
+    fn record() -> LogRecord {
+        LogRecord {
+            time_unix_nano: 1_544_712_660_300_000_000,
+            observed_time_unix_nano: 1_544_712_660_300_000_001,
+            severity_number: 17,
+            severity_text: "ERROR".into(),
+            body: Some(AnyValue {
+                value: Some(any_value::Value::StringValue("payment declined".into())),
+            }),
+            attributes: vec![kv(
+                "reason",
+                any_value::Value::StringValue("card expired".into()),
+            )],
+            dropped_attributes_count: 0,
+            flags: 1,
+            trace_id: (1..=16).collect(),
+            span_id: vec![0xab, 0xcd, 0xef, 1, 2, 3, 4, 5],
+            event_name: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_log_record_is_written_as_the_collector_writes_it() {
+        assert_eq!(
+            encode_logs(&logs(vec![record()])),
+            concat!(
+                r#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},"#,
+                r#""scopeLogs":[{"scope":{"name":"tracelink","version":"0.1.0"},"logRecords":[{"#,
+                r#""timeUnixNano":"1544712660300000000","observedTimeUnixNano":"1544712660300000001","#,
+                r#""severityNumber":17,"severityText":"ERROR","body":{"stringValue":"payment declined"},"#,
+                r#""attributes":[{"key":"reason","value":{"stringValue":"card expired"}}],"flags":1,"#,
+                r#""traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"abcdef0102030405"}]}]}]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn every_field_of_a_log_record_is_written() {
+        let mut every = record();
+        every.dropped_attributes_count = 2;
+        every.event_name = "payment.declined".into();
+        every.body = Some(AnyValue {
+            value: Some(any_value::Value::KvlistValue(KeyValueList {
+                values: vec![kv("code", any_value::Value::IntValue(51))],
+            })),
+        });
+        let mut request = logs(vec![every]);
+        request.resource_logs[0].schema_url = "https://r".into();
+        request.resource_logs[0].scope_logs[0].schema_url = "https://s".into();
+        let line = encode_logs(&request);
+        let expected = concat!(
+            r#""logRecords":[{"timeUnixNano":"1544712660300000000","#,
+            r#""observedTimeUnixNano":"1544712660300000001","severityNumber":17,"severityText":"ERROR","#,
+            r#""body":{"kvlistValue":{"values":[{"key":"code","value":{"intValue":"51"}}]}},"#,
+            r#""attributes":[{"key":"reason","value":{"stringValue":"card expired"}}],"#,
+            r#""droppedAttributesCount":2,"flags":1,"traceId":"0102030405060708090a0b0c0d0e0f10","#,
+            r#""spanId":"abcdef0102030405","eventName":"payment.declined"}],"schemaUrl":"https://s"}],"#,
+            r#""schemaUrl":"https://r"}]}"#
+        );
+        assert!(line.ends_with(expected), "{line}");
+    }
+
+    /// Defaults are left out, but for the body, which the Collector always
+    /// writes; ids of zeros are its "no id".
+    #[test]
+    fn a_bare_log_record_keeps_its_body_only() {
+        let bare = LogRecord {
+            trace_id: vec![0; 16],
+            span_id: vec![0; 8],
+            ..LogRecord::default()
+        };
+        let line = encode_logs(&logs(vec![bare, LogRecord::default()]));
+        assert!(
+            line.contains(r#""logRecords":[{"body":{}},{"body":{}}]"#),
+            "{line}"
+        );
+        let mut no_scope = logs(vec![LogRecord::default()]);
+        no_scope.resource_logs[0].resource = None;
+        no_scope.resource_logs[0].scope_logs[0].scope = None;
+        assert_eq!(
+            encode_logs(&no_scope),
+            r#"{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"body":{}}]}]}]}"#
+        );
+    }
+
+    /// The line, read back by opentelemetry-proto's own OTLP/JSON decoder
+    /// (serde, `with-serde`), is the request written: every field, every
+    /// kind of value.
+    #[test]
+    fn a_logs_line_decodes_back_to_its_request() {
+        let values = [
+            any_value::Value::StringValue("multi\nline \u{1b}[31m".into()),
+            any_value::Value::BoolValue(true),
+            any_value::Value::IntValue(i64::MIN),
+            any_value::Value::DoubleValue(-0.125),
+            any_value::Value::BytesValue(vec![0, 0xff, 7]),
+            any_value::Value::ArrayValue(ArrayValue {
+                values: vec![AnyValue {
+                    value: Some(any_value::Value::IntValue(3)),
+                }],
+            }),
+        ];
+        let records: Vec<LogRecord> = values
+            .iter()
+            .enumerate()
+            .map(|(i, value)| LogRecord {
+                severity_number: i as i32 + 1,
+                body: Some(AnyValue {
+                    value: Some(value.clone()),
+                }),
+                attributes: vec![kv("v", value.clone())],
+                dropped_attributes_count: i as u32,
+                event_name: format!("event {i}"),
+                ..record()
+            })
+            .collect();
+        let mut request = logs(records);
+        request.resource_logs.push(ResourceLogs {
+            resource: Some(Resource::default()),
+            scope_logs: vec![ScopeLogs {
+                scope: Some(InstrumentationScope::default()),
+                log_records: vec![LogRecord {
+                    body: Some(AnyValue::default()),
+                    ..LogRecord::default()
+                }],
+                schema_url: "https://s".into(),
+            }],
+            schema_url: "https://r".into(),
+        });
+        let line = encode_logs(&request);
+        let decoded: ExportLogsServiceRequest =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(decoded, request);
+        // Type and value, as JSON: numbers where the Collector writes them.
+        let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let first = &json["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0];
+        assert_eq!(first["severityNumber"], serde_json::json!(1));
+        assert_eq!(first["flags"], serde_json::json!(1));
+        assert_eq!(
+            first["timeUnixNano"],
+            serde_json::json!("1544712660300000000")
+        );
+        assert_eq!(first["spanId"], serde_json::json!("abcdef0102030405"));
     }
 }

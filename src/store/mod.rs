@@ -1,18 +1,21 @@
-//! The local trace store: spans kept on disk as OTLP/JSON lines, so a trace
-//! can be looked at with no collector and no backend.
+//! The local trace store: spans and log records kept on disk as OTLP/JSON
+//! lines, so a trace and its logs can be looked at with no collector and no
+//! backend.
 //!
-//! The `file` exporter (`OTEL_TRACES_EXPORTER=file`, or
-//! [`Builder::with_traces_file`](crate::Builder::with_traces_file)) writes
-//! each batch of spans the export thread takes as one line, and
-//! `tracelink receive` writes each OTLP request it gets the same way. The
-//! `tracelink` command-line tool reads the lines back (`tracelink show
-//! TRACE_ID`).
+//! The `file` exporters (`OTEL_TRACES_EXPORTER=file`, or
+//! [`Builder::with_traces_file`](crate::Builder::with_traces_file);
+//! `OTEL_LOGS_EXPORTER=file` for log records) write each batch the export
+//! thread takes as one line, and `tracelink receive` writes each OTLP
+//! request it gets (traces or logs) the same way. The `tracelink`
+//! command-line tool reads the lines back: `tracelink show TRACE_ID` draws
+//! the trace's spans with their log records under them.
 //!
 //! # Format
 //!
-//! One `ExportTraceServiceRequest` per line in the OTLP/JSON encoding, as the
-//! OpenTelemetry Collector's file exporter writes it (and its `otlpjsonfile`
-//! receiver reads it):
+//! One `ExportTraceServiceRequest` or `ExportLogsServiceRequest` per line
+//! in the OTLP/JSON encoding, as the OpenTelemetry Collector's file exporter
+//! writes traces and logs (and its `otlpjsonfile` receiver reads them). A
+//! line of spans:
 //!
 //! ```text
 //! {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},
@@ -21,12 +24,25 @@
 //!  "endTimeUnixNano":"1763717400135766000","attributes":[...],"status":{}}]}]}]}
 //! ```
 //!
-//! (one line in the file). Ids are lowercase hex, enums integers, 64-bit
-//! integers decimal strings, and fields at their default value are left out.
+//! and a line of log records, each with the ids of the span it was
+//! written in:
+//!
+//! ```text
+//! {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},
+//!  "scopeLogs":[{"scope":{"name":"shop::cart"},"logRecords":[{"timeUnixNano":"1763717400125000000",
+//!  "observedTimeUnixNano":"1763717400125000000","severityNumber":9,"severityText":"INFO",
+//!  "body":{"stringValue":"cart loaded"},"attributes":[...],"flags":1,
+//!  "traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7"}]}]}]}
+//! ```
+//!
+//! (each one line in the file). Ids are lowercase hex, enums integers,
+//! 64-bit integers decimal strings, and fields at their default value are
+//! left out (a record's `body` is always written, `{}` when it has none).
 //! `jq` reads it too:
 //!
 //! ```sh
-//! jq -c '.resourceSpans[].scopeSpans[].spans[] | select(.traceId == "4bf92f3577b34da6a3ce929d0e0e4736")' .tracelink/traces.jsonl
+//! jq -c '.resourceSpans[]?.scopeSpans[].spans[] | select(.traceId == "4bf92f3577b34da6a3ce929d0e0e4736")' .tracelink/traces.jsonl
+//! jq -c '.resourceLogs[]?.scopeLogs[].logRecords[] | select(.traceId == "4bf92f3577b34da6a3ce929d0e0e4736")' .tracelink/traces.jsonl
 //! ```
 //!
 //! # Files
@@ -41,8 +57,10 @@
 //! under a lock on `traces.jsonl.lock`, an empty file left next to the
 //! store. [`files`] lists a store's files, oldest first.
 //!
-//! A reader must skip a line it can not parse: the last line of a file whose
-//! writer died mid-write may be cut short.
+//! Spans and log records share the files, the rotation and the lock: one
+//! store, whose lines hold `resourceSpans` or `resourceLogs`. A reader must
+//! skip a line it can not parse: the last line of a file whose writer died
+//! mid-write may be cut short.
 
 mod file;
 mod json;

@@ -1,6 +1,8 @@
-//! OTLP/gRPC: `TraceService/Export` over HTTP/2, gzip or not, with tonic's
-//! framing, compression and status codes, and a codec of its own that
-//! hands the request's bytes to [`split`](super::split) undecoded.
+//! OTLP/gRPC: `TraceService/Export` and `LogsService/Export` over HTTP/2,
+//! gzip or not, with tonic's framing, compression and status codes, and a
+//! codec of its own that hands the request's bytes to
+//! [`split`](super::split) undecoded. The two methods take one path, told
+//! apart by their [`Kind`] alone.
 //!
 //! A request's claim on the budget is taken when the 5-byte gRPC prefix
 //! of its body tells its length, before the rest is read; a request that
@@ -13,18 +15,15 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::bytes::Buf;
 use prost::Message;
 use tonic::codec::{CompressionEncoding, DecodeBuf, EncodeBuf};
 use tonic::{Code, Status};
 
 use super::limits::{self, Claim, Refused, BODY_TIMEOUT};
+use super::signal::Kind;
 use super::split::Failed;
-use super::{busy_message, busy_status, State};
-
-/// The one method served.
-const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+use super::{busy_message, busy_status, ExportResponse, State};
 
 /// Requests at once on one connection, at most.
 const MAX_STREAMS: u32 = 32;
@@ -62,13 +61,15 @@ async fn handle(
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<tonic::body::Body> {
     let state = &state;
-    if request.uri().path() != EXPORT {
+    let Some(kind) = Kind::of_grpc_path(request.uri().path()) else {
         return Status::unimplemented(format!(
-            "tracelink receive serves {EXPORT}, not {}",
+            "tracelink receive serves {} and {}, not {}",
+            Kind::Traces.grpc_path(),
+            Kind::Logs.grpc_path(),
             request.uri().path()
         ))
         .into_http();
-    }
+    };
     let ticket = Arc::new(Ticket {
         claim: state.budget.claim(),
         body: AtomicUsize::new(0),
@@ -91,6 +92,7 @@ async fn handle(
     .max_decoding_message_size(max);
     grpc.unary(
         Export {
+            kind,
             state: state.clone(),
             ticket,
         },
@@ -229,7 +231,7 @@ struct Codec {
 }
 
 impl tonic::codec::Codec for Codec {
-    type Encode = ExportTraceServiceResponse;
+    type Encode = ExportResponse;
     type Decode = Bytes;
     type Encoder = Encoder;
     type Decoder = Decoder;
@@ -249,7 +251,7 @@ impl tonic::codec::Codec for Codec {
 struct Encoder;
 
 impl tonic::codec::Encoder for Encoder {
-    type Item = ExportTraceServiceResponse;
+    type Item = ExportResponse;
     type Error = Status;
 
     fn encode(&mut self, item: Self::Item, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
@@ -285,34 +287,37 @@ impl tonic::codec::Decoder for Decoder {
     }
 }
 
-/// Stores the request, off the runtime's thread; holds its claim until
-/// its lines are written.
+/// Stores the request of its signal, off the runtime's thread; holds its
+/// claim until its lines are written.
 struct Export {
+    kind: Kind,
     state: Arc<State>,
     ticket: Arc<Ticket>,
 }
 
 impl tonic::server::UnaryService<Bytes> for Export {
-    type Response = ExportTraceServiceResponse;
+    type Response = ExportResponse;
     type Future =
         Pin<Box<dyn Future<Output = Result<tonic::Response<Self::Response>, Status>> + Send>>;
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         let store = self.state.store.clone();
         let ticket = self.ticket.clone();
+        let kind = self.kind;
         Box::pin(async move {
             let bytes = request.into_inner();
             let stored = tokio::task::spawn_blocking(move || {
-                let stored = store.append(&bytes, "OTLP/gRPC");
+                let stored = store.append(kind, &bytes, "OTLP/gRPC");
                 drop((bytes, ticket));
                 stored
             })
             .await
             .map_err(|e| Status::unavailable(format!("the request failed: {e}")))?;
             match stored {
-                Ok(()) => Ok(tonic::Response::new(ExportTraceServiceResponse::default())),
+                Ok(()) => Ok(tonic::Response::new(ExportResponse::default())),
                 Err(Failed::Decode(e)) => Err(Status::invalid_argument(format!(
-                    "not an ExportTraceServiceRequest: {e}"
+                    "not an {}: {e}",
+                    kind.request_name()
                 ))),
                 Err(Failed::Write(e)) => Err(Status::unavailable(e)),
             }

@@ -1,5 +1,6 @@
-//! OTLP/HTTP: `POST /v1/traces` with a protobuf body, gzip or not, over
-//! HTTP/1.1.
+//! OTLP/HTTP: `POST /v1/traces` and `POST /v1/logs` with a protobuf body,
+//! gzip or not, over HTTP/1.1; both on one path, told apart by their
+//! [`Kind`] alone.
 //!
 //! A request's claim on the budget is taken from its `content-length`
 //! before its body is read (and as it arrives without one): a request that
@@ -13,13 +14,13 @@ use std::sync::Arc;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Bytes, Incoming};
 use hyper::{Method, StatusCode};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 use tokio::time::Instant;
 
 use super::limits::{self, Claim, Refused, BODY_TIMEOUT, IDLE_TIMEOUT};
+use super::signal::Kind;
 use super::split::Failed;
-use super::{busy_message, busy_status, RpcStatus, State};
+use super::{busy_message, busy_status, ExportResponse, RpcStatus, State};
 
 type Response = hyper::Response<Full<Bytes>>;
 
@@ -109,20 +110,23 @@ enum Unread {
     Client(String),
 }
 
-/// `POST /v1/traces` with an `application/x-protobuf` body, gzip or not.
+/// `POST /v1/traces` or `POST /v1/logs` with an `application/x-protobuf`
+/// body, gzip or not.
 async fn handle(state: Arc<State>, request: hyper::Request<Incoming>) -> Response {
     let state = &state;
     let deadline = Instant::now() + BODY_TIMEOUT;
     let (parts, mut body) = request.into_parts();
-    if parts.uri.path() != "/v1/traces" {
+    let Some(kind) = Kind::of_http_path(parts.uri.path()) else {
         return error(
             StatusCode::NOT_FOUND,
             format!(
-                "tracelink receive takes traces at POST /v1/traces, not {}",
+                "tracelink receive takes traces at POST {} and logs at POST {}, not {}",
+                Kind::Traces.http_path(),
+                Kind::Logs.http_path(),
                 parts.uri.path()
             ),
         );
-    }
+    };
     if parts.method != Method::POST {
         return error(StatusCode::METHOD_NOT_ALLOWED, "use POST".into());
     }
@@ -209,7 +213,9 @@ async fn handle(state: Arc<State>, request: hyper::Request<Incoming>) -> Respons
         } else {
             bytes
         };
-        let stored = store.append(&bytes, "OTLP/HTTP").map_err(Stored::Failed);
+        let stored = store
+            .append(kind, &bytes, "OTLP/HTTP")
+            .map_err(Stored::Failed);
         // Held until the lines are written.
         drop(claim);
         stored
@@ -218,14 +224,14 @@ async fn handle(state: Arc<State>, request: hyper::Request<Incoming>) -> Respons
     match done {
         Ok(Ok(())) => finish(
             head(StatusCode::OK),
-            ExportTraceServiceResponse::default().encode_to_vec(),
+            ExportResponse::default().encode_to_vec(),
         ),
         Ok(Err(Stored::Busy)) => busy(state),
         Ok(Err(Stored::TooLarge)) => too_large(state),
         Ok(Err(Stored::Gzip(e))) => error(StatusCode::BAD_REQUEST, format!("gzip: {e}")),
         Ok(Err(Stored::Failed(Failed::Decode(e)))) => error(
             StatusCode::BAD_REQUEST,
-            format!("not an ExportTraceServiceRequest: {e}"),
+            format!("not an {}: {e}", kind.request_name()),
         ),
         Ok(Err(Stored::Failed(Failed::Write(e)))) => error(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(e) => error(

@@ -1,6 +1,9 @@
-//! `tracelink receive`: an OTLP receiver, gRPC and HTTP/protobuf, that
-//! appends every request to the local store, as the `file` exporter does,
-//! so services in any language can be looked at with `tracelink show`.
+//! `tracelink receive`: an OTLP receiver, gRPC and HTTP/protobuf, of
+//! traces and logs, that appends every request to the local store, as the
+//! `file` exporters do, so services in any language can be looked at with
+//! `tracelink show`, their log records under their spans. Both signals
+//! take one path through the receiver, told apart by their
+//! [`signal::Kind`] alone.
 //!
 //! A request is answered once its lines are in the file: what a client was
 //! told was received, is.
@@ -14,12 +17,13 @@
 //! connections that closes the one idle longest to make room, an idle
 //! timeout per connection, a deadline for each body, a growing pause
 //! between failed `accept`s; and a request is stored as lines of about
-//! 1 MiB of spans each, walked from its protobuf without decoding it whole
-//! ([`split`]), so it takes about its own size in memory.
+//! 1 MiB of spans (or log records) each, walked from its protobuf without
+//! decoding it whole ([`split`]), so it takes about its own size in memory.
 
 mod grpc;
 mod http;
 mod limits;
+mod signal;
 mod split;
 
 use std::fmt::Write as _;
@@ -32,6 +36,7 @@ use prost::Message;
 use tracelink::store::TraceFile;
 
 use limits::{Budget, Connections};
+use signal::{Kind, Logs, Signal, Traces};
 use split::{Failed, Summary};
 
 /// The largest request body, compressed or not, as the OTLP specification
@@ -77,29 +82,38 @@ struct Store {
 }
 
 impl Store {
-    /// Appends the `ExportTraceServiceRequest` in `bytes` as lines of at
-    /// most [`split::LINE_SPANS`] bytes of spans; a short note on stderr.
+    /// Appends the request of signal `kind` in `bytes` as lines of at most
+    /// [`split::LINE_ITEMS`] bytes of items; a short note on stderr.
     /// Checked whole first: a request that does not decode writes nothing.
     /// Blocks: run it off the runtime's thread.
-    fn append(&self, bytes: &[u8], transport: &str) -> Result<(), Failed> {
-        split::split(bytes, split::LINE_SPANS, |_| Ok(()))?;
-        let summary = split::split(bytes, split::LINE_SPANS, |request| {
+    fn append(&self, kind: Kind, bytes: &[u8], transport: &str) -> Result<(), Failed> {
+        let summary = match kind {
+            Kind::Traces => self.append_signal::<Traces>(bytes)?,
+            Kind::Logs => self.append_signal::<Logs>(bytes)?,
+        };
+        if !self.quiet {
+            note(&summary, kind, transport);
+        }
+        Ok(())
+    }
+
+    /// [`append`](Store::append), for the signal `S`.
+    fn append_signal<S: Signal>(&self, bytes: &[u8]) -> Result<Summary, Failed> {
+        split::split::<S>(bytes, split::LINE_ITEMS, |_| Ok(()))?;
+        split::split::<S>(bytes, split::LINE_ITEMS, |request| {
             let mut file = self
                 .file
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            file.append(&request)
+            S::append(&mut file, &request)
                 .map_err(|e| format!("cannot write to {}: {e}", file.path().display()))
-        })?;
-        if !self.quiet {
-            note(&summary, transport);
-        }
-        Ok(())
+        })
     }
 }
 
-/// `tracelink receive: 3 spans from shop over OTLP/HTTP`.
-fn note(summary: &Summary, transport: &str) {
+/// `tracelink receive: 3 spans from shop over OTLP/HTTP`, `2 log records
+/// from ...`.
+fn note(summary: &Summary, kind: Kind, transport: &str) {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let mut services = summary
         .services
@@ -126,9 +140,10 @@ fn note(summary: &Summary, transport: &str) {
     };
     let _ = writeln!(
         std::io::stderr().lock(),
-        "tracelink receive: {} span{} from {services} over {transport}{lines}",
-        summary.spans,
-        plural(summary.spans),
+        "tracelink receive: {} {}{} from {services} over {transport}{lines}",
+        summary.items,
+        kind.item_name(),
+        plural(summary.items),
     );
 }
 
@@ -174,7 +189,7 @@ pub(crate) fn run(options: Options) -> Result<(), String> {
             None => None,
         };
         let mut out = format!(
-            "tracelink receive: appending spans to {} (rotated at {} bytes)\n",
+            "tracelink receive: appending spans and logs to {} (rotated at {} bytes)\n",
             options.store.display(),
             options.max_bytes
         );
@@ -247,6 +262,11 @@ async fn stopped() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+/// An `ExportTraceServiceResponse` or `ExportLogsServiceResponse` with no
+/// partial success: the same empty message for every signal.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ExportResponse {}
 
 /// `google.rpc.Status`: the body of an OTLP/HTTP error response, and the
 /// details of a gRPC one.

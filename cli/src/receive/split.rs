@@ -1,23 +1,24 @@
 //! One request into store lines of a bounded size, from its protobuf bytes,
-//! without decoding it whole: the request and its `ResourceSpans` and
-//! `ScopeSpans` are walked field by field, and the spans decoded one at a
-//! time into a line, each with its resource and scope, written once it
-//! holds [`LINE_SPANS`] bytes of them.
+//! without decoding it whole: the request and its resources and scopes are
+//! walked field by field, and the items (spans, log records) decoded one
+//! at a time into a line, each with its resource and scope, written once
+//! it holds [`LINE_ITEMS`] bytes of them. Traces and logs share the walk:
+//! their requests have one shape ([`signal`](super::signal)).
 //!
 //! So a request of 19 MB takes about its own size in memory, not the four
 //! or five times of a whole decoded request and its one 57 MB JSON line;
 //! and each line is a few MB, which the store's readers read as any other
 //! (a trace's spans are spread over lines anyway, one per export batch).
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, InstrumentationScope};
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 
-/// Bytes of protobuf spans in one store line, at most (unless one span is
+use super::signal::{Resourced, Scoped, Signal};
+
+/// Bytes of protobuf items in one store line, at most (unless one item is
 /// larger): about 2 to 4 MB of JSON.
-pub(crate) const LINE_SPANS: usize = 1 << 20;
+pub(crate) const LINE_ITEMS: usize = 1 << 20;
 
 /// Service names a note on stderr names, at most.
 const NAMED_SERVICES: usize = 3;
@@ -25,7 +26,7 @@ const NAMED_SERVICES: usize = 3;
 /// Why a request was not stored, or not whole.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Failed {
-    /// Not an `ExportTraceServiceRequest`: nothing was written.
+    /// Not a request of its signal: nothing was written.
     Decode(String),
     /// A line could not be written (the lines before it were).
     Write(String),
@@ -34,7 +35,8 @@ pub(crate) enum Failed {
 /// What a request held.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Summary {
-    pub(crate) spans: usize,
+    /// Spans, or log records.
+    pub(crate) items: usize,
     /// The first few `service.name`s, each once.
     pub(crate) services: Vec<String>,
     /// Other services, counted.
@@ -43,9 +45,9 @@ pub(crate) struct Summary {
     pub(crate) lines: usize,
 }
 
-/// Walks the `ExportTraceServiceRequest` in `bytes`, handing `line` a
-/// request of at most `limit` bytes of spans at a time (a span larger than
-/// that alone), the spans in their order, each with its resource and scope.
+/// Walks the request of signal `S` in `bytes`, handing `line` a request of
+/// at most `limit` bytes of items at a time (an item larger than that
+/// alone), the items in their order, each with its resource and scope.
 ///
 /// # Errors
 ///
@@ -53,23 +55,24 @@ pub(crate) struct Summary {
 /// (field types, lengths, UTF-8), found maybe after some lines were handed
 /// out: walk once with a `line` that does nothing to check it first.
 /// [`Failed::Write`] for the first error of `line`.
-pub(crate) fn split(
+pub(crate) fn split<S: Signal>(
     bytes: &[u8],
     limit: usize,
-    mut line: impl FnMut(ExportTraceServiceRequest) -> Result<(), String>,
+    mut line: impl FnMut(S::Request) -> Result<(), String>,
 ) -> Result<Summary, Failed> {
-    let mut chunk = Chunk {
-        request: ExportTraceServiceRequest::default(),
+    let mut chunk = Chunk::<S> {
+        resources: Vec::new(),
         bytes: 0,
         limit,
         at: None,
         summary: Summary::default(),
     };
+    let names = &S::NAMES;
     let mut resource_index = 0;
     for field in Fields(bytes) {
         if let (1, value) = field? {
-            let rs = value.message("ExportTraceServiceRequest.resource_spans")?;
-            resource_spans(rs, resource_index, &mut chunk, &mut line)?;
+            let rs = value.message(&format!("{}.{}", names.request, names.resources))?;
+            resource(rs, resource_index, &mut chunk, &mut line)?;
             resource_index += 1;
         }
     }
@@ -77,55 +80,68 @@ pub(crate) fn split(
     Ok(chunk.summary)
 }
 
-/// One `ResourceSpans`: its resource and schema first, wherever they are in
-/// it (protobuf allows any order), then its `ScopeSpans`.
-fn resource_spans(
+/// One resource (`ResourceSpans`, `ResourceLogs`): its resource and schema
+/// first, wherever they are in it (protobuf allows any order), then its
+/// scopes.
+fn resource<S: Signal>(
     bytes: &[u8],
     index: usize,
-    chunk: &mut Chunk,
-    line: &mut impl FnMut(ExportTraceServiceRequest) -> Result<(), String>,
+    chunk: &mut Chunk<S>,
+    line: &mut impl FnMut(S::Request) -> Result<(), String>,
 ) -> Result<(), Failed> {
-    let mut template = ResourceSpans::default();
+    let names = &S::NAMES;
+    let mut resource: Option<Resource> = None;
+    let mut schema_url = String::new();
     for field in Fields(bytes) {
         match field? {
             (1, value) => {
-                let bytes = value.message("ResourceSpans.resource")?;
-                template
-                    .resource
+                let bytes = value.message(&format!("{}.resource", names.resource))?;
+                resource
                     .get_or_insert_with(Resource::default)
                     .merge(bytes)
                     .map_err(decode)?;
             }
-            (3, value) => template.schema_url = value.string("ResourceSpans.schema_url")?,
+            (3, value) => schema_url = value.string(&format!("{}.schema_url", names.resource))?,
             _ => {}
         }
     }
-    chunk.summary.service(template.resource.as_ref());
+    chunk.summary.service(resource.as_ref());
+    let template = Resourced {
+        resource,
+        schema_url,
+        scopes: Vec::new(),
+    };
     let mut scope_index = 0;
     for field in Fields(bytes) {
         if let (2, value) = field? {
-            let bytes = value.message("ResourceSpans.scope_spans")?;
-            let mut scope = ScopeSpans::default();
+            let bytes = value.message(&format!("{}.{}", names.resource, names.scopes))?;
+            let mut scope = Scoped {
+                scope: None,
+                schema_url: String::new(),
+                items: Vec::new(),
+            };
             for field in Fields(bytes) {
                 match field? {
                     (1, value) => {
-                        let bytes = value.message("ScopeSpans.scope")?;
+                        let bytes = value.message(&format!("{}.scope", names.scope))?;
                         scope
                             .scope
                             .get_or_insert_with(InstrumentationScope::default)
                             .merge(bytes)
                             .map_err(decode)?;
                     }
-                    (3, value) => scope.schema_url = value.string("ScopeSpans.schema_url")?,
+                    (3, value) => {
+                        scope.schema_url = value.string(&format!("{}.schema_url", names.scope))?;
+                    }
                     _ => {}
                 }
             }
             for field in Fields(bytes) {
                 if let (2, value) = field? {
-                    let bytes = value.message("ScopeSpans.spans")?;
-                    let span = Span::decode(bytes).map_err(decode)?;
+                    let bytes = value.message(&format!("{}.{}", names.scope, names.items))?;
+                    let item = S::Item::decode(bytes).map_err(decode)?;
                     let place = (index, scope_index);
-                    chunk.push(place, &template, &scope, span, bytes.len(), line)?;
+                    chunk.push(place, &template, &scope, item, bytes.len(), line)?;
                 }
             }
             scope_index += 1;
@@ -139,61 +155,61 @@ fn decode(error: prost::DecodeError) -> Failed {
 }
 
 /// The line being filled.
-struct Chunk {
-    request: ExportTraceServiceRequest,
-    /// Bytes of protobuf spans in it.
+struct Chunk<S: Signal> {
+    resources: Vec<Resourced<S::Item>>,
+    /// Bytes of protobuf items in it.
     bytes: usize,
     limit: usize,
-    /// Which resource and scope of the request its last spans are of.
+    /// Which resource and scope of the request its last items are of.
     at: Option<(usize, usize)>,
     summary: Summary,
 }
 
-impl Chunk {
+impl<S: Signal> Chunk<S> {
     fn push(
         &mut self,
         place: (usize, usize),
-        resource: &ResourceSpans,
-        scope: &ScopeSpans,
-        span: Span,
+        resource: &Resourced<S::Item>,
+        scope: &Scoped<S::Item>,
+        item: S::Item,
         len: usize,
-        line: &mut impl FnMut(ExportTraceServiceRequest) -> Result<(), String>,
+        line: &mut impl FnMut(S::Request) -> Result<(), String>,
     ) -> Result<(), Failed> {
         if self.bytes > 0 && self.bytes + len > self.limit {
             self.flush(line)?;
         }
         if self.at.map(|(r, _)| r) != Some(place.0) {
-            self.request.resource_spans.push(ResourceSpans {
+            self.resources.push(Resourced {
                 resource: resource.resource.clone(),
-                scope_spans: Vec::new(),
                 schema_url: resource.schema_url.clone(),
+                scopes: Vec::new(),
             });
         }
-        // UNWRAP: a resource was pushed above, or for an earlier span.
-        let rs = self.request.resource_spans.last_mut().unwrap();
+        // UNWRAP: a resource was pushed above, or for an earlier item.
+        let resourced = self.resources.last_mut().unwrap();
         if self.at != Some(place) {
-            rs.scope_spans.push(ScopeSpans {
+            resourced.scopes.push(Scoped {
                 scope: scope.scope.clone(),
-                spans: Vec::new(),
                 schema_url: scope.schema_url.clone(),
+                items: Vec::new(),
             });
         }
-        // UNWRAP: a scope was pushed above, or for an earlier span.
-        rs.scope_spans.last_mut().unwrap().spans.push(span);
+        // UNWRAP: a scope was pushed above, or for an earlier item.
+        resourced.scopes.last_mut().unwrap().items.push(item);
         self.bytes += len;
         self.at = Some(place);
-        self.summary.spans += 1;
+        self.summary.items += 1;
         Ok(())
     }
 
     fn flush(
         &mut self,
-        line: &mut impl FnMut(ExportTraceServiceRequest) -> Result<(), String>,
+        line: &mut impl FnMut(S::Request) -> Result<(), String>,
     ) -> Result<(), Failed> {
         if self.bytes == 0 {
             return Ok(());
         }
-        let request = std::mem::take(&mut self.request);
+        let request = S::request(std::mem::take(&mut self.resources));
         self.bytes = 0;
         self.at = None;
         line(request).map_err(Failed::Write)?;
@@ -361,7 +377,12 @@ fn truncated() -> Failed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::receive::signal::{Logs, Traces};
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
     fn string(key: &str, value: &str) -> KeyValue {
         KeyValue {
@@ -468,7 +489,7 @@ mod tests {
         limit: usize,
     ) -> Result<(Vec<ExportTraceServiceRequest>, Summary), Failed> {
         let mut lines = Vec::new();
-        let summary = split(bytes, limit, |line| {
+        let summary = split::<Traces>(bytes, limit, |line| {
             lines.push(line);
             Ok(())
         })?;
@@ -480,10 +501,10 @@ mod tests {
         let whole = request(3000, 1000);
         let bytes = whole.encode_to_vec();
         assert!(bytes.len() > 3_000_000);
-        let (lines, summary) = split_all(&bytes, LINE_SPANS).unwrap();
+        let (lines, summary) = split_all(&bytes, LINE_ITEMS).unwrap();
         assert!(lines.len() >= 3, "{} lines", lines.len());
         assert_eq!(summary.lines, lines.len());
-        assert_eq!(summary.spans, 3000);
+        assert_eq!(summary.items, 3000);
         assert_eq!(summary.services, ["shop", "pay"]);
         for line in &lines {
             let spans: usize = line
@@ -493,12 +514,12 @@ mod tests {
                 .flat_map(|ss| &ss.spans)
                 .map(Message::encoded_len)
                 .sum();
-            assert!(spans <= LINE_SPANS, "{spans}");
+            assert!(spans <= LINE_ITEMS, "{spans}");
         }
         assert_eq!(merged(&lines), merged(std::slice::from_ref(&whole)));
         // Small: one line, the request itself.
         let small = request(9, 10);
-        let (lines, _) = split_all(&small.encode_to_vec(), LINE_SPANS).unwrap();
+        let (lines, _) = split_all(&small.encode_to_vec(), LINE_ITEMS).unwrap();
         assert_eq!(lines, [small]);
     }
 
@@ -559,7 +580,7 @@ mod tests {
                 .len(),
             2
         );
-        let (lines, _) = split_all(&bytes, LINE_SPANS).unwrap();
+        let (lines, _) = split_all(&bytes, LINE_ITEMS).unwrap();
         assert_eq!(merged(&lines), merged(&[expected]));
     }
 
@@ -599,7 +620,7 @@ mod tests {
     fn a_write_error_stops_the_lines() {
         let bytes = request(30, 100).encode_to_vec();
         let mut written = 0;
-        let result = split(&bytes, 500, |_| {
+        let result = split::<Traces>(&bytes, 500, |_| {
             written += 1;
             if written == 2 {
                 Err("disk full".into())
@@ -609,5 +630,151 @@ mod tests {
         });
         assert_eq!(result, Err(Failed::Write("disk full".into())));
         assert_eq!(written, 2);
+    }
+
+    /// `records` log records of ~`size` bytes each, over two services.
+    fn logs_request(records: usize, size: usize) -> ExportLogsServiceRequest {
+        let record = |i: usize| LogRecord {
+            time_unix_nano: i as u64,
+            trace_id: vec![7; 16],
+            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
+            body: Some(AnyValue {
+                value: Some(any_value::Value::StringValue("x".repeat(size))),
+            }),
+            attributes: vec![string("i", &i.to_string())],
+            ..Default::default()
+        };
+        let half = records / 2;
+        let resource = |service: &str, range: std::ops::Range<usize>, scope: &str| ResourceLogs {
+            resource: Some(Resource {
+                attributes: vec![string("service.name", service)],
+                ..Default::default()
+            }),
+            scope_logs: vec![ScopeLogs {
+                scope: Some(InstrumentationScope {
+                    name: scope.into(),
+                    ..Default::default()
+                }),
+                log_records: range.map(record).collect(),
+                schema_url: format!("https://{scope}"),
+            }],
+            schema_url: String::new(),
+        };
+        ExportLogsServiceRequest {
+            resource_logs: vec![
+                resource("shop", 0..half, "a"),
+                resource("pay", half..records, "b"),
+            ],
+        }
+    }
+
+    fn split_logs(
+        bytes: &[u8],
+        limit: usize,
+    ) -> Result<(Vec<ExportLogsServiceRequest>, Summary), Failed> {
+        let mut lines = Vec::new();
+        let summary = split::<Logs>(bytes, limit, |line| {
+            lines.push(line);
+            Ok(())
+        })?;
+        Ok((lines, summary))
+    }
+
+    /// Each record with its resource and scope.
+    fn merged_logs(
+        lines: &[ExportLogsServiceRequest],
+    ) -> Vec<(
+        Option<Resource>,
+        Option<InstrumentationScope>,
+        String,
+        LogRecord,
+    )> {
+        lines
+            .iter()
+            .flat_map(|l| &l.resource_logs)
+            .flat_map(|rl| {
+                rl.scope_logs.iter().flat_map(move |sl| {
+                    sl.log_records.iter().map(move |r| {
+                        (
+                            rl.resource.clone(),
+                            sl.scope.clone(),
+                            sl.schema_url.clone(),
+                            r.clone(),
+                        )
+                    })
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_large_logs_request_becomes_lines_of_bounded_size_with_every_record() {
+        let whole = logs_request(2000, 1500);
+        let bytes = whole.encode_to_vec();
+        let (lines, summary) = split_logs(&bytes, LINE_ITEMS).unwrap();
+        assert!(lines.len() >= 3, "{} lines", lines.len());
+        assert_eq!((summary.items, summary.lines), (2000, lines.len()));
+        assert_eq!(summary.services, ["shop", "pay"]);
+        for line in &lines {
+            let records: usize = line
+                .resource_logs
+                .iter()
+                .flat_map(|rl| &rl.scope_logs)
+                .flat_map(|sl| &sl.log_records)
+                .map(Message::encoded_len)
+                .sum();
+            assert!(records <= LINE_ITEMS, "{records}");
+        }
+        assert_eq!(
+            merged_logs(&lines),
+            merged_logs(std::slice::from_ref(&whole))
+        );
+        let small = logs_request(4, 10);
+        let (lines, _) = split_logs(&small.encode_to_vec(), LINE_ITEMS).unwrap();
+        assert_eq!(lines, [small]);
+    }
+
+    /// As for traces: what prost refuses is refused, the rest kept whole.
+    #[test]
+    fn broken_logs_requests_are_refused_as_prost_refuses_them() {
+        let good = logs_request(20, 20).encode_to_vec();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut refused = 0;
+        for _ in 0..3000 {
+            let mut bytes = good.clone();
+            for _ in 0..=random() % 3 {
+                let at = (random() % bytes.len() as u64) as usize;
+                bytes[at] = random() as u8;
+            }
+            if random() % 4 == 0 {
+                bytes.truncate((random() % bytes.len() as u64) as usize);
+            }
+            let whole = ExportLogsServiceRequest::decode(&bytes[..]);
+            match (split_logs(&bytes, 150), whole) {
+                (Ok((lines, _)), Ok(whole)) => {
+                    assert_eq!(merged_logs(&lines), merged_logs(&[whole]));
+                }
+                (Err(Failed::Decode(_)), Err(_)) => refused += 1,
+                (ours, prost) => panic!("split: {:?}, prost: {prost:?}", ours.map(|(_, s)| s)),
+            }
+        }
+        assert!(refused > 500, "{refused} refused");
+    }
+
+    #[test]
+    fn errors_name_the_logs_messages() {
+        let Err(Failed::Decode(message)) = split_logs(&[0x08, 0x01], LINE_ITEMS) else {
+            panic!("a varint where resources are is refused")
+        };
+        assert!(
+            message.starts_with("ExportLogsServiceRequest.resource_logs"),
+            "{message}"
+        );
     }
 }

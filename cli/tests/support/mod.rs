@@ -9,8 +9,10 @@ mod receiver;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
 pub(crate) use proto::*;
@@ -288,5 +290,65 @@ pub(crate) fn write_store(path: &Path, max_bytes: u64, requests: &[ExportTraceSe
     let mut file = tracelink::store::TraceFile::open(path, max_bytes).expect("store opens");
     for request in requests {
         file.append(request).expect("store writes");
+    }
+}
+
+/// A log record of trace `trace` and span `span` (none for `None`), at
+/// `at_ms` after [`T0`], with its severity and a string body.
+pub(crate) fn log_record(
+    trace: &str,
+    span: Option<&str>,
+    at_ms: f64,
+    severity_number: i32,
+    severity_text: &str,
+    body: &str,
+) -> LogRecord {
+    let time = T0 + (at_ms * MS as f64) as u64;
+    LogRecord {
+        time_unix_nano: time,
+        observed_time_unix_nano: time,
+        severity_number,
+        severity_text: severity_text.into(),
+        body: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(body.into())),
+        }),
+        flags: 1,
+        trace_id: hex_to_bytes(trace),
+        span_id: span.map(hex_to_bytes).unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+/// A logs request: for each service, its log records.
+pub(crate) fn logs_request(services: Vec<(&str, Vec<LogRecord>)>) -> ExportLogsServiceRequest {
+    ExportLogsServiceRequest {
+        resource_logs: services
+            .into_iter()
+            .map(|(service, log_records)| ResourceLogs {
+                resource: Some(Resource {
+                    attributes: vec![s("service.name", service)],
+                    dropped_attributes_count: 0,
+                    entity_refs: Vec::new(),
+                }),
+                scope_logs: vec![ScopeLogs {
+                    scope: Some(InstrumentationScope {
+                        name: "fixture".into(),
+                        ..Default::default()
+                    }),
+                    log_records,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            })
+            .collect(),
+    }
+}
+
+/// Appends `requests` of log records to the store at `path`, through
+/// tracelink's own writer.
+pub(crate) fn write_logs(path: &Path, requests: &[ExportLogsServiceRequest]) {
+    let mut file = tracelink::store::TraceFile::open(path, 1 << 30).expect("store opens");
+    for request in requests {
+        file.append_logs(request).expect("store writes");
     }
 }
