@@ -51,9 +51,11 @@ pub enum Error {
     #[error("a global metrics recorder is already set; call tracelink::init() once, or turn tracelink's metrics off with Builder::with_metrics(false) / OTEL_METRICS_EXPORTER=none")]
     MetricsRecorderAlreadySet,
 
-    /// The OTLP exporter could not be built (for example an endpoint that is not a URL).
-    #[error("could not build the OTLP span exporter for {endpoint}; check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL")]
+    /// An OTLP exporter could not be built (for example an endpoint that is not a URL).
+    #[error("could not build the OTLP {signal} exporter for {endpoint}; check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL")]
     Exporter {
+        /// The signal it exports: `span`, `log`.
+        signal: &'static str,
         /// The endpoint the exporter was built for.
         endpoint: String,
         /// What the exporter builder said.
@@ -65,9 +67,12 @@ pub enum Error {
     #[error("could not start tracelink's export thread")]
     Thread(#[source] std::io::Error),
 
-    /// Shutdown did not finish within its timeout; `unexported` spans were lost.
-    #[error("shutdown did not finish within {timeout:?}; {unexported} spans were not exported")]
+    /// Shutdown did not finish within its timeout; `unexported` spans (or
+    /// log records) were lost.
+    #[error("shutdown did not finish within {timeout:?}; {unexported} {signal} were not exported")]
     ShutdownTimeout {
+        /// What was lost: `spans`, `log records`.
+        signal: &'static str,
         /// The timeout that ran out.
         timeout: Duration,
         /// Spans still queued or in flight when the timeout ran out.
@@ -75,10 +80,13 @@ pub enum Error {
     },
 
     /// An export during a flush or shutdown failed; the warning printed before
-    /// says why, and [`ExportStats::failed`](crate::trace::ExportStats::failed) counts the spans.
-    #[error("the final export failed; {failed} spans in all were not exported (see the warning on stderr)")]
+    /// says why, and [`ExportStats::failed`](crate::trace::ExportStats::failed)
+    /// counts the spans (or log records).
+    #[error("the final export of {signal} failed; {failed} {signal} in all were not exported (see the warning on stderr)")]
     ExportFailed {
-        /// Spans lost to failed exports since startup.
+        /// What was lost: `spans`, `log records`.
+        signal: &'static str,
+        /// Spans (or log records) lost to failed exports since startup.
         failed: u64,
     },
 

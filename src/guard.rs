@@ -3,10 +3,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::export::{Outcome, Pipeline, Signal};
 use crate::logs::non_blocking::WriterThread;
+use crate::logs::record::Logs;
 use crate::logs::writer::LineCounts;
 use crate::logs::LogStats;
-use crate::trace::pipeline::{Outcome, Pipeline};
+use crate::trace::pipeline::Spans;
 use crate::trace::ExportStats;
 use crate::Error;
 
@@ -14,9 +16,9 @@ use crate::Error;
 ///
 /// Hold it in `main` with `let _guard = ...` (not `let _ = ...`, which drops it at
 /// once). Dropping it, or calling [`shutdown`](Guard::shutdown), exports every
-/// queued span, writes out every buffered log line, and stops the export
-/// thread, the log writer and the `/metrics` listener (the threads tracelink
-/// starts), all within the shutdown timeout
+/// queued span and log record, writes out every buffered log line, and stops
+/// the export threads, the log writer and the `/metrics` listener (the
+/// threads tracelink starts), side by side, all within the shutdown timeout
 /// (`TRACELINK_SHUTDOWN_TIMEOUT`, 5 s by default), however slow or dead the
 /// collector is.
 ///
@@ -30,7 +32,9 @@ use crate::Error;
 #[must_use = "dropping the guard shuts tracelink's exporters down at once"]
 #[derive(Debug)]
 pub struct Guard {
-    pipeline: Arc<Pipeline>,
+    pipeline: Arc<Pipeline<Spans>>,
+    /// The log records' pipeline, when they are exported.
+    logs: Option<Arc<Pipeline<Logs>>>,
     timeout: Duration,
     done: bool,
     log_lines: Option<Arc<LineCounts>>,
@@ -38,8 +42,8 @@ pub struct Guard {
     metrics: Option<crate::metrics::server::MetricsServer>,
 }
 
-/// What happened to each signal so far, from [`Guard::stats`]: every span
-/// and every log line is counted once, as delivered or as lost.
+/// What happened to each signal so far, from [`Guard::stats`]: every span,
+/// log record and log line is counted once, as delivered or as lost.
 ///
 /// ```
 /// # fn main() -> Result<(), tracelink::Error> {
@@ -57,6 +61,7 @@ pub struct Guard {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stats {
     spans: ExportStats,
+    log_records: ExportStats,
     log_lines: LogStats,
 }
 
@@ -64,6 +69,20 @@ impl Stats {
     /// Sampled spans: exported, dropped (the queue was full), failed.
     pub fn spans(&self) -> ExportStats {
         self.spans
+    }
+
+    /// OpenTelemetry log records (`OTEL_LOGS_EXPORTER`): exported, dropped
+    /// (their queue was full), failed. All zero when none are exported.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// # let guard = tracelink::builder().with_env([("OTEL_TRACES_EXPORTER", "none")]).build()?.into_guard();
+    /// let records = guard.stats().log_records();
+    /// assert_eq!(records.exported() + records.lost(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn log_records(&self) -> ExportStats {
+        self.log_records
     }
 
     /// Log lines: written, dropped (the non-blocking buffer was full),
@@ -74,15 +93,22 @@ impl Stats {
 }
 
 impl Guard {
-    pub(crate) fn new(pipeline: Arc<Pipeline>, timeout: Duration) -> Self {
+    pub(crate) fn new(pipeline: Arc<Pipeline<Spans>>, timeout: Duration) -> Self {
         Self {
             pipeline,
+            logs: None,
             timeout,
             done: false,
             log_lines: None,
             log_writer: None,
             metrics: None,
         }
+    }
+
+    /// Owns the log records' pipeline too.
+    pub(crate) fn with_log_records(mut self, logs: Option<Arc<Pipeline<Logs>>>) -> Self {
+        self.logs = logs;
+        self
     }
 
     pub(crate) fn with_metrics_server(
@@ -113,7 +139,7 @@ impl Guard {
         self
     }
 
-    /// What happened to spans and log lines so far.
+    /// What happened to spans, log records and log lines so far.
     ///
     /// ```
     /// # fn main() -> Result<(), tracelink::Error> {
@@ -127,6 +153,7 @@ impl Guard {
     pub fn stats(&self) -> Stats {
         Stats {
             spans: self.pipeline.stats(),
+            log_records: self.logs.as_ref().map(|logs| logs.stats()).unwrap_or_default(),
             log_lines: self
                 .log_lines
                 .as_deref()
@@ -135,8 +162,9 @@ impl Guard {
         }
     }
 
-    /// Exports every span that has ended so far and writes out every
-    /// buffered log line, waiting at most the shutdown timeout.
+    /// Exports every span that has ended and every log record so far, and
+    /// writes out every buffered log line, waiting at most the shutdown
+    /// timeout.
     ///
     /// # Errors
     ///
@@ -145,26 +173,31 @@ impl Guard {
     /// lines were lost (ever, or still buffered at the timeout).
     pub fn flush(&self) -> Result<(), Error> {
         let deadline = Instant::now() + self.timeout;
-        let outcome = self.pipeline.flush(self.timeout);
+        let spans = self.pipeline.flush(self.timeout);
+        let logs = self.logs.as_ref().map_or(Outcome::Clean, |logs| {
+            logs.flush(deadline.saturating_duration_since(Instant::now()))
+        });
         let unwritten = self
             .log_writer
             .as_ref()
             .map_or(0, |writer| writer.flush(deadline).0);
-        self.result(outcome, unwritten)
+        self.result(spans, logs, unwritten)
     }
 
-    /// Exports every queued span, writes out every buffered log line, and
-    /// stops tracelink's threads, within the shutdown timeout. The span export
-    /// and the log writer drain side by side, each with the whole timeout.
-    /// Spans that end and lines logged afterwards are dropped and counted.
+    /// Exports every queued span and log record, writes out every buffered
+    /// log line, and stops tracelink's threads, within the shutdown timeout.
+    /// The span export, the log record export and the log writer drain side
+    /// by side, each with the whole timeout. Spans that end, records and
+    /// lines logged afterwards are dropped and counted.
     ///
     /// # Errors
     ///
     /// [`Error::ExportFailed`] if the last exports failed, [`Error::ShutdownTimeout`]
-    /// if the timeout ran out first (the spans still queued are lost and
-    /// counted), [`Error::LogLinesLost`] if any log line was lost, with how
-    /// many and why. When both spans and lines were lost, the spans' error is
-    /// returned and the lines' is printed on stderr.
+    /// if the timeout ran out first (the spans or records still queued are
+    /// lost and counted), [`Error::LogLinesLost`] if any log line was lost,
+    /// with how many and why. When more than one signal lost something, the
+    /// first error (spans, then records, then lines) is returned and the
+    /// others are printed on stderr.
     pub fn shutdown(mut self) -> Result<(), Error> {
         self.shutdown_inner()
     }
@@ -177,7 +210,10 @@ impl Guard {
         if let Some(writer) = &self.log_writer {
             writer.begin_stop();
         }
-        let outcome = self.pipeline.shutdown(deadline);
+        // Each pipeline drains on its own thread, side by side.
+        let stopping_logs = self.logs.as_ref().map(|logs| logs.begin_shutdown(deadline));
+        let spans = self.pipeline.shutdown(deadline);
+        let logs = stopping_logs.map_or(Outcome::Clean, crate::export::Stopping::wait);
         if let Some(mut server) = self.metrics.take() {
             if !server.stop(deadline) {
                 crate::diag::diag!(
@@ -191,10 +227,10 @@ impl Guard {
             .log_writer
             .as_mut()
             .map_or(0, |writer| writer.stop(deadline).0);
-        self.result(outcome, unwritten)
+        self.result(spans, logs, unwritten)
     }
 
-    fn result(&self, outcome: Outcome, unwritten: u64) -> Result<(), Error> {
+    fn result(&self, spans: Outcome, logs: Outcome, unwritten: u64) -> Result<(), Error> {
         let lines = self.stats().log_lines;
         let lines = (lines.lost() > 0).then(|| Error::LogLinesLost {
             dropped: lines.dropped(),
@@ -202,23 +238,33 @@ impl Guard {
             unwritten,
             timeout: self.timeout,
         });
-        let spans = match outcome {
+        let spans = self.outcome_error(&self.pipeline, spans);
+        let records = self
+            .logs
+            .as_ref()
+            .and_then(|pipeline| self.outcome_error(pipeline, logs));
+        // The first error is returned; the others are printed.
+        let mut errors = [spans, records, lines].into_iter().flatten();
+        let first = errors.next();
+        for other in errors {
+            crate::diag::diag!(Error, "{other}");
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    /// The error a pipeline's flush or shutdown ended with, if any.
+    fn outcome_error<S: Signal>(&self, pipeline: &Pipeline<S>, outcome: Outcome) -> Option<Error> {
+        match outcome {
             Outcome::Clean => None,
             Outcome::Failed => Some(Error::ExportFailed {
-                failed: self.pipeline.stats().failed(),
+                signal: S::NAMES.many,
+                failed: pipeline.stats().failed(),
             }),
             Outcome::TimedOut => Some(Error::ShutdownTimeout {
+                signal: S::NAMES.many,
                 timeout: self.timeout,
-                unexported: self.pipeline.unexported(),
+                unexported: pipeline.unexported(),
             }),
-        };
-        match (spans, lines) {
-            (None, None) => Ok(()),
-            (Some(error), None) | (None, Some(error)) => Err(error),
-            (Some(spans), Some(lines)) => {
-                crate::diag::diag!(Error, "{lines}");
-                Err(spans)
-            }
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::diag::{self, diag};
 use crate::filter::quiet::{self, QuietExportThread};
 use crate::filter::{Directives, Filters};
 use crate::logs::non_blocking::{self, NonBlocking};
+use crate::logs::record::Records;
 use crate::logs::{LogFormat, LogLayer, LogWriter};
 use crate::metrics::{MetricsConfig, MetricsHandle, MetricsRecorder};
 use crate::propagation::{BaggagePropagator, Propagator, TraceContextPropagator};
@@ -283,13 +284,7 @@ impl Builder {
         for warning in &config.warnings {
             diag!(Warn, "{warning}");
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            // Its blocking pool too (hyper's DNS lookups): what the export
-            // path logs never reaches the service's subscriber.
-            .on_thread_start(quiet::mark_export_thread)
-            .build()
-            .map_err(Error::Thread)?;
+        let runtime = export_runtime()?;
         let mut exporters = Vec::new();
         if !config.disabled {
             match export::build(&config.exporters(), &runtime) {
@@ -345,6 +340,8 @@ impl Builder {
         for exporter in &mut exporters {
             exporter.set_resource(&resource);
         }
+        let records = log_records(&config, self.custom_log_exporters, &resource)?;
+        let json = json.with_records(records.clone());
         diag!(
             Info,
             "service {:?}: spans to {}, sampler {}",
@@ -381,6 +378,7 @@ impl Builder {
         }
         let metrics = MetricsRecorder::new(metrics_config);
         let guard = Guard::new(pipeline, config.shutdown_timeout)
+            .with_log_records(records.map(|records| Arc::clone(records.pipeline())))
             .with_log_lines(Arc::clone(json.line_counts()), log_writer_thread);
         Ok(Parts {
             config,
@@ -448,6 +446,51 @@ impl Builder {
             None => guard,
         })
     }
+}
+
+/// A runtime for one export thread's I/O.
+fn export_runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        // Its blocking pool too (hyper's DNS lookups): what the export
+        // path logs never reaches the service's subscriber.
+        .on_thread_start(quiet::mark_export_thread)
+        .build()
+        .map_err(Error::Thread)
+}
+
+/// The log records' exporters and export thread, when `OTEL_LOGS_EXPORTER`
+/// (or code) names any and the SDK is not disabled.
+fn log_records(
+    config: &Config,
+    custom: Vec<Box<crate::logs::export::DynLogExporter>>,
+    resource: &Resource,
+) -> Result<Option<Records>, Error> {
+    if config.disabled || (config.logs_exporters.is_empty() && custom.is_empty()) {
+        return Ok(None);
+    }
+    let runtime = export_runtime()?;
+    let mut exporters = match crate::logs::export::build(&config.log_exporters(), &runtime) {
+        Ok(exporters) => exporters,
+        Err(error) => {
+            runtime.shutdown_background();
+            return Err(error);
+        }
+    };
+    exporters.extend(custom);
+    for exporter in &mut exporters {
+        exporter.set_resource(resource);
+    }
+    diag!(
+        Info,
+        "log records to {}",
+        exporters
+            .iter()
+            .map(|e| e.describe())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Records::start(&config.logs_batch, exporters, runtime).map_err(Error::Thread)
 }
 
 /// Whether pretty lines on stdout are coloured: when stdout is a terminal

@@ -213,7 +213,7 @@ fn spans_into_black_hole(
 /// either counted as dropped before shutdown or reported by the error.
 fn assert_shutdown_reports_lost_spans(made: usize, before: ExportStats, result: Result<(), Error>) {
     match result {
-        Err(Error::ExportFailed { failed }) => {
+        Err(Error::ExportFailed { failed, .. }) => {
             assert_eq!(before.dropped() + failed, made as u64, "{before:?}");
         }
         Err(Error::ShutdownTimeout { unexported, .. }) => {

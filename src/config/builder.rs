@@ -7,7 +7,8 @@ use opentelemetry::{KeyValue, Value};
 
 use super::env::EnvSource;
 use crate::diag::DiagLevel;
-use crate::logs::LogFormat;
+use crate::logs::export::DynLogExporter;
+use crate::logs::{LogFormat, LogsExporter};
 use crate::propagation::Propagator;
 use crate::trace::export::DynExporter;
 use crate::trace::Sampler;
@@ -75,6 +76,10 @@ pub struct Builder {
     pub(crate) exemplar_filter: Option<crate::metrics::ExemplarFilter>,
     pub(crate) buckets: Vec<(crate::metrics::Matcher, Vec<f64>)>,
     pub(crate) custom_exporters: Vec<Box<DynExporter>>,
+    pub(crate) logs_exporters: Option<Vec<LogsExporter>>,
+    pub(crate) logs_endpoint: Option<String>,
+    pub(crate) logs_batch: Option<BatchConfig>,
+    pub(crate) custom_log_exporters: Vec<Box<DynLogExporter>>,
     pub(crate) layers: UserLayers,
 }
 
@@ -263,6 +268,92 @@ impl Builder {
         E: opentelemetry_sdk::trace::SpanExporter + 'static,
     {
         self.custom_exporters.push(Box::new(exporter));
+        self
+    }
+
+    /// Chooses where log records go besides the log lines on stdout: over
+    /// OTLP to the Collector (which passes them on to Loki, Elasticsearch
+    /// or a vendor), to stderr for a person to read, or into the local
+    /// store beside the spans, where `tracelink show` prints them under
+    /// their spans. An empty list means `none`. Every event that becomes a
+    /// log line (the log filter decides, `RUST_LOG`) also becomes one OTLP
+    /// log record, with the same trace and span ids; the lines stay as
+    /// they are (turn them off alone with
+    /// [`with_log_format(LogFormat::None)`](Builder::with_log_format)).
+    ///
+    /// Defaults to none: tracelink differs here from the specification's
+    /// default (`otlp`), since a service whose stdout is already collected
+    /// would otherwise ship every line twice. Corresponding environment
+    /// variable: `OTEL_LOGS_EXPORTER`; this overrides it.
+    ///
+    /// ```
+    /// use tracelink::logs::LogsExporter;
+    ///
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder()
+    ///     .with_logs_exporters([LogsExporter::Otlp])
+    ///     .with_otlp_endpoint("http://collector:4317")
+    ///     .with_protocol(tracelink::trace::Protocol::Grpc)
+    ///     .config()?;
+    /// assert_eq!(config.logs_endpoint(), Some("http://collector:4317"));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_logs_exporters(mut self, exporters: impl IntoIterator<Item = LogsExporter>) -> Self {
+        self.logs_exporters = Some(exporters.into_iter().collect());
+        self
+    }
+
+    /// Sets the OTLP logs URL, used as is.
+    ///
+    /// Defaults to the base endpoint plus `v1/logs` for HTTP. Corresponding
+    /// environment variable: `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`; this
+    /// overrides it.
+    pub fn with_otlp_logs_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.logs_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Configures batching of log records.
+    ///
+    /// Defaults to [`BatchConfig::logs`]. Corresponding environment
+    /// variables: `OTEL_BLRP_*`; this overrides them all.
+    pub fn with_logs_batch_config(mut self, batch: BatchConfig) -> Self {
+        self.logs_batch = Some(batch);
+        self
+    }
+
+    /// Sends log records to any
+    /// [`LogExporter`](opentelemetry_sdk::logs::LogExporter) as well, for
+    /// example an in-memory one in tests; the log records are then made
+    /// whatever [`with_logs_exporters`](Builder::with_logs_exporters) says.
+    ///
+    /// Defaults to none.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::logs::InMemoryLogExporter;
+    ///
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let exporter = InMemoryLogExporter::default();
+    /// let parts = tracelink::builder()
+    ///     .with_env([("OTEL_TRACES_EXPORTER", "none"), ("TRACELINK_LOG_FORMAT", "none")])
+    ///     .with_log_exporter(exporter.clone())
+    ///     .build()?;
+    /// let subscriber = tracing_subscriber::layer::SubscriberExt::with(
+    ///     tracing_subscriber::registry(),
+    ///     parts.layer(),
+    /// );
+    /// tracing::subscriber::with_default(subscriber, || tracing::warn!(order.id = 7, "card declined"));
+    /// parts.into_guard().shutdown()?;
+    /// let records = exporter.get_emitted_logs().unwrap_or_default();
+    /// assert_eq!(records.len(), 1);
+    /// assert_eq!(records[0].record.severity_text(), Some("WARN"));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_log_exporter<E>(mut self, exporter: E) -> Self
+    where
+        E: opentelemetry_sdk::logs::LogExporter + 'static,
+    {
+        self.custom_log_exporters.push(Box::new(exporter));
         self
     }
 

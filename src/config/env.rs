@@ -110,10 +110,20 @@ impl<'a> EnvReader<'a> {
         } else {
             super::redact_url(value)
         };
+        let reason = reason.into();
+        // A generic variable read for a second signal (the logs' OTLP
+        // settings after the traces') warns once.
+        if self
+            .issues
+            .iter()
+            .any(|i| i.name == name && i.value == value && i.reason == reason)
+        {
+            return;
+        }
         self.issues.push(Issue {
             name,
             value: value.into_owned(),
-            reason: reason.into(),
+            reason,
             fallback: fallback.into(),
         });
     }

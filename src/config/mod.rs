@@ -16,7 +16,7 @@ pub use builder::Builder;
 
 pub use crate::diag::DiagLevel;
 pub(crate) use crate::env::*;
-use crate::logs::LogFormat;
+use crate::logs::{LogFormat, LogsExporter};
 use crate::propagation::Propagator;
 use crate::trace::{BatchConfig, Compression, Protocol, Sampler, TracesExporter};
 
@@ -184,11 +184,8 @@ pub struct Config {
     pub(crate) exporters: Vec<TracesExporter>,
     pub(crate) traces_file: std::path::PathBuf,
     pub(crate) traces_file_max_bytes: u64,
-    pub(crate) endpoint: String,
-    pub(crate) protocol: Protocol,
-    pub(crate) headers: HeaderList,
-    pub(crate) timeout: Duration,
-    pub(crate) compression: Compression,
+    /// Where spans go over OTLP.
+    pub(crate) otlp: OtlpSettings,
     pub(crate) sampler: Sampler,
     pub(crate) propagators: Vec<Propagator>,
     pub(crate) batch: BatchConfig,
@@ -207,11 +204,53 @@ pub struct Config {
     pub(crate) prometheus_host: String,
     pub(crate) prometheus_port: u16,
     pub(crate) exemplar_filter: crate::metrics::ExemplarFilter,
+    pub(crate) logs_exporters: Vec<LogsExporter>,
+    /// Where log records go over OTLP, when `logs_exporters` has `otlp`.
+    pub(crate) logs_otlp: Option<OtlpSettings>,
+    pub(crate) logs_batch: BatchConfig,
     pub(crate) warnings: Vec<Warning>,
     pub(crate) settings: Vec<Setting>,
+}
+
+/// Where and how one signal's OTLP exporter sends.
+#[derive(Clone)]
+pub(crate) struct OtlpSettings {
+    /// The full URL of the signal (`.../v1/traces` over HTTP).
+    pub(crate) endpoint: String,
+    pub(crate) protocol: Protocol,
+    pub(crate) headers: HeaderList,
+    pub(crate) timeout: Duration,
+    pub(crate) compression: Compression,
     /// TLS for an `https://` endpoint, built from the certificate files.
     pub(crate) tls: Option<crate::transport::ClientTls>,
     pub(crate) tls_paths: tls::TlsPaths,
+}
+
+impl OtlpSettings {
+    /// What an OTLP exporter is built from.
+    pub(crate) fn target(&self) -> crate::export::OtlpTarget<'_> {
+        crate::export::OtlpTarget {
+            endpoint: &self.endpoint,
+            protocol: self.protocol,
+            headers: &self.headers.0,
+            timeout: self.timeout,
+            compression: self.compression,
+            tls: self.tls.as_ref(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OtlpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtlpSettings")
+            .field("endpoint", &redact_url(&self.endpoint))
+            .field("protocol", &self.protocol)
+            .field("headers", &self.headers)
+            .field("timeout", &self.timeout)
+            .field("compression", &self.compression)
+            .field("tls", &self.tls_paths)
+            .finish()
+    }
 }
 
 impl Config {
@@ -219,14 +258,18 @@ impl Config {
     pub(crate) fn exporters(&self) -> crate::trace::export::Exporters<'_> {
         crate::trace::export::Exporters {
             kinds: &self.exporters,
-            otlp: crate::trace::export::OtlpTarget {
-                endpoint: &self.endpoint,
-                protocol: self.protocol,
-                headers: &self.headers.0,
-                timeout: self.timeout,
-                compression: self.compression,
-                tls: self.tls.as_ref(),
-            },
+            otlp: self.otlp.target(),
+            file: &self.traces_file,
+            file_max_bytes: self.traces_file_max_bytes,
+        }
+    }
+
+    /// What the log pipeline's exporters are built from: the `file` one
+    /// writes to the trace store, beside the spans.
+    pub(crate) fn log_exporters(&self) -> crate::logs::export::Exporters<'_> {
+        crate::logs::export::Exporters {
+            kinds: &self.logs_exporters,
+            otlp: self.logs_otlp.as_ref().map(OtlpSettings::target),
             file: &self.traces_file,
             file_max_bytes: self.traces_file_max_bytes,
         }
@@ -274,28 +317,28 @@ impl Config {
 
     /// The full URL OTLP traces are sent to.
     pub fn traces_endpoint(&self) -> &str {
-        &self.endpoint
+        &self.otlp.endpoint
     }
 
     /// The OTLP transport.
     pub fn protocol(&self) -> Protocol {
-        self.protocol
+        self.otlp.protocol
     }
 
     /// Headers sent with every OTLP export. Their values are often
     /// credentials: `Config`'s `Debug` and `Display` never print them.
     pub fn headers(&self) -> &[(String, String)] {
-        &self.headers.0
+        &self.otlp.headers.0
     }
 
     /// How long one OTLP request may take.
     pub fn timeout(&self) -> Duration {
-        self.timeout
+        self.otlp.timeout
     }
 
     /// OTLP request compression.
     pub fn compression(&self) -> Compression {
-        self.compression
+        self.otlp.compression
     }
 
     /// The head sampler.
@@ -391,6 +434,43 @@ impl Config {
         self.exemplar_filter
     }
 
+    /// Where log records go besides the log lines (`OTEL_LOGS_EXPORTER`,
+    /// [`Builder::with_logs_exporters`]); empty for `none`, the default.
+    ///
+    /// ```
+    /// use tracelink::logs::LogsExporter;
+    ///
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder()
+    ///     .with_env([
+    ///         ("OTEL_LOGS_EXPORTER", "otlp"),
+    ///         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+    ///     ])
+    ///     .config()?;
+    /// assert_eq!(config.logs_exporters(), [LogsExporter::Otlp]);
+    /// assert_eq!(config.logs_endpoint(), Some("http://collector:4318/v1/logs"));
+    /// # Ok(()) }
+    /// ```
+    pub fn logs_exporters(&self) -> &[LogsExporter] {
+        &self.logs_exporters
+    }
+
+    /// The full URL OTLP log records are sent to; `None` unless
+    /// [`logs_exporters`](Config::logs_exporters) has `otlp`.
+    pub fn logs_endpoint(&self) -> Option<&str> {
+        self.logs_otlp.as_ref().map(|o| o.endpoint.as_str())
+    }
+
+    /// The OTLP transport of log records, when they are sent over OTLP.
+    pub fn logs_protocol(&self) -> Option<Protocol> {
+        self.logs_otlp.as_ref().map(|o| o.protocol)
+    }
+
+    /// Batching of log records (`OTEL_BLRP_*`).
+    pub fn logs_batch(&self) -> &BatchConfig {
+        &self.logs_batch
+    }
+
     /// One message for every ignored value: the variable, the value, the reason
     /// and the fallback. tracelink prints them once at startup.
     pub fn warnings(&self) -> &[Warning] {
@@ -431,11 +511,7 @@ impl std::fmt::Debug for Config {
             .field("exporters", &self.exporters)
             .field("traces_file", &self.traces_file)
             .field("traces_file_max_bytes", &self.traces_file_max_bytes)
-            .field("endpoint", &redact_url(&self.endpoint))
-            .field("protocol", &self.protocol)
-            .field("headers", &self.headers)
-            .field("timeout", &self.timeout)
-            .field("compression", &self.compression)
+            .field("otlp", &self.otlp)
             .field("sampler", &self.sampler)
             .field("propagators", &self.propagators)
             .field("batch", &self.batch)
@@ -453,6 +529,9 @@ impl std::fmt::Debug for Config {
             .field("prometheus_host", &self.prometheus_host)
             .field("prometheus_port", &self.prometheus_port)
             .field("exemplar_filter", &self.exemplar_filter)
+            .field("logs_exporters", &self.logs_exporters)
+            .field("logs_otlp", &self.logs_otlp)
+            .field("logs_batch", &self.logs_batch)
             .field("warnings", &self.warnings)
             .finish()
     }

@@ -5,11 +5,10 @@
 use std::path::PathBuf;
 
 use super::env::EnvReader;
+use super::resolve::SignalVars;
 use super::{
     Builder, OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
     OTEL_EXPORTER_OTLP_CLIENT_KEY, OTEL_EXPORTER_OTLP_INSECURE,
-    OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
-    OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY, OTEL_EXPORTER_OTLP_TRACES_INSECURE,
 };
 
 /// The files TLS is built from, each with the variable or method that gave it.
@@ -20,14 +19,14 @@ pub(crate) struct TlsPaths {
     pub(crate) client_key: Option<(&'static str, PathBuf)>,
 }
 
-/// `OTEL_EXPORTER_OTLP_[TRACES_]INSECURE`: whether a gRPC endpoint given
+/// `OTEL_EXPORTER_OTLP_[<SIGNAL>_]INSECURE`: whether a gRPC endpoint given
 /// without a scheme is plain text. Defaults to `false` (TLS).
-pub(super) fn insecure(b: &Builder, env: &mut EnvReader<'_>) -> bool {
+pub(super) fn insecure(b: &Builder, env: &mut EnvReader<'_>, signal: &SignalVars) -> bool {
     b.insecure
         .or_else(|| {
-            env.raw(OTEL_EXPORTER_OTLP_TRACES_INSECURE)
+            env.raw(signal.insecure)
                 .is_some()
-                .then(|| env.bool(OTEL_EXPORTER_OTLP_TRACES_INSECURE, false))
+                .then(|| env.bool(signal.insecure, false))
         })
         .unwrap_or_else(|| env.bool(OTEL_EXPORTER_OTLP_INSECURE, false))
 }
@@ -47,7 +46,7 @@ pub(super) fn with_scheme(endpoint: &str, grpc: bool, insecure: bool) -> String 
 
 /// The certificate paths: code, then the per-signal variable, then the
 /// generic one.
-pub(super) fn paths(b: &Builder, env: &EnvReader<'_>) -> TlsPaths {
+pub(super) fn paths(b: &Builder, env: &EnvReader<'_>, signal: &SignalVars) -> TlsPaths {
     let pick = |code: &Option<PathBuf>,
                 method: &'static str,
                 signal: &'static str,
@@ -65,19 +64,19 @@ pub(super) fn paths(b: &Builder, env: &EnvReader<'_>) -> TlsPaths {
         certificate: pick(
             &b.tls_certificate,
             "Builder::with_otlp_certificate",
-            OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+            signal.certificate,
             OTEL_EXPORTER_OTLP_CERTIFICATE,
         ),
         client_certificate: pick(
             &b.tls_client_certificate,
             "Builder::with_otlp_client_certificate",
-            OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+            signal.client_certificate,
             OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
         ),
         client_key: pick(
             &b.tls_client_key,
             "Builder::with_otlp_client_key",
-            OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,
+            signal.client_key,
             OTEL_EXPORTER_OTLP_CLIENT_KEY,
         ),
     }
@@ -140,6 +139,8 @@ pub(super) fn describe(endpoint: &str, paths: &TlsPaths) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::resolve::{LOGS, TRACES};
+    use crate::env::{OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE, OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE};
 
     #[test]
     fn a_grpc_endpoint_without_a_scheme_is_tls_unless_insecure() {
@@ -163,7 +164,7 @@ mod tests {
             (OTEL_EXPORTER_OTLP_CLIENT_KEY, "/key.pem"),
         ]);
         let env = EnvReader::new(&builder.env);
-        let found = paths(&builder, &env);
+        let found = paths(&builder, &env, &TRACES);
         assert_eq!(
             found.certificate,
             Some((
@@ -175,10 +176,20 @@ mod tests {
             found.client_key,
             Some((OTEL_EXPORTER_OTLP_CLIENT_KEY, PathBuf::from("/key.pem")))
         );
+        // Logs read their own variable, then the generic one.
+        assert_eq!(
+            paths(&builder, &env, &LOGS).certificate,
+            Some((OTEL_EXPORTER_OTLP_CERTIFICATE, PathBuf::from("/generic.pem")))
+        );
+        let logs = crate::builder().with_env([(OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE, "/logs.pem")]);
+        assert_eq!(
+            paths(&logs, &EnvReader::new(&logs.env), &LOGS).certificate,
+            Some((OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE, PathBuf::from("/logs.pem")))
+        );
         let builder = builder.with_otlp_certificate("/code.pem");
         let env = EnvReader::new(&builder.env);
         assert_eq!(
-            paths(&builder, &env).certificate,
+            paths(&builder, &env, &TRACES).certificate,
             Some(("Builder::with_otlp_certificate", PathBuf::from("/code.pem")))
         );
     }

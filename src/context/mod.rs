@@ -87,6 +87,11 @@ impl SpanIds {
         self.span_id
     }
 
+    /// The W3C trace flags byte: `1` sampled, `2` random trace id.
+    pub(crate) fn flags(&self) -> u8 {
+        self.flags
+    }
+
     pub(crate) fn is_sampled(&self) -> bool {
         self.flags & 1 == 1
     }

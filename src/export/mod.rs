@@ -37,13 +37,17 @@
 //!   ▼
 //! report.rs   losses on stderr     stats.rs   ExportStats, counters
 //! sink.rs     Exporter<B>          batch.rs   BatchConfig
+//! otlp.rs     OTLP exporters of any signal, set up from target.rs's OtlpTarget
 //! ```
 
 mod batch;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) mod otlp;
 mod queue;
 mod report;
 mod sink;
 mod stats;
+mod target;
 mod worker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,10 +55,15 @@ use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub use batch::BatchConfig;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) use otlp::{otlp_exporter, Otlp};
 pub(crate) use sink::{type_name, ExportFuture, Exporter};
 #[cfg(test)]
 pub(crate) use sink::{Answer, Recorder};
 pub use stats::ExportStats;
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+pub(crate) use target::NO_TRANSPORT;
+pub(crate) use target::OtlpTarget;
 
 use queue::Queue;
 use worker::{Command, Shared, SystemClock, Worker};

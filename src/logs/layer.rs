@@ -13,6 +13,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
 use super::json::{self, FieldWriter, Segments};
+use super::record::Records;
 use super::{LogStats, LogStyle, LogWriter};
 use crate::context::{span_ids, OtelLayerMark, SpanIds, StackKey};
 
@@ -68,6 +69,9 @@ pub struct LogLayer {
     /// Human-readable lines instead of JSON (`TRACELINK_LOG_FORMAT=pretty`),
     /// and whether to colour them.
     pretty: Option<Colour>,
+    /// Where each event's OpenTelemetry log record goes, when
+    /// `OTEL_LOGS_EXPORTER` names any exporter.
+    records: Option<Records>,
 }
 
 /// Whether pretty lines are coloured.
@@ -107,7 +111,20 @@ impl LogLayer {
             events: None,
             require_otel: true,
             pretty: None,
+            records: None,
         }
+    }
+
+    /// Also makes an OpenTelemetry log record of every event it writes a
+    /// line for (or would, when lines are off), for the log pipeline.
+    pub(crate) fn with_records(mut self, records: Option<Records>) -> Self {
+        self.records = records;
+        self
+    }
+
+    /// Whether it does anything: lines, records, or both.
+    fn is_active(&self) -> bool {
+        self.enabled || self.records.is_some()
     }
 
     /// Writes lines only for the events `filter` enables; `None`: for every
@@ -253,7 +270,14 @@ impl LogLayer {
         self.writer.counts()
     }
 
-    fn format<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, out: &mut String)
+    /// Writes the JSON line; returns the ids it carries.
+    fn format<S>(
+        &self,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+        time: SystemTime,
+        out: &mut String,
+    ) -> Option<SpanIds>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -262,7 +286,7 @@ impl LogLayer {
         out.push('{');
         json::static_key(out, style.time_key());
         out.push('"');
-        crate::encode::time::rfc3339_micros(out, (self.clock)());
+        crate::encode::time::rfc3339_micros(out, time);
         out.push_str("\",");
         json::static_key(out, style.level_key());
         out.push('"');
@@ -303,25 +327,27 @@ impl LogLayer {
             out.push_str(",\"service.name\":");
             json::string(out, service);
         }
-        if let Some(span) = Self::event_span(event, ctx) {
-            self.write_span_part(&span, out);
-        }
+        let ids = Self::event_span(event, ctx).and_then(|span| self.write_span_part(&span, out));
         out.push_str("}\n");
+        ids
     }
 
-    /// The human-readable line (`pretty.rs`).
+    /// The human-readable line (`pretty.rs`); returns the ids it names.
     fn format_pretty<S>(
         &self,
         event: &Event<'_>,
         ctx: &Context<'_, S>,
+        time: SystemTime,
         out: &mut String,
         colour: bool,
-    ) where
+    ) -> Option<SpanIds>
+    where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let meta = event.metadata();
-        super::pretty::head(out, (self.clock)(), *meta.level(), meta.target(), colour);
+        super::pretty::head(out, time, *meta.level(), meta.target(), colour);
         event.record(&mut super::pretty::Fields { out, colour });
+        let mut written = None;
         if let Some(span) = Self::event_span(event, ctx) {
             let cached = {
                 let extensions = span.extensions();
@@ -335,9 +361,42 @@ impl LogLayer {
             };
             if let Some(ids) = self.ids(&span, cached) {
                 super::pretty::trace(out, &ids, colour);
+                written = Some(ids);
             }
         }
         out.push('\n');
+        written
+    }
+
+    /// The ids of the span `event` happened in, without writing a line.
+    fn event_ids<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>) -> Option<SpanIds>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let span = Self::event_span(event, ctx)?;
+        let cached = span.extensions().get::<SpanIds>().copied();
+        self.ids(&span, cached)
+    }
+
+    /// What a record adds beside the event's own fields, as the line does.
+    fn record_extras(&self, event: &Event<'_>, record: &mut opentelemetry_sdk::logs::SdkLogRecord) {
+        use opentelemetry::logs::{AnyValue, LogRecord as _};
+        let meta = event.metadata();
+        if self.code_location {
+            if let Some(file) = meta.file() {
+                record.add_attribute("code.file.path", AnyValue::String(file.into()));
+            }
+            if let Some(line) = meta.line() {
+                record.add_attribute("code.line.number", AnyValue::Int(i64::from(line)));
+            }
+        }
+        if self.thread {
+            if let Some(name) = std::thread::current().name() {
+                record.add_attribute("thread.name", AnyValue::String(name.to_owned().into()));
+            }
+            let id = THREAD_ID.with(|id| *id);
+            record.add_attribute("thread.id", AnyValue::Int(id as i64));
+        }
     }
 
     /// The span an event happened in: its explicit parent, or the current one.
@@ -352,15 +411,15 @@ impl LogLayer {
         }
     }
 
-    /// Writes the span object and ids.
-    fn write_span_part<S>(&self, span: &SpanRef<'_, S>, out: &mut String)
+    /// Writes the span object and ids; returns the ids.
+    fn write_span_part<S>(&self, span: &SpanRef<'_, S>, out: &mut String) -> Option<SpanIds>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let cached = self.write_spans(span, out);
-        if let Some(ids) = self.ids(span, cached) {
-            self.write_ids(&ids, out);
-        }
+        let ids = self.ids(span, cached)?;
+        self.write_ids(&ids, out);
+        Some(ids)
     }
 
     /// The ids of the span as exported: those the OpenTelemetry layer noted
@@ -466,7 +525,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_layer(&mut self, subscriber: &mut S) {
-        if !self.enabled || !self.require_otel {
+        if !self.is_active() || !self.require_otel {
             return;
         }
         // Here, as the layer is added, and not when the dispatcher is made:
@@ -531,7 +590,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if !self.enabled {
+        if !self.is_active() {
             return;
         }
         if let Some(filter) = &self.events {
@@ -539,25 +598,34 @@ where
                 return;
             }
         }
-        let write = |line: &mut String| {
-            line.clear();
-            match self.pretty {
-                None => self.format(event, &ctx, line),
-                Some(Colour(colour)) => self.format_pretty(event, &ctx, line, colour),
+        let time = (self.clock)();
+        let ids = if self.enabled {
+            let write = |line: &mut String| {
+                line.clear();
+                let ids = match self.pretty {
+                    None => self.format(event, &ctx, time, line),
+                    Some(Colour(colour)) => {
+                        self.format_pretty(event, &ctx, time, line, colour)
+                    }
+                };
+                self.writer.write_line(event.metadata(), line.as_bytes());
+                ids
+            };
+            // A fresh line when the reusable one is in use (a `Debug` impl
+            // that logs) or already gone (an event from a thread-local's
+            // destructor).
+            let reused = LINE.try_with(|cell| cell.try_borrow_mut().ok().map(|mut line| write(&mut line)));
+            match reused {
+                Ok(Some(ids)) => ids,
+                _ => write(&mut String::new()),
             }
-            self.writer.write_line(event.metadata(), line.as_bytes());
+        } else {
+            self.event_ids(event, &ctx)
         };
-        // A fresh line when the reusable one is in use (a `Debug` impl that
-        // logs) or already gone (an event from a thread-local's destructor).
-        let reused = LINE.try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut line) => {
-                write(&mut line);
-                true
-            }
-            Err(_) => false,
-        });
-        if reused != Ok(true) {
-            write(&mut String::new());
+        if let Some(records) = &self.records {
+            records.emit(event, time, ids.as_ref(), |record| {
+                self.record_extras(event, record);
+            });
         }
     }
 }

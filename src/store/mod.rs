@@ -62,11 +62,13 @@
 //! skip a line it can not parse: the last line of a file whose writer died
 //! mid-write may be cut short.
 
+mod exporter;
 mod file;
 mod json;
 
 use std::path::{Path, PathBuf};
 
+pub(crate) use exporter::{StoreBatch, StoreExporter};
 pub use file::TraceFile;
 
 /// How many rotated files a store keeps besides the one being written:

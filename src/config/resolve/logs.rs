@@ -1,7 +1,8 @@
 //! Which events become log lines and which spans exist (`RUST_LOG` and
 //! `TRACELINK_SPAN_FILTER`, two filters so that `RUST_LOG=warn` still
 //! exports the `INFO` spans its lines point at), and how lines are written:
-//! span events, format, field style, the GCP project, non-blocking writes.
+//! span events, format, field style, the GCP project, non-blocking writes;
+//! and where log records go besides the lines (`OTEL_LOGS_EXPORTER`).
 
 use tracing::level_filters::LevelFilter;
 
@@ -12,7 +13,22 @@ use crate::env::{
     TRACELINK_LOG_FORMAT_DEFAULT, TRACELINK_LOG_NON_BLOCKING, TRACELINK_LOG_STYLE,
     TRACELINK_SPAN_EVENTS, TRACELINK_SPAN_FILTER, TRACELINK_SPAN_FILTER_DEFAULT,
 };
-use crate::logs::{LogFormat, LogStyle};
+use crate::logs::{LogFormat, LogStyle, LogsExporter};
+
+/// Code or `OTEL_LOGS_EXPORTER`; none by default (the lines on stdout are
+/// the logs).
+pub(super) fn exporters(b: &Builder, env: &mut EnvReader<'_>) -> Vec<LogsExporter> {
+    if let Some(exporters) = &b.logs_exporters {
+        return exporters.clone();
+    }
+    let names = [
+        LogsExporter::Otlp,
+        LogsExporter::Console,
+        LogsExporter::File,
+    ]
+    .map(|e| (e.name(), e));
+    env.name_list(crate::env::OTEL_LOGS_EXPORTER, "exporter", &names, &[])
+}
 
 /// The two filters, each the directives that parsed.
 #[derive(Debug, PartialEq, Eq)]

@@ -12,6 +12,8 @@
 //! * `propagation`: `OTEL_PROPAGATORS`.
 //! * `logs`: the log and span filters, the format and style of lines.
 //! * `metrics`: `/metrics`, series per metric, exemplars.
+//! * `logs` again: where log records go (`OTEL_LOGS_EXPORTER`), then
+//!   `otlp` for the logs' own endpoint and `traces` for their batching.
 //! * `summary`: the settings list [`Config`]'s `Display` prints, each with
 //!   its [`Origin`](super::Origin).
 //!
@@ -26,6 +28,10 @@ mod propagation;
 mod resource;
 mod summary;
 mod traces;
+
+pub(super) use otlp::SignalVars;
+#[cfg(test)]
+pub(super) use otlp::{LOGS, TRACES};
 
 use super::env::EnvReader;
 use super::{Builder, Config};
@@ -50,14 +56,19 @@ fn resolve(b: &Builder) -> Result<Config, Error> {
     let general = general::switches(b, &mut env);
     let resource = resource::resource(b, &mut env);
     let files = traces::exporters(b, &mut env);
-    let otlp = otlp::otlp(b, &mut env);
+    let otlp = otlp::otlp(b, &mut env, &otlp::TRACES);
     let sampler = traces::sampler(b, &mut env);
     let propagators = propagation::propagators(b, &mut env);
-    let batch = traces::batch(b, &mut env);
+    let batch = traces::batch(b.batch.as_ref(), &mut env, &traces::SPAN_BATCH);
     let filters = logs::filters(b, &mut env);
     let shutdown_timeout = general::shutdown_timeout(b, &mut env);
     let lines = logs::lines(b, &mut env);
     let metrics = metrics::metrics(b, &mut env);
+    let logs_exporters = logs::exporters(b, &mut env);
+    let logs_otlp = logs_exporters
+        .contains(&crate::logs::LogsExporter::Otlp)
+        .then(|| otlp::otlp(b, &mut env, &otlp::LOGS));
+    let logs_batch = traces::batch(b.logs_batch.as_ref(), &mut env, &traces::LOG_BATCH);
 
     if general.strict {
         if let Some(error) = env.strict_error() {
@@ -71,11 +82,7 @@ fn resolve(b: &Builder) -> Result<Config, Error> {
         exporters: files.exporters,
         traces_file: files.traces_file,
         traces_file_max_bytes: files.traces_file_max_bytes,
-        endpoint: otlp.endpoint,
-        protocol: otlp.protocol,
-        headers: otlp.headers,
-        timeout: otlp.timeout,
-        compression: otlp.compression,
+        otlp,
         sampler,
         propagators,
         batch,
@@ -94,10 +101,11 @@ fn resolve(b: &Builder) -> Result<Config, Error> {
         prometheus_host: metrics.prometheus_host,
         prometheus_port: metrics.prometheus_port,
         exemplar_filter: metrics.exemplar_filter,
+        logs_exporters,
+        logs_otlp,
+        logs_batch,
         warnings: env.issues.clone(),
         settings: Vec::new(),
-        tls: otlp.tls,
-        tls_paths: otlp.tls_paths,
     };
     config.settings = summary::settings(b, &env, &config);
     Ok(config)

@@ -1,90 +1,131 @@
-//! Where and how the OTLP exporter sends: the protocol, the traces URL
-//! (per-signal variable used as is, base one with `/v1/traces` appended for
-//! HTTP), TLS, headers (percent-decoded, values never printed), the request
-//! timeout and compression. Per-signal `OTEL_EXPORTER_OTLP_TRACES_*` beats
-//! the generic `OTEL_EXPORTER_OTLP_*`; code beats both.
-
-use std::time::Duration;
+//! Where and how an OTLP exporter sends, for one signal (traces, logs or
+//! metrics): the protocol, the signal's URL (per-signal variable used as
+//! is, base one with `/v1/<signal>` appended for HTTP), TLS, headers
+//! (percent-decoded, values never printed), the request timeout and
+//! compression. Per-signal `OTEL_EXPORTER_OTLP_<SIGNAL>_*` beats the generic
+//! `OTEL_EXPORTER_OTLP_*`; code beats both.
 
 use crate::config::env::{ms, parse_key_values, EnvReader};
-use crate::config::tls::{self, TlsPaths};
-use crate::config::{Builder, HeaderList};
+use crate::config::tls;
+use crate::config::{Builder, HeaderList, OtlpSettings};
 use crate::env::{
     EXPORT_TIMEOUT_RANGE, OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_EXPORTER_OTLP_ENDPOINT,
     OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT, OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT,
     OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
-    OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+    OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT,
 };
-use crate::trace::{Compression, Protocol};
+use crate::trace::Protocol;
 
-/// Everything the OTLP exporter is built from.
+/// One signal's variables and builder method, and the path its HTTP URL
+/// gets from a base URL.
 #[derive(Debug)]
-pub(super) struct Otlp {
-    pub(super) protocol: Protocol,
-    /// The full traces URL.
-    pub(super) endpoint: String,
-    pub(super) tls_paths: TlsPaths,
-    /// Built from `tls_paths` for an `https://` endpoint.
-    pub(super) tls: Option<crate::transport::ClientTls>,
-    pub(super) headers: HeaderList,
-    pub(super) timeout: Duration,
-    pub(super) compression: Compression,
+pub(in crate::config) struct SignalVars {
+    /// `v1/traces`.
+    pub(in crate::config) path: &'static str,
+    /// The builder method for this signal's URL, and its value.
+    pub(in crate::config) endpoint_method: &'static str,
+    pub(in crate::config) endpoint_code: fn(&Builder) -> &Option<String>,
+    pub(in crate::config) endpoint: &'static str,
+    pub(in crate::config) protocol: &'static str,
+    pub(in crate::config) headers: &'static str,
+    pub(in crate::config) timeout: &'static str,
+    pub(in crate::config) compression: &'static str,
+    pub(in crate::config) certificate: &'static str,
+    pub(in crate::config) client_certificate: &'static str,
+    pub(in crate::config) client_key: &'static str,
+    pub(in crate::config) insecure: &'static str,
 }
 
-pub(super) fn otlp(b: &Builder, env: &mut EnvReader<'_>) -> Otlp {
+macro_rules! signal_vars {
+    ($path:literal, $method:literal, $field:ident, $($name:ident = $var:ident),* $(,)?) => {
+        SignalVars {
+            path: $path,
+            endpoint_method: $method,
+            endpoint_code: |b| &b.$field,
+            $($name: crate::env::$var,)*
+        }
+    };
+}
+
+/// The variables of traces.
+pub(in crate::config) const TRACES: SignalVars = signal_vars!(
+    "v1/traces",
+    "Builder::with_otlp_traces_endpoint",
+    traces_endpoint,
+    endpoint = OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    protocol = OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+    headers = OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+    timeout = OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+    compression = OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+    certificate = OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+    client_certificate = OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+    client_key = OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,
+    insecure = OTEL_EXPORTER_OTLP_TRACES_INSECURE,
+);
+
+/// The variables of logs.
+pub(in crate::config) const LOGS: SignalVars = signal_vars!(
+    "v1/logs",
+    "Builder::with_otlp_logs_endpoint",
+    logs_endpoint,
+    endpoint = OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    protocol = OTEL_EXPORTER_OTLP_LOGS_PROTOCOL,
+    headers = OTEL_EXPORTER_OTLP_LOGS_HEADERS,
+    timeout = OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+    compression = OTEL_EXPORTER_OTLP_LOGS_COMPRESSION,
+    certificate = OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE,
+    client_certificate = OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE,
+    client_key = OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY,
+    insecure = OTEL_EXPORTER_OTLP_LOGS_INSECURE,
+);
+
+/// Everything `signal`'s OTLP exporter is built from.
+pub(super) fn otlp(b: &Builder, env: &mut EnvReader<'_>, signal: &SignalVars) -> OtlpSettings {
     let protocol = b
         .protocol
-        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, "", str::parse))
+        .or_else(|| env.parse(signal.protocol, "", str::parse))
         .or_else(|| env.parse(OTEL_EXPORTER_OTLP_PROTOCOL, "", str::parse))
         .unwrap_or(Protocol::HttpProtobuf);
     env.fill_fallback(
-        &[
-            OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
-            OTEL_EXPORTER_OTLP_PROTOCOL,
-        ],
+        &[signal.protocol, OTEL_EXPORTER_OTLP_PROTOCOL],
         protocol.name(),
     );
-    let insecure = tls::insecure(b, env);
-    let endpoint = endpoint(b, env, protocol, insecure);
-    let tls_paths = tls::paths(b, env);
+    let insecure = tls::insecure(b, env, signal);
+    let endpoint = endpoint(b, env, signal, protocol, insecure);
+    let tls_paths = tls::paths(b, env, signal);
     let tls = tls::client(&endpoint, &tls_paths, env);
-    let headers = headers(b, env);
+    let headers = headers(b, env, signal);
     let timeout = b
         .timeout
         .and_then(|t| env.code_in("Builder::with_otlp_timeout", t, &EXPORT_TIMEOUT_RANGE, ms))
-        .or_else(|| env.millis_in(OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, &EXPORT_TIMEOUT_RANGE))
+        .or_else(|| env.millis_in(signal.timeout, &EXPORT_TIMEOUT_RANGE))
         .or_else(|| env.millis_in(OTEL_EXPORTER_OTLP_TIMEOUT, &EXPORT_TIMEOUT_RANGE))
         .unwrap_or(OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT);
     env.fill_fallback(
         &[
             "Builder::with_otlp_timeout",
-            OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+            signal.timeout,
             OTEL_EXPORTER_OTLP_TIMEOUT,
         ],
         &ms(&timeout),
     );
     let compression = b
         .compression
-        .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, "", str::parse))
+        .or_else(|| env.parse(signal.compression, "", str::parse))
         .or_else(|| env.parse(OTEL_EXPORTER_OTLP_COMPRESSION, "", str::parse))
         .unwrap_or_default();
     env.fill_fallback(
-        &[
-            OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
-            OTEL_EXPORTER_OTLP_COMPRESSION,
-        ],
+        &[signal.compression, OTEL_EXPORTER_OTLP_COMPRESSION],
         compression.name(),
     );
-    Otlp {
-        protocol,
+    OtlpSettings {
         endpoint,
-        tls_paths,
-        tls,
+        protocol,
         headers,
         timeout,
         compression,
+        tls,
+        tls_paths,
     }
 }
 
@@ -112,26 +153,34 @@ fn check_url(url: &str) -> Result<String, String> {
     Ok(url.to_owned())
 }
 
-fn join_traces_path(base: &str) -> String {
+fn join_path(base: &str, path: &str) -> String {
     if base.ends_with('/') {
-        format!("{base}v1/traces")
+        format!("{base}{path}")
     } else {
-        format!("{base}/v1/traces")
+        format!("{base}/{path}")
     }
 }
 
-/// The traces URL. A per-signal URL is used as is; a base URL gets `v1/traces`
-/// appended for HTTP (gRPC has no path).
-fn endpoint(b: &Builder, env: &mut EnvReader<'_>, protocol: Protocol, insecure: bool) -> String {
+/// The signal's URL. A per-signal URL is used as is; a base URL gets
+/// `v1/<signal>` appended for HTTP (gRPC has no path).
+fn endpoint(
+    b: &Builder,
+    env: &mut EnvReader<'_>,
+    signal: &SignalVars,
+    protocol: Protocol,
+    insecure: bool,
+) -> String {
     let grpc = protocol == Protocol::Grpc;
     let check_url = |url: &str| check_url(&tls::with_scheme(url, grpc, insecure));
     let from_base = |base: String| match protocol {
-        Protocol::HttpProtobuf => join_traces_path(&base),
+        Protocol::HttpProtobuf => join_path(&base, signal.path),
         Protocol::Grpc => base,
     };
     let default = match protocol {
         Protocol::Grpc => OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT.to_owned(),
-        Protocol::HttpProtobuf => join_traces_path(OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT),
+        Protocol::HttpProtobuf => {
+            join_path(OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT, signal.path)
+        }
     };
     let code = |name: &'static str, value: &Option<String>, env: &mut EnvReader<'_>| {
         let value = value.as_ref()?;
@@ -139,13 +188,9 @@ fn endpoint(b: &Builder, env: &mut EnvReader<'_>, protocol: Protocol, insecure: 
             .map_err(|reason| env.reject(name, value, reason, ""))
             .ok()
     };
-    let chosen = code(
-        "Builder::with_otlp_traces_endpoint",
-        &b.traces_endpoint,
-        env,
-    )
+    let chosen = code(signal.endpoint_method, (signal.endpoint_code)(b), env)
     .or_else(|| code("Builder::with_otlp_endpoint", &b.endpoint, env).map(from_base))
-    .or_else(|| env.parse(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, "", check_url))
+    .or_else(|| env.parse(signal.endpoint, "", check_url))
     .or_else(|| {
         env.parse(OTEL_EXPORTER_OTLP_ENDPOINT, "", check_url)
             .map(from_base)
@@ -153,9 +198,9 @@ fn endpoint(b: &Builder, env: &mut EnvReader<'_>, protocol: Protocol, insecure: 
     .unwrap_or(default);
     env.fill_fallback(
         &[
-            "Builder::with_otlp_traces_endpoint",
+            signal.endpoint_method,
             "Builder::with_otlp_endpoint",
-            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+            signal.endpoint,
             OTEL_EXPORTER_OTLP_ENDPOINT,
         ],
         &chosen,
@@ -176,7 +221,7 @@ fn check_headers(pairs: Vec<(String, String)>) -> Result<Vec<(String, String)>, 
 /// The generic headers, then the per-signal ones, then code's: each later
 /// value for the same (lowercased) name wins. A bad list adds none of its
 /// headers.
-fn headers(b: &Builder, env: &mut EnvReader<'_>) -> HeaderList {
+fn headers(b: &Builder, env: &mut EnvReader<'_>, signal: &SignalVars) -> HeaderList {
     let mut headers: Vec<(String, String)> = Vec::new();
     let mut merge = |pairs: Vec<(String, String)>| {
         for (key, value) in pairs {
@@ -187,10 +232,7 @@ fn headers(b: &Builder, env: &mut EnvReader<'_>) -> HeaderList {
             }
         }
     };
-    for name in [
-        OTEL_EXPORTER_OTLP_HEADERS,
-        OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-    ] {
+    for name in [OTEL_EXPORTER_OTLP_HEADERS, signal.headers] {
         if let Some(pairs) = env.parse(name, "no headers from it", |v| {
             parse_key_values(v).and_then(check_headers)
         }) {
@@ -211,12 +253,27 @@ fn headers(b: &Builder, env: &mut EnvReader<'_>) -> HeaderList {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::config::tls::TlsPaths;
+    use crate::trace::Compression;
     use crate::config::Warning;
 
-    fn resolved(b: &Builder) -> (Otlp, Vec<Warning>) {
+    use crate::env::{
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_HEADERS,
+        OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+        OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+    };
+
+    fn resolved(b: &Builder) -> (OtlpSettings, Vec<Warning>) {
+        resolved_for(b, &TRACES)
+    }
+
+    fn resolved_for(b: &Builder, signal: &SignalVars) -> (OtlpSettings, Vec<Warning>) {
         let mut env = EnvReader::new(&b.env);
-        let otlp = otlp(b, &mut env);
+        let otlp = otlp(b, &mut env, signal);
         (otlp, env.issues)
     }
 
@@ -466,5 +523,38 @@ mod tests {
         assert!(found.tls.is_some(), "the system roots instead");
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert_eq!(issues[0].name, crate::env::OTEL_EXPORTER_OTLP_CERTIFICATE);
+    }
+
+    #[test]
+    fn logs_read_their_own_variables_then_the_generic_ones() {
+        let b = with_env(&[
+            (OTEL_EXPORTER_OTLP_ENDPOINT, "http://collector:4318"),
+            (OTEL_EXPORTER_OTLP_HEADERS, "authorization=Bearer%20s3cret"),
+            (OTEL_EXPORTER_OTLP_LOGS_HEADERS, "x-scope=logs"),
+            (OTEL_EXPORTER_OTLP_TRACES_HEADERS, "x-scope=traces"),
+        ]);
+        let (logs, issues) = resolved_for(&b, &LOGS);
+        assert_eq!(logs.endpoint, "http://collector:4318/v1/logs");
+        assert_eq!(
+            logs.headers.0,
+            [
+                ("authorization".to_owned(), "Bearer s3cret".to_owned()),
+                ("x-scope".to_owned(), "logs".to_owned()),
+            ]
+        );
+        assert!(issues.is_empty(), "{issues:?}");
+        let (traces, _) = resolved(&b);
+        assert_eq!(traces.endpoint, "http://collector:4318/v1/traces");
+
+        let (logs, _) = resolved_for(
+            &with_env(&[(OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, "http://loki-gw:3100/otlp/v1/logs")]),
+            &LOGS,
+        );
+        assert_eq!(logs.endpoint, "http://loki-gw:3100/otlp/v1/logs");
+        let (logs, _) = resolved_for(
+            &crate::builder().with_otlp_logs_endpoint("http://code:4318/l"),
+            &LOGS,
+        );
+        assert_eq!(logs.endpoint, "http://code:4318/l");
     }
 }

@@ -6,17 +6,16 @@
 use std::time::Duration;
 
 use crate::config::env::{ms, EnvReader};
-use crate::config::{tls, Builder, Config, Origin, Setting};
+use super::otlp::{SignalVars, LOGS, TRACES};
+use crate::config::{tls, Builder, Config, OtlpSettings, Origin, Setting};
 use crate::diag::redact_url;
 use crate::env::{
-    OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_QUEUE_SIZE,
-    OTEL_BSP_SCHEDULE_DELAY, OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
-    OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS,
-    OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
-    OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
-    OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_EXPORTER_PROMETHEUS_PORT, OTEL_LOG_LEVEL,
+    OTEL_BLRP_EXPORT_TIMEOUT, OTEL_BLRP_MAX_EXPORT_BATCH_SIZE, OTEL_BLRP_MAX_QUEUE_SIZE,
+    OTEL_BLRP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_SCHEDULE_DELAY, OTEL_EXPORTER_OTLP_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_COMPRESSION,
+    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL,
+    OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_LOGS_EXPORTER, OTEL_EXPORTER_PROMETHEUS_PORT, OTEL_LOG_LEVEL,
     OTEL_METRICS_EXEMPLAR_FILTER, OTEL_METRICS_EXPORTER, OTEL_PROPAGATORS,
     OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER,
     OTEL_TRACES_SAMPLER, RUST_LOG, TRACELINK_LOG_FORMAT, TRACELINK_LOG_NON_BLOCKING,
@@ -94,85 +93,7 @@ pub(super) fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Sett
         );
     }
     if c.exporters.contains(&TracesExporter::Otlp) {
-        add(
-            "otlp endpoint",
-            redact_url(&c.endpoint).into_owned(),
-            origin(
-                env,
-                b.endpoint.is_some() || b.traces_endpoint.is_some(),
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-                    OTEL_EXPORTER_OTLP_ENDPOINT,
-                ],
-            ),
-        );
-        add(
-            "otlp tls",
-            tls::describe(&c.endpoint, &c.tls_paths),
-            origin(
-                env,
-                b.tls_certificate.is_some() || b.tls_client_certificate.is_some(),
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
-                    OTEL_EXPORTER_OTLP_CERTIFICATE,
-                    OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
-                    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
-                ],
-            ),
-        );
-        add(
-            "otlp protocol",
-            c.protocol.name().to_owned(),
-            origin(
-                env,
-                b.protocol.is_some(),
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
-                    OTEL_EXPORTER_OTLP_PROTOCOL,
-                ],
-            ),
-        );
-        let names: Vec<&str> = c.headers.0.iter().map(|(name, _)| name.as_str()).collect();
-        add(
-            "otlp headers",
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                format!("{} (values not shown)", names.join(", "))
-            },
-            origin(
-                env,
-                !b.headers.0.is_empty(),
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-                    OTEL_EXPORTER_OTLP_HEADERS,
-                ],
-            ),
-        );
-        add(
-            "otlp timeout",
-            ms(c.timeout),
-            origin(
-                env,
-                b.timeout.is_some(),
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
-                    OTEL_EXPORTER_OTLP_TIMEOUT,
-                ],
-            ),
-        );
-        add(
-            "otlp compression",
-            c.compression.to_string(),
-            origin(
-                env,
-                b.compression.is_some(),
-                &[
-                    OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
-                    OTEL_EXPORTER_OTLP_COMPRESSION,
-                ],
-            ),
-        );
+        otlp(&mut add, &OTLP_TRACES, &c.otlp, &TRACES, b, env);
     }
     add(
         "sampler",
@@ -240,6 +161,17 @@ pub(super) fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Sett
         ),
     );
     add(
+        "logs exporters",
+        list_or_none(&c.logs_exporters, |e| e.name()),
+        origin(env, b.logs_exporters.is_some(), &[OTEL_LOGS_EXPORTER]),
+    );
+    if let Some(logs) = &c.logs_otlp {
+        otlp(&mut add, &OTLP_LOGS, logs, &LOGS, b, env);
+    }
+    if !c.logs_exporters.is_empty() {
+        logs_batch(&mut add, c, b, env);
+    }
+    add(
         "metrics",
         if c.metrics {
             format!(
@@ -296,9 +228,141 @@ pub(super) fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Sett
     out
 }
 
+/// The summary names of one signal's OTLP lines: endpoint, tls, protocol,
+/// headers, timeout, compression.
+type OtlpNames = [&'static str; 6];
+
+const OTLP_TRACES: OtlpNames = [
+    "otlp endpoint",
+    "otlp tls",
+    "otlp protocol",
+    "otlp headers",
+    "otlp timeout",
+    "otlp compression",
+];
+
+const OTLP_LOGS: OtlpNames = [
+    "logs otlp endpoint",
+    "logs otlp tls",
+    "logs otlp protocol",
+    "logs otlp headers",
+    "logs otlp timeout",
+    "logs otlp compression",
+];
+
+/// One signal's OTLP lines.
+fn otlp(
+    add: &mut impl FnMut(&'static str, String, Origin),
+    names: &OtlpNames,
+    o: &OtlpSettings,
+    signal: &SignalVars,
+    b: &Builder,
+    env: &EnvReader<'_>,
+) {
+    let ms = |d: Duration| ms(&d);
+    add(
+        names[0],
+        redact_url(&o.endpoint).into_owned(),
+        origin(
+            env,
+            b.endpoint.is_some() || (signal.endpoint_code)(b).is_some(),
+            &[signal.endpoint, OTEL_EXPORTER_OTLP_ENDPOINT],
+        ),
+    );
+    add(
+        names[1],
+        tls::describe(&o.endpoint, &o.tls_paths),
+        origin(
+            env,
+            b.tls_certificate.is_some() || b.tls_client_certificate.is_some(),
+            &[
+                signal.certificate,
+                OTEL_EXPORTER_OTLP_CERTIFICATE,
+                signal.client_certificate,
+                OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
+            ],
+        ),
+    );
+    add(
+        names[2],
+        o.protocol.name().to_owned(),
+        origin(
+            env,
+            b.protocol.is_some(),
+            &[signal.protocol, OTEL_EXPORTER_OTLP_PROTOCOL],
+        ),
+    );
+    let headers: Vec<&str> = o.headers.0.iter().map(|(name, _)| name.as_str()).collect();
+    add(
+        names[3],
+        if headers.is_empty() {
+            "none".to_owned()
+        } else {
+            format!("{} (values not shown)", headers.join(", "))
+        },
+        origin(
+            env,
+            !b.headers.0.is_empty(),
+            &[signal.headers, OTEL_EXPORTER_OTLP_HEADERS],
+        ),
+    );
+    add(
+        names[4],
+        ms(o.timeout),
+        origin(
+            env,
+            b.timeout.is_some(),
+            &[signal.timeout, OTEL_EXPORTER_OTLP_TIMEOUT],
+        ),
+    );
+    add(
+        names[5],
+        o.compression.to_string(),
+        origin(
+            env,
+            b.compression.is_some(),
+            &[signal.compression, OTEL_EXPORTER_OTLP_COMPRESSION],
+        ),
+    );
+}
+
+/// The log records' batching, on one line.
+fn logs_batch(
+    add: &mut impl FnMut(&'static str, String, Origin),
+    c: &Config,
+    b: &Builder,
+    env: &EnvReader<'_>,
+) {
+    let batch = &c.logs_batch;
+    add(
+        "logs batch",
+        format!(
+            "every {}, at most {} a batch, {} queued, {} an export",
+            ms(&batch.scheduled_delay),
+            batch.max_export_batch_size,
+            batch.max_queue_size,
+            ms(&batch.export_timeout),
+        ),
+        origin(
+            env,
+            b.logs_batch.is_some(),
+            &[
+                OTEL_BLRP_SCHEDULE_DELAY,
+                OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
+                OTEL_BLRP_MAX_QUEUE_SIZE,
+                OTEL_BLRP_EXPORT_TIMEOUT,
+            ],
+        ),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::{
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+        OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+    };
 
     /// The summary line named `name`: its value and origin.
     fn line(config: &Config, name: &str) -> Option<(String, Origin)> {

@@ -131,19 +131,51 @@ fn sampler_from_env(env: &mut EnvReader<'_>) -> Sampler {
     }
 }
 
-/// A `BatchConfig` from code replaces every `OTEL_BSP_*` variable, each of
-/// its values held to that variable's range.
-pub(super) fn batch(b: &Builder, env: &mut EnvReader<'_>) -> BatchConfig {
-    match &b.batch {
-        Some(batch) => checked_batch(batch, env),
-        None => batch_from_env(env),
+/// One signal's batching variables (`OTEL_BSP_*`, `OTEL_BLRP_*`) and
+/// defaults.
+pub(super) struct BatchVars {
+    pub(super) delay: &'static str,
+    pub(super) timeout: &'static str,
+    pub(super) queue: &'static str,
+    pub(super) size: &'static str,
+    pub(super) default: fn() -> BatchConfig,
+}
+
+/// The spans' batching variables.
+pub(super) const SPAN_BATCH: BatchVars = BatchVars {
+    delay: OTEL_BSP_SCHEDULE_DELAY,
+    timeout: OTEL_BSP_EXPORT_TIMEOUT,
+    queue: OTEL_BSP_MAX_QUEUE_SIZE,
+    size: OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    default: BatchConfig::default,
+};
+
+/// The log records' batching variables.
+pub(super) const LOG_BATCH: BatchVars = BatchVars {
+    delay: crate::env::OTEL_BLRP_SCHEDULE_DELAY,
+    timeout: crate::env::OTEL_BLRP_EXPORT_TIMEOUT,
+    queue: crate::env::OTEL_BLRP_MAX_QUEUE_SIZE,
+    size: crate::env::OTEL_BLRP_MAX_EXPORT_BATCH_SIZE,
+    default: BatchConfig::logs,
+};
+
+/// A `BatchConfig` from code replaces every one of the signal's batching
+/// variables, each of its values held to that variable's range.
+pub(super) fn batch(
+    code: Option<&BatchConfig>,
+    env: &mut EnvReader<'_>,
+    vars: &BatchVars,
+) -> BatchConfig {
+    match code {
+        Some(batch) => checked_batch(batch, env, vars),
+        None => batch_from_env(env, vars),
     }
 }
 
 /// A `BatchConfig` given in code, each value checked against its range like
 /// the variable it stands for.
-fn checked_batch(given: &BatchConfig, env: &mut EnvReader<'_>) -> BatchConfig {
-    let default = BatchConfig::default();
+fn checked_batch(given: &BatchConfig, env: &mut EnvReader<'_>, vars: &BatchVars) -> BatchConfig {
+    let default = (vars.default)();
     let count = |n: &usize| n.to_string();
     let batch = BatchConfig {
         scheduled_delay: env
@@ -220,31 +252,25 @@ fn fit_batch_to_queue(
     batch
 }
 
-fn batch_from_env(env: &mut EnvReader<'_>) -> BatchConfig {
-    let mut batch = BatchConfig::default();
-    if let Some(delay) = env.millis_in(OTEL_BSP_SCHEDULE_DELAY, &OTEL_BSP_SCHEDULE_DELAY_RANGE) {
+fn batch_from_env(env: &mut EnvReader<'_>, vars: &BatchVars) -> BatchConfig {
+    let mut batch = (vars.default)();
+    if let Some(delay) = env.millis_in(vars.delay, &OTEL_BSP_SCHEDULE_DELAY_RANGE) {
         batch.scheduled_delay = delay;
     }
-    if let Some(timeout) = env.millis_in(OTEL_BSP_EXPORT_TIMEOUT, &EXPORT_TIMEOUT_RANGE) {
+    if let Some(timeout) = env.millis_in(vars.timeout, &EXPORT_TIMEOUT_RANGE) {
         batch.export_timeout = timeout;
     }
-    if let Some(size) = env.count_in(OTEL_BSP_MAX_QUEUE_SIZE, &OTEL_BSP_SIZE_RANGE) {
+    if let Some(size) = env.count_in(vars.queue, &OTEL_BSP_SIZE_RANGE) {
         batch.max_queue_size = size;
     }
-    if let Some(size) = env.count_in(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, &OTEL_BSP_SIZE_RANGE) {
+    if let Some(size) = env.count_in(vars.size, &OTEL_BSP_SIZE_RANGE) {
         batch.max_export_batch_size = size;
     }
-    let batch = fit_batch_to_queue(batch, env, OTEL_BSP_MAX_EXPORT_BATCH_SIZE);
-    env.fill_fallback(&[OTEL_BSP_SCHEDULE_DELAY], &ms(&batch.scheduled_delay));
-    env.fill_fallback(&[OTEL_BSP_EXPORT_TIMEOUT], &ms(&batch.export_timeout));
-    env.fill_fallback(
-        &[OTEL_BSP_MAX_QUEUE_SIZE],
-        &batch.max_queue_size.to_string(),
-    );
-    env.fill_fallback(
-        &[OTEL_BSP_MAX_EXPORT_BATCH_SIZE],
-        &batch.max_export_batch_size.to_string(),
-    );
+    let batch = fit_batch_to_queue(batch, env, vars.size);
+    env.fill_fallback(&[vars.delay], &ms(&batch.scheduled_delay));
+    env.fill_fallback(&[vars.timeout], &ms(&batch.export_timeout));
+    env.fill_fallback(&[vars.queue], &batch.max_queue_size.to_string());
+    env.fill_fallback(&[vars.size], &batch.max_export_batch_size.to_string());
     batch
 }
 
@@ -459,7 +485,7 @@ mod tests {
         ]);
         let mut env = EnvReader::new(&b.env);
         assert_eq!(
-            batch(&b, &mut env),
+            batch(b.batch.as_ref(), &mut env, &SPAN_BATCH),
             BatchConfig::default()
                 .with_scheduled_delay(Duration::from_millis(100))
                 .with_export_timeout(Duration::from_secs(1))
@@ -477,7 +503,7 @@ mod tests {
             (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "20"),
         ]);
         let mut env = EnvReader::new(&b.env);
-        let found = batch(&b, &mut env);
+        let found = batch(b.batch.as_ref(), &mut env, &SPAN_BATCH);
         assert_eq!(found.scheduled_delay, Duration::from_secs(5));
         assert_eq!(found.max_export_batch_size, 10);
         assert_eq!(
@@ -510,7 +536,7 @@ mod tests {
                     .with_max_export_batch_size(10),
             );
         let mut env = EnvReader::new(&b.env);
-        let found = batch(&b, &mut env);
+        let found = batch(b.batch.as_ref(), &mut env, &SPAN_BATCH);
         assert_eq!(found.scheduled_delay, Duration::from_secs(5));
         assert_eq!(found.max_queue_size, 5);
         assert_eq!(found.max_export_batch_size, 5);

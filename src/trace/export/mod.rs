@@ -9,10 +9,10 @@ mod file;
 mod otlp;
 mod sink;
 
-pub(crate) use otlp_target::OtlpTarget;
 pub(crate) use sink::DynExporter;
 
 use super::TracesExporter;
+use crate::export::OtlpTarget;
 use crate::Error;
 
 /// Where spans go, as the configuration resolved it: the exporters to
@@ -37,47 +37,21 @@ pub(crate) fn build(
             #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
             TracesExporter::Otlp => {
                 let _enter = runtime.enter();
-                exporters.push(Box::new(otlp::otlp(&config.otlp)?));
+                exporters.push(Box::new(crate::export::otlp::build::<
+                    opentelemetry_otlp::SpanExporter,
+                >(&config.otlp)?));
             }
             #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
             TracesExporter::Otlp => {
                 let _ = runtime;
-                return Err(Error::Exporter {
-                    endpoint: crate::diag::redact_url(config.otlp.endpoint).into_owned(),
-                    source: "this build has no OTLP transport; enable tracelink's `otlp-grpc` or `otlp-http` feature".into(),
-                });
+                return Err(config.otlp.error("span", crate::export::NO_TRANSPORT));
             }
             TracesExporter::Console => exporters.push(Box::new(console::Console::stderr())),
-            TracesExporter::File => exporters.push(Box::new(file::FileExporter::new(
+            TracesExporter::File => exporters.push(Box::new(crate::store::StoreExporter::new(
                 config.file.to_path_buf(),
                 config.file_max_bytes,
             ))),
         }
     }
     Ok(exporters)
-}
-
-/// The OTLP destination, as its own small module: the configuration names it
-/// whatever transports the build has.
-mod otlp_target {
-    use crate::trace::{Compression, Protocol};
-
-    /// The OTLP destination: endpoint, protocol, headers (checked already),
-    /// timeout and compression.
-    #[derive(Debug)]
-    // Read only by the OTLP transports, which a build may leave out.
-    #[cfg_attr(
-        not(any(feature = "otlp-grpc", feature = "otlp-http")),
-        allow(dead_code)
-    )]
-    pub(crate) struct OtlpTarget<'a> {
-        pub(crate) endpoint: &'a str,
-        pub(crate) protocol: Protocol,
-        pub(crate) headers: &'a [(String, String)],
-        pub(crate) timeout: std::time::Duration,
-        pub(crate) compression: Compression,
-        /// TLS for an `https://` endpoint; `None` for `http://`.
-        #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-        pub(crate) tls: Option<&'a crate::transport::ClientTls>,
-    }
 }

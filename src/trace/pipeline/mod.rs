@@ -25,7 +25,7 @@ use record::Finished;
 use scopes::{ScopeRegistry, Scopes};
 
 use super::export::DynExporter;
-pub(crate) use crate::export::Outcome;
+
 use crate::export::{BatchConfig, Names, Signal};
 
 /// The span pipeline, shared by every tracer and the guard.
@@ -103,7 +103,7 @@ mod tests {
 
     use super::record::number_of;
     use super::*;
-    use crate::export::{Answer, Recorder};
+    use crate::export::{Answer, Outcome, Recorder};
 
     #[test]
     fn spans_reach_their_exporter_with_their_tracer_scope() {
