@@ -153,7 +153,11 @@ impl Guard {
     pub fn stats(&self) -> Stats {
         Stats {
             spans: self.pipeline.stats(),
-            log_records: self.logs.as_ref().map(|logs| logs.stats()).unwrap_or_default(),
+            log_records: self
+                .logs
+                .as_ref()
+                .map(|logs| logs.stats())
+                .unwrap_or_default(),
             log_lines: self
                 .log_lines
                 .as_deref()

@@ -144,6 +144,61 @@ fn the_store_holds_the_requests_a_collector_receives() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[test]
+fn the_store_holds_the_log_records_a_collector_receives_beside_the_spans() {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    let dir = temp_dir("logs");
+    let path = dir.join("store/traces.jsonl");
+    let receiver = Receiver::start();
+    let parts = build(&[
+        ("OTEL_TRACES_EXPORTER", "otlp,file"),
+        ("OTEL_LOGS_EXPORTER", "otlp,file"),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "50"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.http_endpoint()),
+        ("TRACELINK_TRACES_FILE", path.to_str().unwrap()),
+        ("TRACELINK_LOG_FORMAT", "none"),
+    ]);
+    tracing::dispatcher::with_default(&support::dispatch_with_logs(&parts), workload);
+    parts.into_guard().shutdown().expect("clean shutdown");
+    let logs = receiver.wait_for_logs(4, WAIT);
+    assert_eq!(logs.len(), 4, "3 slow queries, 1 failed charge");
+
+    // Lines of both kinds, in the one store; the logs lines decode as the
+    // very requests the collector got.
+    let lines = store_lines(&path);
+    let (log_lines, span_lines): (Vec<&String>, Vec<&String>) = lines
+        .iter()
+        .partition(|l| l.starts_with("{\"resourceLogs\""));
+    assert!(!span_lines.is_empty());
+    let stored: Vec<ExportLogsServiceRequest> = log_lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not OTLP/JSON ({e}): {l}")))
+        .collect();
+    let received: Vec<ExportLogsServiceRequest> = receiver
+        .logs_requests()
+        .into_iter()
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(stored, received);
+    // And each names a span the store holds.
+    let span_ids: Vec<Vec<u8>> = span_lines
+        .iter()
+        .flat_map(|l| decode(l).resource_spans)
+        .flat_map(|rs| rs.scope_spans)
+        .flat_map(|ss| ss.spans)
+        .map(|span| span.span_id)
+        .collect();
+    for record in stored
+        .iter()
+        .flat_map(|r| &r.resource_logs)
+        .flat_map(|rl| &rl.scope_logs)
+        .flat_map(|sl| &sl.log_records)
+    {
+        assert!(span_ids.contains(&record.span_id), "{record:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// Makes `SPANS` spans (attribute `seq` = 0, 1, ...) in batches of 10,
 /// through the file exporter rotating at `max_bytes`; checks the store's
 /// file names and sizes, and returns how many files it has and the `seq`

@@ -298,7 +298,10 @@ impl Builder {
     /// assert_eq!(config.logs_endpoint(), Some("http://collector:4317"));
     /// # Ok(()) }
     /// ```
-    pub fn with_logs_exporters(mut self, exporters: impl IntoIterator<Item = LogsExporter>) -> Self {
+    pub fn with_logs_exporters(
+        mut self,
+        exporters: impl IntoIterator<Item = LogsExporter>,
+    ) -> Self {
         self.logs_exporters = Some(exporters.into_iter().collect());
         self
     }

@@ -179,12 +179,18 @@ mod tests {
         // Logs read their own variable, then the generic one.
         assert_eq!(
             paths(&builder, &env, &LOGS).certificate,
-            Some((OTEL_EXPORTER_OTLP_CERTIFICATE, PathBuf::from("/generic.pem")))
+            Some((
+                OTEL_EXPORTER_OTLP_CERTIFICATE,
+                PathBuf::from("/generic.pem")
+            ))
         );
         let logs = crate::builder().with_env([(OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE, "/logs.pem")]);
         assert_eq!(
             paths(&logs, &EnvReader::new(&logs.env), &LOGS).certificate,
-            Some((OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE, PathBuf::from("/logs.pem")))
+            Some((
+                OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE,
+                PathBuf::from("/logs.pem")
+            ))
         );
         let builder = builder.with_otlp_certificate("/code.pem");
         let env = EnvReader::new(&builder.env);

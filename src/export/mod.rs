@@ -61,9 +61,9 @@ pub(crate) use sink::{type_name, ExportFuture, Exporter};
 #[cfg(test)]
 pub(crate) use sink::{Answer, Recorder};
 pub use stats::ExportStats;
+pub(crate) use target::OtlpTarget;
 #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
 pub(crate) use target::NO_TRANSPORT;
-pub(crate) use target::OtlpTarget;
 
 use queue::Queue;
 use worker::{Command, Shared, SystemClock, Worker};

@@ -604,9 +604,7 @@ where
                 line.clear();
                 let ids = match self.pretty {
                     None => self.format(event, &ctx, time, line),
-                    Some(Colour(colour)) => {
-                        self.format_pretty(event, &ctx, time, line, colour)
-                    }
+                    Some(Colour(colour)) => self.format_pretty(event, &ctx, time, line, colour),
                 };
                 self.writer.write_line(event.metadata(), line.as_bytes());
                 ids
@@ -614,7 +612,8 @@ where
             // A fresh line when the reusable one is in use (a `Debug` impl
             // that logs) or already gone (an event from a thread-local's
             // destructor).
-            let reused = LINE.try_with(|cell| cell.try_borrow_mut().ok().map(|mut line| write(&mut line)));
+            let reused =
+                LINE.try_with(|cell| cell.try_borrow_mut().ok().map(|mut line| write(&mut line)));
             match reused {
                 Ok(Some(ids)) => ids,
                 _ => write(&mut String::new()),

@@ -19,7 +19,11 @@ use crate::export::{ExportFuture, Exporter};
 /// records (`logs/export/file.rs`).
 pub(crate) trait StoreBatch: Send + 'static {
     /// Appends the batch, as its OTLP request with `resource`, as one line.
-    fn append_to(self, store: &mut TraceFile, resource: &ResourceAttributesWithSchema) -> io::Result<()>;
+    fn append_to(
+        self,
+        store: &mut TraceFile,
+        resource: &ResourceAttributesWithSchema,
+    ) -> io::Result<()>;
 }
 
 /// Appends each batch to the store at one path.
@@ -54,12 +58,14 @@ impl StoreExporter {
 impl<B: StoreBatch> Exporter<B> for StoreExporter {
     fn export(&self, batch: B) -> ExportFuture<'_> {
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = batch.append_to(&mut store, &self.resource).map_err(|error| {
-            OTelSdkError::InternalFailure(format!(
-                "cannot write to {}: {error}",
-                store.path().display()
-            ))
-        });
+        let result = batch
+            .append_to(&mut store, &self.resource)
+            .map_err(|error| {
+                OTelSdkError::InternalFailure(format!(
+                    "cannot write to {}: {error}",
+                    store.path().display()
+                ))
+            });
         Box::pin(ready(result))
     }
 

@@ -1071,6 +1071,12 @@ pub fn dispatch(parts: &tracelink::Parts) -> tracing::Dispatch {
     )
 }
 
+/// The whole subscriber tracelink's parts make, the log layer (lines and
+/// log records) included.
+pub fn dispatch_with_logs(parts: &tracelink::Parts) -> tracing::Dispatch {
+    tracing::Dispatch::new(tracing_subscriber::registry().with(parts.layer()))
+}
+
 /// Runs `f` to completion on a current-thread runtime, with the subscriber
 /// `parts` make as this thread's default: a server's tasks run on this
 /// thread, inside it, and those still alive (the server, its connections)

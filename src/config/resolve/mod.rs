@@ -205,6 +205,31 @@ mod tests {
     }
 
     #[test]
+    fn the_logs_otlp_lines_show_only_when_logs_go_over_otlp() -> Result<(), Error> {
+        let config = crate::builder()
+            .with_env([
+                (crate::env::OTEL_LOGS_EXPORTER, "otlp,file"),
+                (crate::env::OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, "grpc"),
+                (crate::env::OTEL_EXPORTER_OTLP_HEADERS, "x-api-key=s3cret"),
+                (crate::env::OTEL_BLRP_SCHEDULE_DELAY, "250"),
+            ])
+            .config()?;
+        let summary = config.to_string();
+        for line in [
+            "logs exporters         otlp,file  (env OTEL_LOGS_EXPORTER)",
+            "logs otlp endpoint     http://localhost:4317  (default)",
+            "logs otlp protocol     grpc  (env OTEL_EXPORTER_OTLP_LOGS_PROTOCOL)",
+            "logs otlp headers      x-api-key (values not shown)  (env OTEL_EXPORTER_OTLP_HEADERS)",
+            "logs batch             every 250 ms, at most 512 a batch, 2048 queued, 30000 ms an export  (env OTEL_BLRP_SCHEDULE_DELAY)",
+        ] {
+            assert!(summary.contains(line), "{line:?} not in\n{summary}");
+        }
+        assert!(!summary.contains("s3cret"), "{summary}");
+        assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+        Ok(())
+    }
+
+    #[test]
     fn the_summary_prints_one_aligned_line_per_setting() -> Result<(), Error> {
         let config = crate::builder()
             .with_env([
@@ -235,6 +260,7 @@ span events           warn  (default)
 log format            json  (default)
 log style             otel  (default)
 non-blocking logs     false  (default)
+logs exporters        none  (default)
 metrics               prometheus on http://localhost:9464/metrics  (default)
 series per metric     at most 2000  (default)
 exemplar filter       TraceBased  (default)

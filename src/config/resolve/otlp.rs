@@ -178,9 +178,7 @@ fn endpoint(
     };
     let default = match protocol {
         Protocol::Grpc => OTEL_EXPORTER_OTLP_ENDPOINT_GRPC_DEFAULT.to_owned(),
-        Protocol::HttpProtobuf => {
-            join_path(OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT, signal.path)
-        }
+        Protocol::HttpProtobuf => join_path(OTEL_EXPORTER_OTLP_ENDPOINT_HTTP_DEFAULT, signal.path),
     };
     let code = |name: &'static str, value: &Option<String>, env: &mut EnvReader<'_>| {
         let value = value.as_ref()?;
@@ -189,13 +187,13 @@ fn endpoint(
             .ok()
     };
     let chosen = code(signal.endpoint_method, (signal.endpoint_code)(b), env)
-    .or_else(|| code("Builder::with_otlp_endpoint", &b.endpoint, env).map(from_base))
-    .or_else(|| env.parse(signal.endpoint, "", check_url))
-    .or_else(|| {
-        env.parse(OTEL_EXPORTER_OTLP_ENDPOINT, "", check_url)
-            .map(from_base)
-    })
-    .unwrap_or(default);
+        .or_else(|| code("Builder::with_otlp_endpoint", &b.endpoint, env).map(from_base))
+        .or_else(|| env.parse(signal.endpoint, "", check_url))
+        .or_else(|| {
+            env.parse(OTEL_EXPORTER_OTLP_ENDPOINT, "", check_url)
+                .map(from_base)
+        })
+        .unwrap_or(default);
     env.fill_fallback(
         &[
             signal.endpoint_method,
@@ -257,8 +255,8 @@ mod tests {
 
     use super::*;
     use crate::config::tls::TlsPaths;
-    use crate::trace::Compression;
     use crate::config::Warning;
+    use crate::trace::Compression;
 
     use crate::env::{
         OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_HEADERS,
@@ -547,7 +545,10 @@ mod tests {
         assert_eq!(traces.endpoint, "http://collector:4318/v1/traces");
 
         let (logs, _) = resolved_for(
-            &with_env(&[(OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, "http://loki-gw:3100/otlp/v1/logs")]),
+            &with_env(&[(
+                OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+                "http://loki-gw:3100/otlp/v1/logs",
+            )]),
             &LOGS,
         );
         assert_eq!(logs.endpoint, "http://loki-gw:3100/otlp/v1/logs");

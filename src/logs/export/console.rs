@@ -38,11 +38,7 @@ pub(crate) fn render(record: &SdkLogRecord, out: &mut String) {
         let _ = write!(out, " {key}={}", Shown(value));
     }
     if let Some(context) = record.trace_context() {
-        let _ = write!(
-            out,
-            "  trace {} span {}",
-            context.trace_id, context.span_id
-        );
+        let _ = write!(out, "  trace {} span {}", context.trace_id, context.span_id);
     }
     out.push('\n');
 }
