@@ -90,21 +90,28 @@ mod stock_json_ids;
 
 #[path = "support/discard.rs"]
 mod discard;
+#[path = "support/discard_logs.rs"]
+mod discard_logs;
 #[path = "support/run.rs"]
 mod run;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
 use discard::Discard;
+use discard_logs::{DiscardLogs, Seen};
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use out::Out;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use stock_json_ids::TraceIdFormat;
-use tracing::Dispatch;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing::{Dispatch, Event, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
@@ -123,17 +130,43 @@ static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 enum Scope {
     /// Run under `with_default`.
     Scoped(Dispatch),
-    /// The process's global default (only `stock_with_ids`).
-    Global,
+    /// The process's global default (`stock_with_ids`, and with `records`
+    /// `stock_with_records`: the same stack with its appender switched on).
+    Global { records: bool },
 }
 
 struct Setup {
     name: &'static str,
     scope: Scope,
-    /// Whether its lines carry ids (checked once).
+    /// Whether its lines and records carry ids (checked once).
     ids: bool,
+    /// Whether it writes a line per event (all but the `*_records_only`).
+    lines: bool,
+    /// With a log record per event: exports every record queued so far
+    /// (the check waits on it). It owns the records' pipeline.
+    records: Option<Box<dyn Fn()>>,
     // Keeps the pipelines alive for the run.
     _keep: Box<dyn std::any::Any>,
+}
+
+impl Setup {
+    /// Also a log record per event, which `flush` exports.
+    fn with_records(mut self, flush: impl Fn() + 'static) -> Self {
+        self.records = Some(Box::new(flush));
+        self
+    }
+
+    /// No line: records only.
+    fn without_lines(mut self) -> Self {
+        self.lines = false;
+        self
+    }
+
+    fn flush_records(&self) {
+        if let Some(flush) = &self.records {
+            flush();
+        }
+    }
 }
 
 fn scoped(
@@ -146,6 +179,8 @@ fn scoped(
         name,
         scope: Scope::Scoped(dispatch),
         ids,
+        lines: true,
+        records: None,
         _keep: keep,
     }
 }
@@ -157,6 +192,52 @@ fn tracelink_parts() -> tracelink::Parts {
         .with_log_writer(tracelink::logs::LogWriter::custom(Out))
         .build()
         .expect("tracelink builds")
+}
+
+/// `tracelink_parts` with a log record per event, to `DiscardLogs`; with
+/// `lines` off, `TRACELINK_LOG_FORMAT=none` too.
+fn tracelink_records_parts(lines: bool) -> tracelink::Parts {
+    let mut env = vec![("OTEL_TRACES_EXPORTER", "none")];
+    if !lines {
+        env.push(("TRACELINK_LOG_FORMAT", "none"));
+    }
+    tracelink::builder()
+        .with_env(env)
+        .with_span_exporter(Discard)
+        .with_log_exporter(DiscardLogs)
+        .with_log_writer(tracelink::logs::LogWriter::custom(Out))
+        .build()
+        .expect("tracelink builds")
+}
+
+/// tracelink's three layers, as in `tracelink()`, with log records on.
+fn tracelink_with_records(name: &'static str, lines: bool) -> Setup {
+    let parts = tracelink_records_parts(lines);
+    let subscriber = tracing_subscriber::registry()
+        .with(parts.filter())
+        .with(parts.otel_layer())
+        .with(parts.log_layer());
+    let setup =
+        scoped(name, true, Dispatch::new(subscriber), Box::new(())).with_records(move || {
+            parts
+                .guard()
+                .flush()
+                .expect("tracelink flushes its records");
+        });
+    if lines {
+        setup
+    } else {
+        setup.without_lines()
+    }
+}
+
+fn tracelink_records() -> Setup {
+    tracelink_with_records("tracelink_records", true)
+}
+
+/// `TRACELINK_LOG_FORMAT=none`: the record alone (and the ids it needs).
+fn tracelink_records_only() -> Setup {
+    tracelink_with_records("tracelink_records_only", false)
 }
 
 fn tracelink() -> Setup {
@@ -229,27 +310,96 @@ fn json_subscriber_with_ids() -> Setup {
     )
 }
 
-fn stock_with_ids() -> Setup {
-    static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
-    PROVIDER.get_or_init(|| {
-        let provider = sdk_provider();
+/// The SDK's logger provider as its docs set one up: a `BatchLogProcessor`
+/// (its own thread, 512 a batch) to the discarding exporter.
+fn sdk_logger_provider() -> SdkLoggerProvider {
+    SdkLoggerProvider::builder()
+        .with_batch_exporter(DiscardLogs)
+        .build()
+}
+
+/// The stock appender's records: `tracing-opentelemetry` for the ids (its
+/// context activation makes the entered span the current OpenTelemetry
+/// context, where the SDK's logger finds them) and the appender, no line.
+fn stock_records_only() -> Setup {
+    let tracer = sdk_provider();
+    let logger = sdk_logger_provider();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(tracer.tracer("bench")))
+        .with(OpenTelemetryTracingBridge::new(&logger));
+    scoped(
+        "stock_records_only",
+        true,
+        Dispatch::new(subscriber),
+        Box::new(tracer),
+    )
+    .without_lines()
+    .with_records(move || logger.force_flush().expect("the SDK flushes its records"))
+}
+
+/// Whether the global stack's appender is on (`stock_with_records`), set
+/// by `within` for the setup it runs.
+static STOCK_RECORDS: AtomicBool = AtomicBool::new(false);
+
+/// `L` while `STOCK_RECORDS` is set, nothing otherwise: the appender
+/// implements `on_event` alone, so that is all it forwards. Off, it costs
+/// `stock_with_ids` a relaxed load a line.
+struct WhileStockRecords<L>(L);
+
+impl<S: Subscriber, L: Layer<S>> Layer<S> for WhileStockRecords<L> {
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if STOCK_RECORDS.load(Ordering::Relaxed) {
+            self.0.on_event(event, ctx);
+        }
+    }
+}
+
+/// The global stack: `tracing_opentelemetry::layer()` on the SDK's tracer
+/// provider, the stock JSON with ids, and the appender behind its switch.
+fn stock_global() -> &'static SdkLoggerProvider {
+    static STACK: OnceLock<(SdkTracerProvider, SdkLoggerProvider)> = OnceLock::new();
+    let (_, logger) = STACK.get_or_init(|| {
+        let tracer = sdk_provider();
+        let logger = sdk_logger_provider();
         let subscriber = tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")))
+            .with(tracing_opentelemetry::layer().with_tracer(tracer.tracer("bench")))
             .with(
                 tracing_subscriber::fmt::layer()
                     .json()
                     .event_format(TraceIdFormat)
                     .with_writer(Out),
-            );
+            )
+            .with(WhileStockRecords(OpenTelemetryTracingBridge::new(&logger)));
         tracing::subscriber::set_global_default(subscriber).expect("no global subscriber yet");
-        provider
+        (tracer, logger)
     });
+    logger
+}
+
+fn stock_with_ids() -> Setup {
+    stock_global();
     Setup {
         name: "stock_with_ids",
-        scope: Scope::Global,
+        scope: Scope::Global { records: false },
         ids: true,
+        lines: true,
+        records: None,
         _keep: Box::new(()),
     }
+}
+
+/// `stock_with_ids` plus the appender: the stock stack with log records.
+fn stock_with_records() -> Setup {
+    let logger = stock_global();
+    Setup {
+        name: "stock_with_records",
+        scope: Scope::Global { records: true },
+        ids: true,
+        lines: true,
+        records: None,
+        _keep: Box::new(()),
+    }
+    .with_records(|| logger.force_flush().expect("the SDK flushes its records"))
 }
 
 /// Whether some thread has a scoped dispatcher (`with_default`,
@@ -265,14 +415,19 @@ fn scoped_dispatcher_alive() -> bool {
 fn within<R>(scope: &Scope, f: impl FnOnce() -> R) -> R {
     match scope {
         Scope::Scoped(dispatch) => tracing::dispatcher::with_default(dispatch, f),
-        Scope::Global => f(),
+        Scope::Global { records } => {
+            STOCK_RECORDS.store(*records, Ordering::Relaxed);
+            let result = f();
+            STOCK_RECORDS.store(false, Ordering::Relaxed);
+            result
+        }
     }
 }
 
 /// Before a `Global` setup runs: a tracelink export thread holds a scoped
 /// (no-op) dispatcher until its pipeline has shut down; wait for that.
 fn ready(setup: &Setup) {
-    if let Scope::Global = setup.scope {
+    if let Scope::Global { .. } = setup.scope {
         let deadline = Instant::now() + Duration::from_secs(10);
         while scoped_dispatcher_alive() {
             assert!(
@@ -305,18 +460,27 @@ fn in_span<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// One line from `setup`, captured and parsed, with or without a span.
-fn captured_line(setup: &Setup, span: bool) -> (String, serde_json::Value) {
+/// One event from `setup`, with or without a span: its line, captured and
+/// parsed (`None` when it writes none), and the records it exported.
+fn captured(setup: &Setup, span: bool) -> (Option<(String, serde_json::Value)>, Vec<Seen>) {
     ready(setup);
-    let text = out::capture(|| {
-        within(&setup.scope, || {
-            if span {
-                in_span(one_line);
-            } else {
-                one_line();
-            }
+    let mut text = String::new();
+    let records = discard_logs::capture(|| {
+        text = out::capture(|| {
+            within(&setup.scope, || {
+                if span {
+                    in_span(one_line);
+                } else {
+                    one_line();
+                }
+            });
         });
+        setup.flush_records();
     });
+    if !setup.lines {
+        assert_eq!(text, "", "{}: no line", setup.name);
+        return (None, records);
+    }
     assert_eq!(
         text.lines().count(),
         1,
@@ -326,13 +490,68 @@ fn captured_line(setup: &Setup, span: bool) -> (String, serde_json::Value) {
     let text = text.trim_end().to_owned();
     let value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}: {text}", setup.name));
-    (text, value)
+    (Some((text, value)), records)
 }
 
 /// Checks that the setup writes the line it is meant to: the fields, and
-/// inside a span the ids when it has them. Returns the line as written.
-fn check(setup: &Setup, span: bool) -> String {
-    let (text, line) = captured_line(setup, span);
+/// inside a span the ids when it has them; and, with records, that it
+/// exports one record per event, with the fields and the line's ids.
+/// Returns the line as written (empty without one) and the record.
+fn check(setup: &Setup, span: bool) -> (String, Option<Seen>) {
+    let (line, mut records) = captured(setup, span);
+    let line_ids = line
+        .as_ref()
+        .map(|(text, line)| check_line(setup, span, text, line));
+    let record = setup.records.as_ref().map(|_| {
+        assert_eq!(
+            records.len(),
+            1,
+            "{}: one record, got {records:?}",
+            setup.name
+        );
+        let record = records.remove(0);
+        assert_eq!(
+            record.body.as_deref(),
+            Some("order placed"),
+            "{}: body of {record:?}",
+            setup.name
+        );
+        for key in ["order.id", "user", "amount"] {
+            assert!(
+                record.keys.iter().any(|k| k == key),
+                "{}: no {key} in {record:?}",
+                setup.name
+            );
+        }
+        assert_eq!(
+            record.ids.is_some(),
+            setup.ids && span,
+            "{}: ids in {record:?}",
+            setup.name
+        );
+        if let Some(Some(ids)) = &line_ids {
+            assert_eq!(
+                record.ids.as_ref(),
+                Some(ids),
+                "{}: the line's ids",
+                setup.name
+            );
+        }
+        record
+    });
+    if setup.records.is_none() {
+        assert!(records.is_empty(), "{}: records {records:?}", setup.name);
+    }
+    (line.map(|(text, _)| text).unwrap_or_default(), record)
+}
+
+/// The line's checks; its trace id and span id, when it has them.
+fn check_line(
+    setup: &Setup,
+    span: bool,
+    text: &str,
+    line: &serde_json::Value,
+) -> Option<(String, String)> {
     for needle in [
         "order placed",
         "\"order.id\":42",
@@ -348,14 +567,20 @@ fn check(setup: &Setup, span: bool) -> String {
     let hex = |value: Option<&serde_json::Value>, len: usize| {
         value
             .and_then(|v| v.as_str())
-            .is_some_and(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .filter(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(str::to_owned)
     };
     let (trace_id, span_id) = match line.get("openTelemetry") {
         Some(otel) => (otel.get("traceId"), otel.get("spanId")),
         None => (line.get("trace_id"), line.get("span_id")),
     };
-    let has_ids = hex(trace_id, 32) && hex(span_id, 16);
-    assert_eq!(has_ids, setup.ids && span, "{}: ids in {text}", setup.name);
+    let ids = hex(trace_id, 32).zip(hex(span_id, 16));
+    assert_eq!(
+        ids.is_some(),
+        setup.ids && span,
+        "{}: ids in {text}",
+        setup.name
+    );
     if span {
         assert!(
             text.contains("/orders"),
@@ -363,7 +588,7 @@ fn check(setup: &Setup, span: bool) -> String {
             setup.name
         );
     }
-    text
+    ids
 }
 
 fn lines_in_span(lines: u64) {
@@ -418,9 +643,20 @@ fn in_span_setups() -> [fn() -> Setup; 4] {
     ]
 }
 
+/// The setups with a log record per event, beside `tracelink` and
+/// `stock_with_ids` without.
+fn records_setups() -> [fn() -> Setup; 4] {
+    [
+        tracelink_records,
+        tracelink_records_only,
+        stock_with_records,
+        stock_records_only,
+    ]
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("line_in_span");
-    for make in in_span_setups() {
+    for make in in_span_setups().into_iter().chain(records_setups()) {
         let setup = make();
         check(&setup, true);
         ready(&setup);
@@ -462,10 +698,14 @@ struct Measured {
     reallocs: f64,
 }
 
+/// Lines a round of `measure`.
+const LINES: u64 = 100_000;
+/// Lines `measure` writes in all: a warm-up, 7 timed rounds, one counted.
+const MEASURED_LINES: u64 = LINES / 10 + 8 * LINES;
+
 /// ns and allocations per line, the best of several rounds after a warm-up,
 /// all in one span (when `span`), as criterion measures them.
 fn measure(setup: &Setup, span: bool) -> Measured {
-    const LINES: u64 = 100_000;
     let run = || {
         log_lines(LINES / 10);
         let mut best = f64::MAX;
@@ -541,6 +781,39 @@ fn summary() {
         get("tracelink") / get("stock_json"),
     );
 
+    println!(" inside a sampled span, with a log record per event (to a discarding exporter):");
+    let mut with_records = Vec::new();
+    for make in records_setups() {
+        let setup = make();
+        let before = discard_logs::exported();
+        let m = measure(&setup, true);
+        setup.flush_records();
+        row(setup.name, &m);
+        let lost = MEASURED_LINES.saturating_sub(discard_logs::exported() - before);
+        if lost > 0 {
+            println!(
+                "    ({lost} of {MEASURED_LINES} records dropped: the export thread fell behind)"
+            );
+        }
+        with_records.push((setup.name, m));
+    }
+    let with = |name: &str| {
+        with_records
+            .iter()
+            .chain(&results)
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| m.ns)
+            .unwrap()
+    };
+    println!(
+        "  tracelink_records / tracelink = {:.2} (target <= 1.5); / stock_with_records = {:.2}; \
+         stock_with_records / stock_with_ids = {:.2}; tracelink_records_only / stock_records_only = {:.2}",
+        with("tracelink_records") / with("tracelink"),
+        with("tracelink_records") / with("stock_with_records"),
+        with("stock_with_records") / with("stock_with_ids"),
+        with("tracelink_records_only") / with("stock_records_only"),
+    );
+
     println!(" the span event alone (the OpenTelemetry layer, no log layer):");
     for make in [stock_otel_only as fn() -> Setup, tracelink_otel_only] {
         let setup = make();
@@ -567,7 +840,20 @@ fn summary() {
     println!(" the lines compared:");
     for make in in_span_setups() {
         let setup = make();
-        println!("  {:<24} {}", setup.name, check(&setup, true));
+        println!("  {:<24} {}", setup.name, check(&setup, true).0);
+    }
+    println!(" the records compared:");
+    for make in records_setups() {
+        let setup = make();
+        if let (_, Some(record)) = check(&setup, true) {
+            let (trace_id, span_id) = record.ids.unwrap_or_default();
+            println!(
+                "  {:<24} body {:?}, attributes {:?}, trace_id {trace_id}, span_id {span_id}",
+                setup.name,
+                record.body.unwrap_or_default(),
+                record.keys,
+            );
+        }
     }
 }
 
@@ -577,7 +863,9 @@ fn summary() {
 /// `LOG_BENCH_SETUP=<name> LOG_BENCH_LINES=<n>`: write n lines under one setup
 /// and exit; `scripts/bench-log-instructions.sh` runs this under callgrind to
 /// count instructions per line, which, unlike time, a busy machine does not
-/// change. `outside_<name>` logs outside any span.
+/// change. `outside_<name>` logs outside any span. A setup with records
+/// then exports every record (the count includes that) and says on stderr
+/// how many of them its exporter was given.
 fn count_mode() -> bool {
     let (Ok(name), Ok(lines)) = (
         std::env::var("LOG_BENCH_SETUP"),
@@ -597,6 +885,10 @@ fn count_mode() -> bool {
         "stock_otel_only" => stock_otel_only(),
         "stock_json" => stock_json(),
         "json_subscriber_with_ids" => json_subscriber_with_ids(),
+        "tracelink_records" => tracelink_records(),
+        "tracelink_records_only" => tracelink_records_only(),
+        "stock_with_records" => stock_with_records(),
+        "stock_records_only" => stock_records_only(),
         other => panic!("unknown setup {other}"),
     };
     ready(&setup);
@@ -607,6 +899,13 @@ fn count_mode() -> bool {
             log_lines(lines);
         }
     });
+    if setup.records.is_some() {
+        setup.flush_records();
+        eprintln!(
+            "log_line: {name}: {} of {lines} records exported",
+            discard_logs::exported()
+        );
+    }
     true
 }
 

@@ -192,8 +192,29 @@ pub const TRACELINK_SHUTDOWN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
 /// queued is lost, and counted) to 10 minutes.
 pub const TRACELINK_SHUTDOWN_TIMEOUT_RANGE: RangeInclusive<Duration> =
     Duration::ZERO..=Duration::from_secs(600);
-/// `OTEL_METRICS_EXPORTER`: `prometheus` (serve `/metrics`) or `none`.
+/// `OTEL_METRICS_EXPORTER`: `prometheus` (serve `/metrics`), `otlp` (push
+/// to a Collector), `console` (print on stderr), `none`; a comma-separated
+/// list (`prometheus,otlp` serves and pushes). tracelink's default is
+/// `prometheus`, not the specification's `otlp`: a service is scraped until
+/// a Collector is there to push to.
 pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
+/// Default for [`OTEL_METRICS_EXPORTER`].
+pub const OTEL_METRICS_EXPORTER_DEFAULT: &str = "prometheus";
+/// `OTEL_METRIC_EXPORT_INTERVAL`: milliseconds between two pushes.
+pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+/// Default for [`OTEL_METRIC_EXPORT_INTERVAL`].
+pub const OTEL_METRIC_EXPORT_INTERVAL_DEFAULT: Duration = Duration::from_secs(60);
+/// The valid [`OTEL_METRIC_EXPORT_INTERVAL`]: 100 ms to a day.
+pub const OTEL_METRIC_EXPORT_INTERVAL_RANGE: RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(86_400);
+/// `OTEL_METRIC_EXPORT_TIMEOUT`: milliseconds one push may take.
+pub const OTEL_METRIC_EXPORT_TIMEOUT: &str = "OTEL_METRIC_EXPORT_TIMEOUT";
+/// Default for [`OTEL_METRIC_EXPORT_TIMEOUT`].
+pub const OTEL_METRIC_EXPORT_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+/// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`: `cumulative` (the
+/// default), `delta` or `lowmemory`.
+pub const OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
 /// `OTEL_EXPORTER_PROMETHEUS_HOST`: where `/metrics` listens.
 pub const OTEL_EXPORTER_PROMETHEUS_HOST: &str = "OTEL_EXPORTER_PROMETHEUS_HOST";
 /// Default for [`OTEL_EXPORTER_PROMETHEUS_HOST`].

@@ -35,6 +35,8 @@ pub struct Guard {
     pipeline: Arc<Pipeline<Spans>>,
     /// The log records' pipeline, when they are exported.
     logs: Option<Arc<Pipeline<Logs>>>,
+    /// The metrics push, when metrics are pushed.
+    push: Option<crate::metrics::push::Pusher>,
     timeout: Duration,
     done: bool,
     log_lines: Option<Arc<LineCounts>>,
@@ -62,6 +64,7 @@ pub struct Guard {
 pub struct Stats {
     spans: ExportStats,
     log_records: ExportStats,
+    metric_points: ExportStats,
     log_lines: LogStats,
 }
 
@@ -85,6 +88,14 @@ impl Stats {
         self.log_records
     }
 
+    /// Metric data points pushed (`OTEL_METRICS_EXPORTER=otlp` or
+    /// `console`): exported, and failed (a push that did not reach the
+    /// collector; with cumulative temporality the next push carries the
+    /// totals again). All zero when metrics are not pushed.
+    pub fn metric_points(&self) -> ExportStats {
+        self.metric_points
+    }
+
     /// Log lines: written, dropped (the non-blocking buffer was full),
     /// failed. All zero when `init()` installed no log layer.
     pub fn log_lines(&self) -> LogStats {
@@ -97,12 +108,19 @@ impl Guard {
         Self {
             pipeline,
             logs: None,
+            push: None,
             timeout,
             done: false,
             log_lines: None,
             log_writer: None,
             metrics: None,
         }
+    }
+
+    /// Owns the metrics push too.
+    pub(crate) fn with_metrics_push(mut self, push: Option<crate::metrics::push::Pusher>) -> Self {
+        self.push = push;
+        self
     }
 
     /// Owns the log records' pipeline too.
@@ -158,6 +176,11 @@ impl Guard {
                 .as_ref()
                 .map(|logs| logs.stats())
                 .unwrap_or_default(),
+            metric_points: self
+                .push
+                .as_ref()
+                .map(crate::metrics::push::Pusher::stats)
+                .unwrap_or_default(),
             log_lines: self
                 .log_lines
                 .as_deref()
@@ -181,11 +204,14 @@ impl Guard {
         let logs = self.logs.as_ref().map_or(Outcome::Clean, |logs| {
             logs.flush(deadline.saturating_duration_since(Instant::now()))
         });
+        let metrics = self.push.as_ref().map_or(Outcome::Clean, |push| {
+            push.flush(deadline.saturating_duration_since(Instant::now()))
+        });
         let unwritten = self
             .log_writer
             .as_ref()
             .map_or(0, |writer| writer.flush(deadline).0);
-        self.result(spans, logs, unwritten)
+        self.result(spans, logs, metrics, unwritten)
     }
 
     /// Exports every queued span and log record, writes out every buffered
@@ -216,8 +242,10 @@ impl Guard {
         }
         // Each pipeline drains on its own thread, side by side.
         let stopping_logs = self.logs.as_ref().map(|logs| logs.begin_shutdown(deadline));
+        let stopping_push = self.push.as_ref().map(|push| push.begin_stop(deadline));
         let spans = self.pipeline.shutdown(deadline);
         let logs = stopping_logs.map_or(Outcome::Clean, crate::export::Stopping::wait);
+        let metrics = stopping_push.map_or(Outcome::Clean, crate::metrics::push::Stopping::wait);
         if let Some(mut server) = self.metrics.take() {
             if !server.stop(deadline) {
                 crate::diag::diag!(
@@ -231,10 +259,16 @@ impl Guard {
             .log_writer
             .as_mut()
             .map_or(0, |writer| writer.stop(deadline).0);
-        self.result(spans, logs, unwritten)
+        self.result(spans, logs, metrics, unwritten)
     }
 
-    fn result(&self, spans: Outcome, logs: Outcome, unwritten: u64) -> Result<(), Error> {
+    fn result(
+        &self,
+        spans: Outcome,
+        logs: Outcome,
+        metrics: Outcome,
+        unwritten: u64,
+    ) -> Result<(), Error> {
         let lines = self.stats().log_lines;
         let lines = (lines.lost() > 0).then(|| Error::LogLinesLost {
             dropped: lines.dropped(),
@@ -247,8 +281,20 @@ impl Guard {
             .logs
             .as_ref()
             .and_then(|pipeline| self.outcome_error(pipeline, logs));
+        let points = self.push.as_ref().and_then(|push| match metrics {
+            Outcome::Clean => None,
+            Outcome::Failed => Some(Error::ExportFailed {
+                signal: "metric data points",
+                failed: push.stats().failed(),
+            }),
+            Outcome::TimedOut => Some(Error::ShutdownTimeout {
+                signal: "metric pushes",
+                timeout: self.timeout,
+                unexported: 1,
+            }),
+        });
         // The first error is returned; the others are printed.
-        let mut errors = [spans, records, lines].into_iter().flatten();
+        let mut errors = [spans, records, points, lines].into_iter().flatten();
         let first = errors.next();
         for other in errors {
             crate::diag::diag!(Error, "{other}");

@@ -377,7 +377,9 @@ impl Builder {
             metrics_config = metrics_config.with_buckets(matcher.clone(), bounds);
         }
         let metrics = MetricsRecorder::new(metrics_config);
+        let push = metrics_push(&config, &metrics, &resource)?;
         let guard = Guard::new(pipeline, config.shutdown_timeout)
+            .with_metrics_push(push)
             .with_log_records(records.map(|records| Arc::clone(records.pipeline())))
             .with_log_lines(Arc::clone(json.line_counts()), log_writer_thread);
         Ok(Parts {
@@ -434,7 +436,7 @@ impl Builder {
             metrics::set_global_recorder(parts.metrics.clone())
                 .map_err(|_| Error::MetricsRecorderAlreadySet)?;
         }
-        if parts.config.metrics {
+        if parts.config.serves_metrics() {
             metrics_server = start_metrics_listener(&parts.config, parts.metrics_handle());
         }
         INITIALIZED.store(true, std::sync::atomic::Ordering::Release);
@@ -491,6 +493,69 @@ fn log_records(
             .join(", ")
     );
     Records::start(&config.logs_batch, exporters, runtime).map_err(Error::Thread)
+}
+
+/// The metrics push thread, when `OTEL_METRICS_EXPORTER` names `otlp` or
+/// `console` and the SDK is not disabled.
+fn metrics_push(
+    config: &Config,
+    metrics: &MetricsRecorder,
+    resource: &Resource,
+) -> Result<Option<crate::metrics::push::Pusher>, Error> {
+    use crate::metrics::push::{Pusher, Schedule, Sink};
+    use crate::metrics::MetricsExporter;
+    if config.disabled {
+        return Ok(None);
+    }
+    let runtime = export_runtime()?;
+    let mut sinks = Vec::new();
+    for exporter in &config.metrics_exporters {
+        match exporter {
+            MetricsExporter::Prometheus => {}
+            MetricsExporter::Console => sinks.push(Sink::Console),
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            MetricsExporter::Otlp => {
+                if let Some(otlp) = &config.metrics_otlp {
+                    match Sink::otlp(&otlp.target(), &runtime) {
+                        Ok(sink) => sinks.push(sink),
+                        Err(error) => {
+                            runtime.shutdown_background();
+                            return Err(error);
+                        }
+                    }
+                }
+            }
+            #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+            MetricsExporter::Otlp => {
+                runtime.shutdown_background();
+                let endpoint = config
+                    .metrics_otlp
+                    .as_ref()
+                    .map_or("", |o| o.endpoint.as_str());
+                return Err(Error::Exporter {
+                    signal: "metric",
+                    endpoint: crate::diag::redact_url(endpoint).into_owned(),
+                    source: crate::export::NO_TRANSPORT.into(),
+                });
+            }
+        }
+    }
+    if sinks.is_empty() {
+        runtime.shutdown_background();
+        return Ok(None);
+    }
+    let converter = crate::metrics::Converter::new(
+        config.metrics_temporality,
+        resource,
+        std::time::SystemTime::now(),
+    );
+    let schedule = Schedule {
+        interval: config.metric_export_interval,
+        timeout: config.metric_export_timeout,
+    };
+    Pusher::start(metrics.handle(), sinks, converter, schedule, runtime)
+        .map(Some)
+        .map_err(Error::Thread)
 }
 
 /// Whether pretty lines on stdout are coloured: when stdout is a terminal

@@ -80,6 +80,11 @@ pub struct Builder {
     pub(crate) logs_endpoint: Option<String>,
     pub(crate) logs_batch: Option<BatchConfig>,
     pub(crate) custom_log_exporters: Vec<Box<DynLogExporter>>,
+    pub(crate) metrics_exporters: Option<Vec<crate::metrics::MetricsExporter>>,
+    pub(crate) metrics_endpoint: Option<String>,
+    pub(crate) metric_export_interval: Option<Duration>,
+    pub(crate) metric_export_timeout: Option<Duration>,
+    pub(crate) metrics_temporality: Option<crate::metrics::Temporality>,
     pub(crate) layers: UserLayers,
 }
 
@@ -765,12 +770,81 @@ impl Builder {
         self
     }
 
-    /// Installs the `metrics` recorder and serves `/metrics` (`init` only).
+    /// Whether tracelink's `metrics` recorder is installed at all (`init`
+    /// only); `false` turns every metrics exporter off.
     ///
     /// Defaults to `true`. Corresponding environment variable:
-    /// `OTEL_METRICS_EXPORTER` (`prometheus` or `none`); this overrides it.
+    /// `OTEL_METRICS_EXPORTER=none`; `false` overrides it.
     pub fn with_metrics(mut self, on: bool) -> Self {
         self.metrics = Some(on);
+        self
+    }
+
+    /// Where metrics go: served on `/metrics` for Prometheus, pushed over
+    /// OTLP every [export interval](Builder::with_metric_export_interval)
+    /// (counters as monotonic sums, gauges, histograms with their buckets,
+    /// every data point with the exemplars `/metrics` shows), printed on
+    /// stderr, or several of these. An empty list means `none`.
+    ///
+    /// Defaults to `prometheus`: tracelink differs here from the
+    /// specification's default (`otlp`), since a service is scraped until
+    /// a Collector is there to push to. Corresponding environment variable:
+    /// `OTEL_METRICS_EXPORTER`; this overrides it.
+    ///
+    /// ```
+    /// use tracelink::metrics::MetricsExporter;
+    ///
+    /// # fn main() -> Result<(), tracelink::Error> {
+    /// let config = tracelink::builder()
+    ///     .with_metrics_exporters([MetricsExporter::Prometheus, MetricsExporter::Otlp])
+    ///     .with_otlp_endpoint("http://collector:4318")
+    ///     .config()?;
+    /// assert_eq!(config.metrics_endpoint(), Some("http://collector:4318/v1/metrics"));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_metrics_exporters(
+        mut self,
+        exporters: impl IntoIterator<Item = crate::metrics::MetricsExporter>,
+    ) -> Self {
+        self.metrics_exporters = Some(exporters.into_iter().collect());
+        self
+    }
+
+    /// Sets the OTLP metrics URL, used as is.
+    ///
+    /// Defaults to the base endpoint plus `v1/metrics` for HTTP.
+    /// Corresponding environment variable: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`;
+    /// this overrides it.
+    pub fn with_otlp_metrics_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.metrics_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// How often metrics are pushed (OTLP, console); once more at shutdown.
+    ///
+    /// Defaults to 60 s. Corresponding environment variable:
+    /// `OTEL_METRIC_EXPORT_INTERVAL`; this overrides it.
+    pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
+        self.metric_export_interval = Some(interval);
+        self
+    }
+
+    /// The longest one push may take.
+    ///
+    /// Defaults to 30 s. Corresponding environment variable:
+    /// `OTEL_METRIC_EXPORT_TIMEOUT`; this overrides it.
+    pub fn with_metric_export_timeout(mut self, timeout: Duration) -> Self {
+        self.metric_export_timeout = Some(timeout);
+        self
+    }
+
+    /// Whether counters and histograms are pushed as totals or as changes.
+    ///
+    /// Defaults to [`Temporality::Cumulative`](crate::metrics::Temporality::Cumulative).
+    /// Corresponding environment variable:
+    /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`; this overrides it.
+    pub fn with_metrics_temporality(mut self, temporality: crate::metrics::Temporality) -> Self {
+        self.metrics_temporality = Some(temporality);
         self
     }
 

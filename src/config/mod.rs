@@ -199,7 +199,14 @@ pub struct Config {
     pub(crate) log_style: crate::logs::LogStyle,
     pub(crate) gcp_project: Option<String>,
     pub(crate) non_blocking_logs: bool,
+    /// Whether the recorder is installed: any metrics exporter.
     pub(crate) metrics: bool,
+    pub(crate) metrics_exporters: Vec<crate::metrics::MetricsExporter>,
+    /// Where metrics are pushed over OTLP, when `metrics_exporters` has `otlp`.
+    pub(crate) metrics_otlp: Option<OtlpSettings>,
+    pub(crate) metric_export_interval: Duration,
+    pub(crate) metric_export_timeout: Duration,
+    pub(crate) metrics_temporality: crate::metrics::Temporality,
     pub(crate) metrics_cardinality_limit: usize,
     pub(crate) prometheus_host: String,
     pub(crate) prometheus_port: u16,
@@ -414,9 +421,42 @@ impl Config {
         self.non_blocking_logs
     }
 
-    /// Whether `/metrics` is served (`OTEL_METRICS_EXPORTER=prometheus`).
+    /// Whether tracelink's `metrics` recorder is installed: some metrics
+    /// exporter is on.
     pub fn metrics(&self) -> bool {
         self.metrics
+    }
+
+    /// Where metrics go (`OTEL_METRICS_EXPORTER`); empty for `none`.
+    pub fn metrics_exporters(&self) -> &[crate::metrics::MetricsExporter] {
+        &self.metrics_exporters
+    }
+
+    /// Whether `/metrics` is served (`OTEL_METRICS_EXPORTER` has `prometheus`).
+    pub fn serves_metrics(&self) -> bool {
+        self.metrics_exporters
+            .contains(&crate::metrics::MetricsExporter::Prometheus)
+    }
+
+    /// The full URL metrics are pushed to over OTLP; `None` unless
+    /// [`metrics_exporters`](Config::metrics_exporters) has `otlp`.
+    pub fn metrics_endpoint(&self) -> Option<&str> {
+        self.metrics_otlp.as_ref().map(|o| o.endpoint.as_str())
+    }
+
+    /// How often metrics are pushed (`OTEL_METRIC_EXPORT_INTERVAL`).
+    pub fn metric_export_interval(&self) -> Duration {
+        self.metric_export_interval
+    }
+
+    /// The longest one push may take (`OTEL_METRIC_EXPORT_TIMEOUT`).
+    pub fn metric_export_timeout(&self) -> Duration {
+        self.metric_export_timeout
+    }
+
+    /// The temporality of pushed counters and histograms.
+    pub fn metrics_temporality(&self) -> crate::metrics::Temporality {
+        self.metrics_temporality
     }
 
     /// The most series one metric keeps (`TRACELINK_METRICS_CARDINALITY_LIMIT`).
@@ -526,6 +566,11 @@ impl std::fmt::Debug for Config {
             .field("gcp_project", &self.gcp_project)
             .field("non_blocking_logs", &self.non_blocking_logs)
             .field("metrics", &self.metrics)
+            .field("metrics_exporters", &self.metrics_exporters)
+            .field("metrics_otlp", &self.metrics_otlp)
+            .field("metric_export_interval", &self.metric_export_interval)
+            .field("metric_export_timeout", &self.metric_export_timeout)
+            .field("metrics_temporality", &self.metrics_temporality)
             .field("prometheus_host", &self.prometheus_host)
             .field("prometheus_port", &self.prometheus_port)
             .field("exemplar_filter", &self.exemplar_filter)

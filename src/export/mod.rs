@@ -60,6 +60,7 @@ pub(crate) use otlp::{otlp_exporter, Otlp};
 pub(crate) use sink::{type_name, ExportFuture, Exporter};
 #[cfg(test)]
 pub(crate) use sink::{Answer, Recorder};
+pub(crate) use stats::Counters;
 pub use stats::ExportStats;
 pub(crate) use target::OtlpTarget;
 #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]

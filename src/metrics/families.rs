@@ -330,7 +330,7 @@ impl Families {
         let overflow = if let Some(ByLabels(cell)) = family.series.get(OVERFLOW_LABELS) {
             cell.clone()
         } else {
-            let cell = self.cell(kind, OVERFLOW_LABELS.into(), &family.bounds);
+            let cell = self.cell(kind, names::Labels::overflow(), &family.bounds);
             family.series.insert(ByLabels(cell.clone()));
             cell
         };
@@ -452,7 +452,7 @@ impl Families {
         Some(warning)
     }
 
-    fn cell(&self, kind: Kind, labels: Box<str>, bounds: &Arc<[f64]>) -> Cell {
+    fn cell(&self, kind: Kind, labels: names::Labels, bounds: &Arc<[f64]>) -> Cell {
         match kind {
             Kind::Counter => Cell::Counter(Arc::new(Counter::new(labels, self.filter))),
             Kind::Gauge => Cell::Gauge(Arc::new(Gauge::new(labels))),

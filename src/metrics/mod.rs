@@ -23,6 +23,8 @@ mod buckets;
 mod exemplar;
 mod families;
 mod names;
+mod otlp;
+pub(crate) mod push;
 mod render;
 pub(crate) mod server;
 mod storage;
@@ -36,10 +38,53 @@ use metrics_util::registry::Registry;
 pub use buckets::{Matcher, DEFAULT_BUCKETS};
 pub use exemplar::ExemplarFilter;
 pub use families::{DEFAULT_CARDINALITY_LIMIT, MAX_CARDINALITY_LIMIT};
+pub(crate) use otlp::Converter;
+pub use otlp::Temporality;
 pub use render::Format;
 
 use families::{Families, Found};
 use storage::Storage;
+
+/// Where metrics go (`OTEL_METRICS_EXPORTER`, a list).
+///
+/// ```
+/// use tracelink::metrics::MetricsExporter;
+///
+/// # fn main() -> Result<(), tracelink::Error> {
+/// let config = tracelink::builder()
+///     .with_env([("OTEL_METRICS_EXPORTER", "prometheus,otlp")])
+///     .config()?;
+/// assert_eq!(config.metrics_exporters(), [MetricsExporter::Prometheus, MetricsExporter::Otlp]);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MetricsExporter {
+    /// Serve `/metrics` for Prometheus to scrape (OpenMetrics with
+    /// exemplars). The default.
+    Prometheus,
+    /// Push to a Collector or backend over OTLP every
+    /// `OTEL_METRIC_EXPORT_INTERVAL`, exemplars included.
+    Otlp,
+    /// Print the OpenMetrics text on stderr every interval, for development.
+    Console,
+}
+
+impl MetricsExporter {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            MetricsExporter::Prometheus => "prometheus",
+            MetricsExporter::Otlp => "otlp",
+            MetricsExporter::Console => "console",
+        }
+    }
+}
+
+impl std::fmt::Display for MetricsExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 struct Inner {
     registry: Registry<Key, Storage>,
@@ -269,6 +314,20 @@ impl MetricsRecorder {
 }
 
 impl MetricsHandle {
+    /// Runs `f` on a snapshot of every series and the descriptions.
+    pub(crate) fn with_snapshot<T>(
+        &self,
+        f: impl FnOnce(&families::Snapshot, &HashMap<String, (Option<Unit>, SharedString)>) -> T,
+    ) -> T {
+        let snapshot = self.inner.families.snapshot();
+        let descriptions = self
+            .inner
+            .descriptions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&snapshot, &descriptions)
+    }
+
     /// Every metric, in `format`.
     pub fn render(&self, format: Format) -> String {
         let descriptions = self

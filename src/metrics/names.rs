@@ -96,20 +96,62 @@ pub(crate) fn label_key(raw: &str, kind: Kind) -> String {
     key
 }
 
-/// The labels of `key` as a series writes them, `k="v",k2="v2"` without
-/// braces: valid keys, sorted, no repeats, empty values dropped, escaped.
-/// Two keys that write the same text are the same series.
-pub(crate) fn labels(key: &Key, kind: Kind) -> Box<str> {
-    let mut labels: Vec<(String, &str)> = key
+/// A series' labels: as `/metrics` writes them (`k="v",k2="v2"`, escaped,
+/// sorted by key, without braces) and as they were recorded, for OTLP,
+/// which keeps keys as they are (`http.request.method`, not
+/// `http_request_method`).
+#[derive(Debug)]
+pub(crate) struct Labels {
+    text: Box<str>,
+    /// The recorded keys and values, in the order of `text`.
+    pairs: Box<[(Box<str>, Box<str>)]>,
+}
+
+impl std::ops::Deref for Labels {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Labels {
+    /// The labels of the overflow series, `otel_metric_overflow="true"`
+    /// (`otel.metric.overflow` over OTLP).
+    pub(crate) fn overflow() -> Self {
+        Self {
+            text: OVERFLOW_LABELS.into(),
+            pairs: Box::new([("otel.metric.overflow".into(), "true".into())]),
+        }
+    }
+
+    /// No labels.
+    pub(crate) fn none() -> Self {
+        Self {
+            text: "".into(),
+            pairs: Box::new([]),
+        }
+    }
+
+    /// Each label as recorded: key, value.
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (&**k, &**v))
+    }
+}
+
+/// `key`'s labels, valid and sorted by (sanitized) key; of two labels with
+/// the same key the first recorded is kept; empty values are left out.
+pub(crate) fn labels(key: &Key, kind: Kind) -> Labels {
+    let mut labels: Vec<(String, &str, &str)> = key
         .labels()
         .filter(|label| !label.value().is_empty())
-        .map(|label| (label_key(label.key(), kind), label.value()))
+        .map(|label| (label_key(label.key(), kind), label.key(), label.value()))
         .collect();
     // Stable: of two labels with the same key, the first recorded stays first.
     labels.sort_by(|a, b| a.0.cmp(&b.0));
     labels.dedup_by(|later, first| later.0 == first.0);
     let mut out = String::new();
-    for (i, (key, value)) in labels.iter().enumerate() {
+    for (i, (key, _, value)) in labels.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -118,7 +160,13 @@ pub(crate) fn labels(key: &Key, kind: Kind) -> Box<str> {
         escape_label_value(&mut out, value);
         out.push('"');
     }
-    out.into_boxed_str()
+    Labels {
+        text: out.into_boxed_str(),
+        pairs: labels
+            .iter()
+            .map(|(_, key, value)| (Box::from(*key), Box::from(*value)))
+            .collect(),
+    }
 }
 
 /// Writes `value` escaped for the inside of a label value's quotes.

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use metrics::{SharedString, Unit};
 
 use super::exemplar::Exemplar;
-use super::families::{Cell, Snapshot, NAN_FAMILY, OVERFLOW_FAMILY, REFUSED_FAMILY};
+use super::families::{
+    Cell, FamilySnapshot, Snapshot, NAN_FAMILY, OVERFLOW_FAMILY, REFUSED_FAMILY,
+};
 use super::names::{self, Kind, OVERFLOW_LABELS};
 
 /// The content type of each format.
@@ -109,6 +111,23 @@ fn sample_start(out: &mut String, name: &str, suffix: &str, labels: &str, le: Op
     out.push(' ');
 }
 
+/// What `describe_*!` said of `family`: under the name it was recorded
+/// with, its family name, or a counter's sample name.
+pub(super) fn description<'a>(
+    descriptions: &'a HashMap<String, (Option<Unit>, SharedString)>,
+    family: &FamilySnapshot,
+) -> Option<&'a (Option<Unit>, SharedString)> {
+    let name = &*family.name;
+    descriptions
+        .get(&*family.recorded)
+        .or_else(|| descriptions.get(name))
+        .or_else(|| {
+            (family.kind == Kind::Counter)
+                .then(|| descriptions.get(&format!("{name}_total")))
+                .flatten()
+        })
+}
+
 /// Writes every family of `snapshot` in `format`, sorted by name, each
 /// family's series sorted by labels, then tracelink's own counters.
 pub(crate) fn render(
@@ -120,14 +139,7 @@ pub(crate) fn render(
     let mut nan_dropped: Vec<(&str, u64)> = Vec::new();
     for family in &snapshot.families {
         let name = &*family.name;
-        let description = descriptions
-            .get(&*family.recorded)
-            .or_else(|| descriptions.get(name))
-            .or_else(|| {
-                (family.kind == Kind::Counter)
-                    .then(|| descriptions.get(&format!("{name}_total")))
-                    .flatten()
-            });
+        let description = description(descriptions, family);
         write_header(
             &mut out,
             name,

@@ -9,19 +9,21 @@ use metrics::{CounterFn, GaugeFn, HistogramFn, Key};
 
 use super::exemplar::{Exemplar, ExemplarFilter, Slot};
 use super::families::{Families, Found};
+use super::names::Labels;
 
 /// A counter and its latest exemplar.
 #[derive(Debug)]
 pub(crate) struct Counter {
-    /// `k="v",k2="v2"`, escaped, sorted, without braces (`names::labels`).
-    pub(crate) labels: Box<str>,
+    /// `k="v",k2="v2"`, escaped, sorted, without braces (`names::labels`),
+    /// and as recorded.
+    pub(crate) labels: Labels,
     value: AtomicU64,
     exemplar: Slot,
     filter: ExemplarFilter,
 }
 
 impl Counter {
-    pub(crate) fn new(labels: Box<str>, filter: ExemplarFilter) -> Self {
+    pub(crate) fn new(labels: Labels, filter: ExemplarFilter) -> Self {
         Self {
             labels,
             value: AtomicU64::new(0),
@@ -57,12 +59,12 @@ impl CounterFn for Counter {
 /// any other.
 #[derive(Debug)]
 pub(crate) struct Gauge {
-    pub(crate) labels: Box<str>,
+    pub(crate) labels: Labels,
     bits: AtomicU64,
 }
 
 impl Gauge {
-    pub(crate) fn new(labels: Box<str>) -> Self {
+    pub(crate) fn new(labels: Labels) -> Self {
         Self {
             labels,
             bits: AtomicU64::new(0f64.to_bits()),
@@ -108,7 +110,7 @@ impl GaugeFn for Gauge {
 /// still counts every observation. Negative bounds likewise mean no `_sum`.
 #[derive(Debug)]
 pub(crate) struct Histogram {
-    pub(crate) labels: Box<str>,
+    pub(crate) labels: Labels,
     bounds: Arc<[f64]>,
     counts: Box<[AtomicU64]>,
     exemplars: Box<[Slot]>,
@@ -120,7 +122,7 @@ pub(crate) struct Histogram {
 }
 
 impl Histogram {
-    pub(crate) fn new(labels: Box<str>, bounds: Arc<[f64]>, filter: ExemplarFilter) -> Self {
+    pub(crate) fn new(labels: Labels, bounds: Arc<[f64]>, filter: ExemplarFilter) -> Self {
         let n = bounds.len() + 1;
         Self {
             labels,
@@ -204,14 +206,14 @@ impl metrics_util::registry::Storage<Key> for Storage {
     fn counter(&self, key: &Key) -> Arc<Counter> {
         match self.families.counter(key, false) {
             Found::Series(cell) | Found::Uncached(cell) | Found::Overflow(cell) => cell,
-            Found::Refused => Arc::new(Counter::new("".into(), ExemplarFilter::AlwaysOff)),
+            Found::Refused => Arc::new(Counter::new(Labels::none(), ExemplarFilter::AlwaysOff)),
         }
     }
 
     fn gauge(&self, key: &Key) -> Arc<Gauge> {
         match self.families.gauge(key, false) {
             Found::Series(cell) | Found::Uncached(cell) | Found::Overflow(cell) => cell,
-            Found::Refused => Arc::new(Gauge::new("".into())),
+            Found::Refused => Arc::new(Gauge::new(Labels::none())),
         }
     }
 
@@ -219,7 +221,7 @@ impl metrics_util::registry::Storage<Key> for Storage {
         match self.families.histogram(key, false) {
             Found::Series(cell) | Found::Uncached(cell) | Found::Overflow(cell) => cell,
             Found::Refused => Arc::new(Histogram::new(
-                "".into(),
+                Labels::none(),
                 Arc::from([]),
                 ExemplarFilter::AlwaysOff,
             )),
@@ -233,7 +235,11 @@ mod tests {
 
     #[test]
     fn values_fall_in_the_first_bucket_that_holds_them() {
-        let h = Histogram::new("".into(), Arc::from([0.1, 1.0]), ExemplarFilter::AlwaysOff);
+        let h = Histogram::new(
+            Labels::none(),
+            Arc::from([0.1, 1.0]),
+            ExemplarFilter::AlwaysOff,
+        );
         for v in [0.05, 0.1, 0.5, 1.0, 7.0, f64::INFINITY] {
             h.record(v);
         }
@@ -248,7 +254,11 @@ mod tests {
 
     #[test]
     fn a_negative_observation_ends_the_sum() {
-        let h = Histogram::new("".into(), Arc::from([0.1, 1.0]), ExemplarFilter::AlwaysOff);
+        let h = Histogram::new(
+            Labels::none(),
+            Arc::from([0.1, 1.0]),
+            ExemplarFilter::AlwaysOff,
+        );
         h.record(0.5);
         assert_eq!(h.sum(), Some(0.5));
         h.record(-0.0);
@@ -259,14 +269,17 @@ mod tests {
         let mut counts = Vec::new();
         h.buckets(|le, count, _| counts.push((le, count)));
         assert_eq!(counts, [(0.1, 3), (1.0, 4), (f64::INFINITY, 4)]);
-        let negative_bounds =
-            Histogram::new("".into(), Arc::from([-1.0, 1.0]), ExemplarFilter::AlwaysOff);
+        let negative_bounds = Histogram::new(
+            Labels::none(),
+            Arc::from([-1.0, 1.0]),
+            ExemplarFilter::AlwaysOff,
+        );
         assert_eq!(negative_bounds.sum(), None);
     }
 
     #[test]
     fn counters_never_go_down() {
-        let c = Counter::new("".into(), ExemplarFilter::AlwaysOff);
+        let c = Counter::new(Labels::none(), ExemplarFilter::AlwaysOff);
         c.absolute(10);
         c.absolute(3);
         c.increment(1);
@@ -275,7 +288,7 @@ mod tests {
 
     #[test]
     fn gauges_add_and_set() {
-        let g = Gauge::new("".into());
+        let g = Gauge::new(Labels::none());
         g.increment(2.5);
         g.decrement(1.0);
         assert_eq!(g.value(), 1.5);

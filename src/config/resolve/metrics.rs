@@ -1,22 +1,35 @@
-//! The metrics side: whether `/metrics` is served (`OTEL_METRICS_EXPORTER`)
-//! and where (`OTEL_EXPORTER_PROMETHEUS_HOST`/`_PORT`), how many series one
+//! The metrics side: where metrics go (`OTEL_METRICS_EXPORTER`: `/metrics`,
+//! OTLP, the console), where `/metrics` is served
+//! (`OTEL_EXPORTER_PROMETHEUS_HOST`/`_PORT`), how often and how they are
+//! pushed (`OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_METRIC_EXPORT_TIMEOUT`,
+//! `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`), how many series one
 //! metric keeps (`TRACELINK_METRICS_CARDINALITY_LIMIT`), and which samples
 //! carry exemplars (`OTEL_METRICS_EXEMPLAR_FILTER`).
 
+use crate::config::env::ms;
 use crate::config::env::EnvReader;
 use crate::config::Builder;
+use crate::env::{
+    EXPORT_TIMEOUT_RANGE, OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+    OTEL_METRIC_EXPORT_INTERVAL, OTEL_METRIC_EXPORT_INTERVAL_DEFAULT,
+    OTEL_METRIC_EXPORT_INTERVAL_RANGE, OTEL_METRIC_EXPORT_TIMEOUT,
+    OTEL_METRIC_EXPORT_TIMEOUT_DEFAULT,
+};
 use crate::env::{
     OTEL_EXPORTER_PROMETHEUS_HOST, OTEL_EXPORTER_PROMETHEUS_HOST_DEFAULT,
     OTEL_EXPORTER_PROMETHEUS_PORT, OTEL_EXPORTER_PROMETHEUS_PORT_DEFAULT,
     OTEL_METRICS_EXEMPLAR_FILTER, OTEL_METRICS_EXPORTER, TRACELINK_METRICS_CARDINALITY_LIMIT,
     TRACELINK_METRICS_CARDINALITY_LIMIT_DEFAULT,
 };
-use crate::metrics::{ExemplarFilter, MAX_CARDINALITY_LIMIT};
+use crate::metrics::{ExemplarFilter, MetricsExporter, Temporality, MAX_CARDINALITY_LIMIT};
 
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Metrics {
-    /// Whether the recorder is installed and `/metrics` served.
-    pub(super) on: bool,
+    /// Where metrics go; the recorder is installed when any.
+    pub(super) exporters: Vec<MetricsExporter>,
+    pub(super) interval: std::time::Duration,
+    pub(super) timeout: std::time::Duration,
+    pub(super) temporality: Temporality,
     pub(super) prometheus_host: String,
     pub(super) prometheus_port: u16,
     pub(super) cardinality_limit: usize,
@@ -24,16 +37,32 @@ pub(super) struct Metrics {
 }
 
 pub(super) fn metrics(b: &Builder, env: &mut EnvReader<'_>) -> Metrics {
-    let on = b.metrics.unwrap_or_else(|| {
-        env.parse(OTEL_METRICS_EXPORTER, "prometheus", |v| {
-            match v.to_ascii_lowercase().as_str() {
-                "prometheus" => Ok(true),
-                "none" => Ok(false),
-                _ => Err("expected prometheus or none".into()),
-            }
-        })
-        .unwrap_or(true)
-    });
+    let names = [
+        MetricsExporter::Prometheus,
+        MetricsExporter::Otlp,
+        MetricsExporter::Console,
+    ]
+    .map(|e| (e.name(), e));
+    let exporters = match (&b.metrics_exporters, b.metrics) {
+        (_, Some(false)) => Vec::new(),
+        (Some(exporters), _) => exporters.clone(),
+        (None, _) => env.name_list(
+            OTEL_METRICS_EXPORTER,
+            "exporter",
+            &names,
+            &[MetricsExporter::Prometheus],
+        ),
+    };
+    let pushes = exporters.iter().any(|e| *e != MetricsExporter::Prometheus);
+    let (interval, timeout, temporality) = if pushes {
+        push(b, env)
+    } else {
+        (
+            OTEL_METRIC_EXPORT_INTERVAL_DEFAULT,
+            OTEL_METRIC_EXPORT_TIMEOUT_DEFAULT,
+            Temporality::default(),
+        )
+    };
     let (prometheus_host, prometheus_port) = match &b.prometheus_listener {
         Some(listener) => listener.clone(),
         None => (
@@ -78,12 +107,76 @@ pub(super) fn metrics(b: &Builder, env: &mut EnvReader<'_>) -> Metrics {
         })
         .unwrap_or_default();
     Metrics {
-        on,
+        exporters,
+        interval,
+        timeout,
+        temporality,
         prometheus_host,
         prometheus_port,
         cardinality_limit,
         exemplar_filter,
     }
+}
+
+/// How pushes are made: interval, timeout (code beats env) and temporality.
+fn push(
+    b: &Builder,
+    env: &mut EnvReader<'_>,
+) -> (std::time::Duration, std::time::Duration, Temporality) {
+    let interval = b
+        .metric_export_interval
+        .and_then(|d| {
+            env.code_in(
+                "Builder::with_metric_export_interval",
+                d,
+                &OTEL_METRIC_EXPORT_INTERVAL_RANGE,
+                ms,
+            )
+        })
+        .or_else(|| {
+            env.millis_in(
+                OTEL_METRIC_EXPORT_INTERVAL,
+                &OTEL_METRIC_EXPORT_INTERVAL_RANGE,
+            )
+        })
+        .unwrap_or(OTEL_METRIC_EXPORT_INTERVAL_DEFAULT);
+    env.fill_fallback(
+        &[
+            "Builder::with_metric_export_interval",
+            OTEL_METRIC_EXPORT_INTERVAL,
+        ],
+        &ms(&interval),
+    );
+    let timeout = b
+        .metric_export_timeout
+        .and_then(|d| {
+            env.code_in(
+                "Builder::with_metric_export_timeout",
+                d,
+                &EXPORT_TIMEOUT_RANGE,
+                ms,
+            )
+        })
+        .or_else(|| env.millis_in(OTEL_METRIC_EXPORT_TIMEOUT, &EXPORT_TIMEOUT_RANGE))
+        .unwrap_or(OTEL_METRIC_EXPORT_TIMEOUT_DEFAULT);
+    env.fill_fallback(
+        &[
+            "Builder::with_metric_export_timeout",
+            OTEL_METRIC_EXPORT_TIMEOUT,
+        ],
+        &ms(&timeout),
+    );
+    let temporality = b
+        .metrics_temporality
+        .or_else(|| {
+            env.parse(
+                OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+                "cumulative",
+                str::parse,
+            )
+        })
+        .unwrap_or_default();
+    (interval, timeout, temporality)
 }
 
 #[cfg(test)]
@@ -103,7 +196,10 @@ mod tests {
         assert_eq!(
             found,
             Metrics {
-                on: true,
+                exporters: vec![MetricsExporter::Prometheus],
+                interval: std::time::Duration::from_secs(60),
+                timeout: std::time::Duration::from_secs(30),
+                temporality: Temporality::Cumulative,
                 prometheus_host: "localhost".into(),
                 prometheus_port: 9464,
                 cardinality_limit: 2000,
@@ -126,7 +222,10 @@ mod tests {
         assert_eq!(
             found,
             Metrics {
-                on: false,
+                exporters: vec![],
+                interval: std::time::Duration::from_secs(60),
+                timeout: std::time::Duration::from_secs(30),
+                temporality: Temporality::Cumulative,
                 prometheus_host: "0.0.0.0".into(),
                 prometheus_port: 0,
                 cardinality_limit: 10,
@@ -187,16 +286,56 @@ mod tests {
                 (OTEL_EXPORTER_PROMETHEUS_PORT, "nope"),
                 (OTEL_METRICS_EXEMPLAR_FILTER, "sometimes"),
             ])
-            .with_metrics(true)
+            .with_metrics_exporters([MetricsExporter::Prometheus])
             .with_prometheus_listener("127.0.0.1", 9100)
             .with_exemplar_filter(ExemplarFilter::AlwaysOn);
         let (found, issues) = resolved(&b);
-        assert!(found.on);
+        assert_eq!(found.exporters, [MetricsExporter::Prometheus]);
         assert_eq!(
             (found.prometheus_host.as_str(), found.prometheus_port),
             ("127.0.0.1", 9100)
         );
         assert_eq!(found.exemplar_filter, ExemplarFilter::AlwaysOn);
         assert!(issues.is_empty(), "{issues:?}");
+    }
+
+    #[test]
+    fn a_push_reads_its_interval_timeout_and_temporality() {
+        let b = crate::builder().with_env([
+            (OTEL_METRICS_EXPORTER, "prometheus, OTLP"),
+            (OTEL_METRIC_EXPORT_INTERVAL, "1500"),
+            (OTEL_METRIC_EXPORT_TIMEOUT, "0"),
+            (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, "Delta"),
+        ]);
+        let (found, issues) = resolved(&b);
+        assert_eq!(
+            found.exporters,
+            [MetricsExporter::Prometheus, MetricsExporter::Otlp]
+        );
+        assert_eq!(found.interval, std::time::Duration::from_millis(1500));
+        assert_eq!(found.timeout, std::time::Duration::from_secs(30));
+        assert_eq!(found.temporality, Temporality::Delta);
+        assert_eq!(
+            issues,
+            [Warning {
+                name: OTEL_METRIC_EXPORT_TIMEOUT,
+                value: "0".into(),
+                reason: "out of range: expected 10 to 600000 milliseconds".into(),
+                fallback: "30000 ms".into(),
+            }]
+        );
+        // `with_metrics(false)` turns every exporter off; a bad name warns.
+        let b = crate::builder()
+            .with_env([(OTEL_METRICS_EXPORTER, "otlp")])
+            .with_metrics(false);
+        assert!(resolved(&b).0.exporters.is_empty());
+        let (found, issues) =
+            resolved(&crate::builder().with_env([(OTEL_METRICS_EXPORTER, "statsd")]));
+        assert_eq!(found.exporters, [MetricsExporter::Prometheus]);
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(
+            issues[0].reason,
+            "unsupported exporter statsd; expected prometheus, otlp, console or none"
+        );
     }
 }

@@ -69,6 +69,10 @@ fn resolve(b: &Builder) -> Result<Config, Error> {
         .contains(&crate::logs::LogsExporter::Otlp)
         .then(|| otlp::otlp(b, &mut env, &otlp::LOGS));
     let logs_batch = traces::batch(b.logs_batch.as_ref(), &mut env, &traces::LOG_BATCH);
+    let metrics_otlp = metrics
+        .exporters
+        .contains(&crate::metrics::MetricsExporter::Otlp)
+        .then(|| otlp::otlp(b, &mut env, &otlp::METRICS));
 
     if general.strict {
         if let Some(error) = env.strict_error() {
@@ -96,7 +100,12 @@ fn resolve(b: &Builder) -> Result<Config, Error> {
         log_style: lines.log_style,
         gcp_project: lines.gcp_project,
         non_blocking_logs: lines.non_blocking_logs,
-        metrics: metrics.on,
+        metrics: !metrics.exporters.is_empty(),
+        metrics_exporters: metrics.exporters,
+        metrics_otlp,
+        metric_export_interval: metrics.interval,
+        metric_export_timeout: metrics.timeout,
+        metrics_temporality: metrics.temporality,
         metrics_cardinality_limit: metrics.cardinality_limit,
         prometheus_host: metrics.prometheus_host,
         prometheus_port: metrics.prometheus_port,

@@ -79,6 +79,22 @@ pub(in crate::config) const LOGS: SignalVars = signal_vars!(
     insecure = OTEL_EXPORTER_OTLP_LOGS_INSECURE,
 );
 
+/// The variables of metrics.
+pub(in crate::config) const METRICS: SignalVars = signal_vars!(
+    "v1/metrics",
+    "Builder::with_otlp_metrics_endpoint",
+    metrics_endpoint,
+    endpoint = OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+    protocol = OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
+    headers = OTEL_EXPORTER_OTLP_METRICS_HEADERS,
+    timeout = OTEL_EXPORTER_OTLP_METRICS_TIMEOUT,
+    compression = OTEL_EXPORTER_OTLP_METRICS_COMPRESSION,
+    certificate = OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE,
+    client_certificate = OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE,
+    client_key = OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY,
+    insecure = OTEL_EXPORTER_OTLP_METRICS_INSECURE,
+);
+
 /// Everything `signal`'s OTLP exporter is built from.
 pub(super) fn otlp(b: &Builder, env: &mut EnvReader<'_>, signal: &SignalVars) -> OtlpSettings {
     let protocol = b

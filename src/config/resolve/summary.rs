@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::otlp::{SignalVars, LOGS, TRACES};
+use super::otlp::{SignalVars, LOGS, METRICS, TRACES};
 use crate::config::env::{ms, EnvReader};
 use crate::config::{tls, Builder, Config, Origin, OtlpSettings, Setting};
 use crate::diag::redact_url;
@@ -22,6 +22,10 @@ use crate::env::{
     TRACELINK_LOG_NON_BLOCKING, TRACELINK_LOG_STYLE, TRACELINK_METRICS_CARDINALITY_LIMIT,
     TRACELINK_SHUTDOWN_TIMEOUT, TRACELINK_SPAN_EVENTS, TRACELINK_SPAN_FILTER,
     TRACELINK_TRACES_FILE,
+};
+use crate::env::{
+    OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, OTEL_METRIC_EXPORT_INTERVAL,
+    OTEL_METRIC_EXPORT_TIMEOUT,
 };
 use crate::trace::TracesExporter;
 
@@ -55,6 +59,10 @@ fn list_or_none<T>(items: &[T], name: impl Fn(&T) -> &str) -> String {
 /// read through, so that it knows which values were refused.
 pub(super) fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Setting> {
     let ms = |d: Duration| ms(&d);
+    let prometheus = format!(
+        "prometheus on http://{}:{}/metrics",
+        c.prometheus_host, c.prometheus_port
+    );
     let mut out = Vec::new();
     let mut add = |name: &'static str, value: String, origin: Origin| {
         out.push(Setting {
@@ -174,17 +182,21 @@ pub(super) fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Sett
     }
     add(
         "metrics",
-        if c.metrics {
-            format!(
-                "prometheus on http://{}:{}/metrics",
-                c.prometheus_host, c.prometheus_port
-            )
-        } else {
+        if c.metrics_exporters.is_empty() {
             "none".to_owned()
+        } else {
+            c.metrics_exporters
+                .iter()
+                .map(|e| match e {
+                    crate::metrics::MetricsExporter::Prometheus => prometheus.as_str(),
+                    other => other.name(),
+                })
+                .collect::<Vec<_>>()
+                .join(",")
         },
         origin(
             env,
-            b.metrics.is_some() || b.prometheus_listener.is_some(),
+            b.metrics.is_some() || b.metrics_exporters.is_some() || b.prometheus_listener.is_some(),
             &[
                 OTEL_METRICS_EXPORTER,
                 OTEL_EXPORTER_PROMETHEUS_HOST,
@@ -192,6 +204,34 @@ pub(super) fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Sett
             ],
         ),
     );
+    if let Some(metrics) = &c.metrics_otlp {
+        otlp(&mut add, &OTLP_METRICS, metrics, &METRICS, b, env);
+    }
+    if c.metrics_exporters
+        .iter()
+        .any(|e| *e != crate::metrics::MetricsExporter::Prometheus)
+    {
+        add(
+            "metrics push",
+            format!(
+                "every {}, at most {} a push, {}",
+                ms(c.metric_export_interval),
+                ms(c.metric_export_timeout),
+                c.metrics_temporality.name()
+            ),
+            origin(
+                env,
+                b.metric_export_interval.is_some()
+                    || b.metric_export_timeout.is_some()
+                    || b.metrics_temporality.is_some(),
+                &[
+                    OTEL_METRIC_EXPORT_INTERVAL,
+                    OTEL_METRIC_EXPORT_TIMEOUT,
+                    OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+                ],
+            ),
+        );
+    }
     if c.metrics {
         add(
             "series per metric",
@@ -240,6 +280,15 @@ const OTLP_TRACES: OtlpNames = [
     "otlp headers",
     "otlp timeout",
     "otlp compression",
+];
+
+const OTLP_METRICS: OtlpNames = [
+    "metrics otlp endpoint",
+    "metrics otlp tls",
+    "metrics otlp protocol",
+    "metrics otlp headers",
+    "metrics otlp timeout",
+    "metrics otlp compression",
 ];
 
 const OTLP_LOGS: OtlpNames = [
