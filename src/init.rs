@@ -371,6 +371,7 @@ impl Builder {
                 .build(),
         );
         let mut metrics_config = MetricsConfig::default()
+            .with_target_info(config.resource.iter().cloned())
             .with_exemplar_filter(config.exemplar_filter)
             .with_cardinality_limit(config.metrics_cardinality_limit);
         for (matcher, bounds) in &self.buckets {

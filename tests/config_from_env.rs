@@ -624,18 +624,35 @@ fn metrics_settings() {
         ("OTEL_METRICS_EXEMPLAR_FILTER", "always_off"),
     ]);
     assert!(!c.metrics());
+    assert!(c.metrics_exporters().is_empty());
     assert_eq!(c.prometheus_listener(), ("0.0.0.0", 9100));
     assert_eq!(
         c.exemplar_filter(),
         tracelink::metrics::ExemplarFilter::AlwaysOff
     );
 
+    // OTLP alone: pushed, not served; its URL by the traces' rules.
     let c = config(&[
         ("OTEL_METRICS_EXPORTER", "otlp"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+    ]);
+    assert!(c.metrics() && !c.serves_metrics());
+    assert_eq!(
+        c.metrics_endpoint(),
+        Some("http://collector:4318/v1/metrics")
+    );
+    assert_eq!(
+        c.metric_export_interval(),
+        std::time::Duration::from_secs(60)
+    );
+
+    let c = config(&[
+        ("OTEL_METRICS_EXPORTER", "statsd"),
         ("OTEL_EXPORTER_PROMETHEUS_PORT", "99999"),
         ("OTEL_METRICS_EXEMPLAR_FILTER", "sometimes"),
     ]);
     assert!(c.metrics());
+    assert!(c.serves_metrics());
     assert!(warning_about(&c, "OTEL_METRICS_EXPORTER").contains("using prometheus"));
     assert!(warning_about(&c, "OTEL_EXPORTER_PROMETHEUS_PORT").contains("using 9464"));
     assert!(warning_about(&c, "OTEL_METRICS_EXEMPLAR_FILTER").contains("using trace_based"));

@@ -1,8 +1,10 @@
 //! A real Prometheus (Debian's 2.42, exemplar storage on) scrapes tracelink's
 //! `/metrics`: the target is up with no error, and a counter and a histogram
 //! bucket carry exemplars whose trace id is that of a sampled span the OTLP
-//! receiver received. Every body is also checked by the official Python
-//! OpenMetrics parser. Alone in its file: `init()` installs globals.
+//! receiver received; the resource is the `target_info` info metric,
+//! joined to a series on `job` and `instance`. Every body is also checked
+//! by the official Python OpenMetrics parser. Alone in its file: `init()`
+//! installs globals.
 //!
 //! Needs `scripts/install-test-deps.sh` (run by `scripts/test.sh`).
 
@@ -26,6 +28,8 @@ fn prometheus_stores_exemplars_that_open_the_exported_trace() {
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
             ("OTEL_BSP_SCHEDULE_DELAY", "50"),
             ("TRACELINK_LOG_FORMAT", "none"),
+            ("OTEL_SERVICE_NAME", "shop"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "service.version=1.4.2"),
         ])
         .with_prometheus_listener("127.0.0.1", 0)
         .init()
@@ -53,7 +57,15 @@ fn prometheus_stores_exemplars_that_open_the_exported_trace() {
     // What we serve passes the strict OpenMetrics parser.
     let response = prometheus::http_get(address, "/metrics").expect("GET /metrics");
     let text = response.body.clone();
-    prometheus::prometheus_text_check(&text).expect("valid Prometheus text");
+    let summary = prometheus::prometheus_text_check(&text).expect("valid Prometheus text");
+    // The resource, as `target_info`, by the official parser.
+    let target = family(&summary, "target_info");
+    assert_eq!(target["type"], "gauge");
+    let labels = &target["samples"][0]["labels"];
+    assert_eq!(labels["service_name"], "shop");
+    assert_eq!(labels["service_version"], "1.4.2");
+    assert_eq!(labels["telemetry_sdk_language"], "rust");
+    assert_eq!(target["samples"][0]["value"], 1.0);
 
     let prom = prometheus::Prometheus::start(address);
     prom.wait_for_up(address, Duration::from_secs(20));
@@ -80,15 +92,36 @@ fn prometheus_stores_exemplars_that_open_the_exported_trace() {
     assert_eq!(bucket.value, 0.042);
     assert_eq!(bucket.labels["span_id"], spans[0].span_id());
 
+    // `target_info` joins a series to its resource on job and instance.
+    let joined = prom
+        .query("shop_orders_total * on (job, instance) group_left(service_version) target_info");
+    let result = &joined["result"];
+    assert_eq!(result.as_array().map(Vec::len), Some(1), "{joined}");
+    assert_eq!(result[0]["metric"]["service_version"], "1.4.2", "{joined}");
+    assert_eq!(result[0]["metric"]["outcome"], "ok", "{joined}");
+
     drop(prom);
     guard.shutdown().expect("shutdown");
 }
 
+/// The family `name` of a checker's summary.
+fn family<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    summary["families"]
+        .as_array()
+        .and_then(|families| families.iter().find(|f| f["name"] == name))
+        .unwrap_or_else(|| panic!("no family {name} in {summary}"))
+}
+
 #[test]
 fn every_body_passes_the_openmetrics_parser() {
-    // Built without globals: a recorder of its own.
-    let recorder =
-        tracelink::metrics::MetricsRecorder::new(tracelink::metrics::MetricsConfig::default());
+    // Built without globals: a recorder of its own, with a resource whose
+    // values need escaping.
+    let recorder = tracelink::metrics::MetricsRecorder::new(
+        tracelink::metrics::MetricsConfig::default().with_target_info([
+            opentelemetry::KeyValue::new("service.name", "shop \"main\""),
+            opentelemetry::KeyValue::new("process.pid", 42_i64),
+        ]),
+    );
     metrics::with_local_recorder(&recorder, || {
         metrics::describe_counter!(
             "weird.name-total",
@@ -103,6 +136,16 @@ fn every_body_passes_the_openmetrics_parser() {
     let handle = recorder.handle();
     let open = handle.render(tracelink::metrics::Format::OpenMetrics);
     let summary = prometheus::openmetrics_check(&open).unwrap_or_else(|e| panic!("{e}\n{open}"));
+    // The resource: an info metric, `target`, one sample, value 1.
+    let target = family(&summary, "target");
+    assert_eq!(target["type"], "info");
+    assert_eq!(target["samples"][0]["name"], "target_info");
+    assert_eq!(
+        target["samples"][0]["labels"]["service_name"],
+        "shop \"main\""
+    );
+    assert_eq!(target["samples"][0]["labels"]["process_pid"], "42");
+    assert_eq!(target["samples"][0]["value"], 1.0);
     let text = summary.to_string();
     assert!(text.contains("x\\\"y\\\\z\\nw"), "{text}");
     let plain = handle.render(tracelink::metrics::Format::PrometheusText);

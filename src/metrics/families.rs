@@ -50,6 +50,9 @@ pub const MAX_CARDINALITY_LIMIT: usize = 100_000;
 pub(crate) const OVERFLOW_FAMILY: &str = "tracelink_metrics_overflow";
 pub(crate) const REFUSED_FAMILY: &str = "tracelink_metrics_refused";
 pub(crate) const NAN_FAMILY: &str = "tracelink_metrics_nan_dropped";
+/// The resource as an info metric, by the OpenTelemetry–Prometheus
+/// compatibility specification.
+pub(crate) const TARGET_INFO: &str = "target_info";
 const OWN_FAMILIES: [&str; 3] = [NAN_FAMILY, OVERFLOW_FAMILY, REFUSED_FAMILY];
 
 /// One series' cell.
@@ -227,6 +230,10 @@ impl Families {
                     .insert(format!("{own}{suffix}"), Owner::Tracelink(own));
             }
         }
+        // The resource's info metric (`render.rs`).
+        state
+            .claims
+            .insert(TARGET_INFO.to_owned(), Owner::Tracelink(TARGET_INFO));
         Self {
             state: Mutex::new(state),
             limit: limit.clamp(1, MAX_CARDINALITY_LIMIT),

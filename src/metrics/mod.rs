@@ -87,6 +87,8 @@ impl std::fmt::Display for MetricsExporter {
 }
 
 struct Inner {
+    /// `target_info`'s labels: the resource.
+    target_info: Option<Box<str>>,
     registry: Registry<Key, Storage>,
     families: Arc<Families>,
     descriptions: RwLock<HashMap<String, (Option<Unit>, SharedString)>>,
@@ -128,6 +130,7 @@ pub struct MetricsHandle {
 /// How the recorder keeps samples.
 #[derive(Clone, Debug)]
 pub struct MetricsConfig {
+    pub(crate) target_info: Option<Box<str>>,
     pub(crate) filter: ExemplarFilter,
     pub(crate) buckets: buckets::Buckets,
     pub(crate) cardinality_limit: usize,
@@ -136,6 +139,7 @@ pub struct MetricsConfig {
 impl Default for MetricsConfig {
     fn default() -> Self {
         Self {
+            target_info: None,
             filter: ExemplarFilter::default(),
             buckets: buckets::Buckets::default(),
             cardinality_limit: DEFAULT_CARDINALITY_LIMIT,
@@ -144,6 +148,50 @@ impl Default for MetricsConfig {
 }
 
 impl MetricsConfig {
+    /// Writes the resource as the `target_info` info metric, first on
+    /// `/metrics`, as the OpenTelemetry–Prometheus compatibility
+    /// specification says: one series, value 1, a label for each
+    /// attribute, its key made a valid label name (`service.name` is
+    /// `service_name`). `init()` gives it the service's resource. Defaults
+    /// to none.
+    ///
+    /// Prometheus adds `job` and `instance` (from its scrape
+    /// configuration) to `target_info` as to every series, so a query
+    /// joins a series to its resource on them:
+    /// `rate(orders_total[5m]) * on (job, instance) group_left(service_version) target_info`.
+    /// Pushed over OTLP to a Collector instead, the resource travels as
+    /// such, and the Collector's Prometheus exporters make `job` from
+    /// `service.namespace`/`service.name` and `instance` from
+    /// `service.instance.id`.
+    ///
+    /// ```
+    /// use opentelemetry::KeyValue;
+    /// use tracelink::metrics::{Format, MetricsConfig, MetricsRecorder};
+    ///
+    /// let config = MetricsConfig::default().with_target_info([
+    ///     KeyValue::new("service.name", "checkout"),
+    ///     KeyValue::new("service.version", "1.4.2"),
+    /// ]);
+    /// let body = MetricsRecorder::new(config).handle().render(Format::OpenMetrics);
+    /// assert!(body.starts_with(
+    ///     "# TYPE target info\n# HELP target Target metadata\n\
+    ///      target_info{service_name=\"checkout\",service_version=\"1.4.2\"} 1\n"
+    /// ));
+    /// ```
+    #[must_use]
+    pub fn with_target_info(
+        mut self,
+        attributes: impl IntoIterator<Item = opentelemetry::KeyValue>,
+    ) -> Self {
+        let attributes: Vec<opentelemetry::KeyValue> = attributes.into_iter().collect();
+        self.target_info = Some(names::resource_labels(
+            attributes
+                .iter()
+                .map(|kv| (kv.key.as_str(), kv.value.to_string())),
+        ));
+        self
+    }
+
     /// Which samples carry exemplars. Defaults to [`ExemplarFilter::TraceBased`].
     #[must_use]
     pub fn with_exemplar_filter(mut self, filter: ExemplarFilter) -> Self {
@@ -208,6 +256,7 @@ impl MetricsRecorder {
         ));
         Self {
             inner: Arc::new(Inner {
+                target_info: config.target_info,
                 registry: Registry::new(Storage {
                     families: families.clone(),
                 }),
@@ -335,6 +384,11 @@ impl MetricsHandle {
             .descriptions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        render::render(&self.inner.families.snapshot(), &descriptions, format)
+        render::render(
+            self.inner.target_info.as_deref(),
+            &self.inner.families.snapshot(),
+            &descriptions,
+            format,
+        )
     }
 }

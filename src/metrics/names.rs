@@ -169,6 +169,29 @@ pub(crate) fn labels(key: &Key, kind: Kind) -> Labels {
     }
 }
 
+/// The labels of `target_info`: every resource attribute, its key made a
+/// valid label name (`service.name` is `service_name`), sorted; of two
+/// attributes that become the same label, the first is kept.
+pub(crate) fn resource_labels<'a>(attributes: impl Iterator<Item = (&'a str, String)>) -> Box<str> {
+    let mut labels: Vec<(String, String)> = attributes
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| (label_key(key, Kind::Gauge), value))
+        .collect();
+    labels.sort_by(|a, b| a.0.cmp(&b.0));
+    labels.dedup_by(|later, first| later.0 == first.0);
+    let mut out = String::new();
+    for (i, (key, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(key);
+        out.push_str("=\"");
+        escape_label_value(&mut out, value);
+        out.push('"');
+    }
+    out.into_boxed_str()
+}
+
 /// Writes `value` escaped for the inside of a label value's quotes.
 pub(crate) fn escape_label_value(out: &mut String, value: &str) {
     for c in value.chars() {

@@ -11,7 +11,7 @@ use metrics::{SharedString, Unit};
 
 use super::exemplar::Exemplar;
 use super::families::{
-    Cell, FamilySnapshot, Snapshot, NAN_FAMILY, OVERFLOW_FAMILY, REFUSED_FAMILY,
+    Cell, FamilySnapshot, Snapshot, NAN_FAMILY, OVERFLOW_FAMILY, REFUSED_FAMILY, TARGET_INFO,
 };
 use super::names::{self, Kind, OVERFLOW_LABELS};
 
@@ -131,11 +131,23 @@ pub(super) fn description<'a>(
 /// Writes every family of `snapshot` in `format`, sorted by name, each
 /// family's series sorted by labels, then tracelink's own counters.
 pub(crate) fn render(
+    target_info: Option<&str>,
     snapshot: &Snapshot,
     descriptions: &HashMap<String, (Option<Unit>, SharedString)>,
     format: Format,
 ) -> String {
     let mut out = String::with_capacity(snapshot.cells.len() * 160 + 64);
+    if let Some(labels) = target_info {
+        // An info metric: OpenMetrics names the family `target`.
+        out.push_str(match format {
+            Format::OpenMetrics => "# TYPE target info\n# HELP target Target metadata\n",
+            Format::PrometheusText => {
+                "# TYPE target_info gauge\n# HELP target_info Target metadata\n"
+            }
+        });
+        sample_start(&mut out, TARGET_INFO, "", labels, None);
+        out.push_str("1\n");
+    }
     let mut nan_dropped: Vec<(&str, u64)> = Vec::new();
     for family in &snapshot.families {
         let name = &*family.name;
