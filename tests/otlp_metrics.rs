@@ -320,7 +320,7 @@ fn shutdown_keeps_its_timeout_with_all_three_signals_in_a_black_hole() {
     let result = parts.into_guard().shutdown();
     let took = started.elapsed();
     assert!(
-        took < timeout + Duration::from_millis(1000),
+        took < timeout + Duration::from_secs(1),
         "shutdown took {took:?} with a {timeout:?} timeout"
     );
     assert!(result.is_err(), "nothing reached a black hole: {result:?}");
