@@ -351,7 +351,7 @@ impl Builder {
     ///     parts.layer(),
     /// );
     /// tracing::subscriber::with_default(subscriber, || tracing::warn!(order.id = 7, "card declined"));
-    /// parts.into_guard().shutdown()?;
+    /// parts.guard().flush()?; // (shutting down would empty this exporter)
     /// let records = exporter.get_emitted_logs().unwrap_or_default();
     /// assert_eq!(records.len(), 1);
     /// assert_eq!(records[0].record.severity_text(), Some("WARN"));

@@ -535,6 +535,18 @@ mod tests {
     }
 
     #[test]
+    fn target_info_is_tracelinks_name() {
+        let body = render(10, || metrics::gauge!("target_info").set(1.0));
+        assert!(
+            body.contains(
+                "tracelink_metrics_refused_total{kind=\"gauge\",metric=\"target_info\",reason=\"name_clash\"} 1"
+            ),
+            "{body}"
+        );
+        assert!(!body.contains("target_info 1"), "{body}");
+    }
+
+    #[test]
     fn keys_that_write_the_same_series_share_it() {
         let body = render(10, || {
             metrics::counter!("a.b", "k.1" => "v").increment(1);

@@ -43,7 +43,10 @@ use super::render::description;
 /// ```
 /// # fn main() -> Result<(), tracelink::Error> {
 /// let config = tracelink::builder()
-///     .with_env([("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta")])
+///     .with_env([
+///         ("OTEL_METRICS_EXPORTER", "otlp"),
+///         ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta"),
+///     ])
 ///     .config()?;
 /// assert_eq!(config.metrics_temporality(), tracelink::metrics::Temporality::Delta);
 /// # Ok(()) }
