@@ -4,7 +4,8 @@
 //! receiver that requires a client certificate refuses none and accepts the
 //! right one; a wrong CA, an expired or misnamed certificate fail, are
 //! counted and say why in words; a bad file or a key that does not match its
-//! certificate is a configuration warning (an error in strict mode).
+//! certificate is a configuration warning (an error in strict mode); log
+//! records and metrics follow the same rules with their own variables.
 
 mod support;
 #[path = "support/tls.rs"]
@@ -318,5 +319,86 @@ fn an_https_endpoint_is_kept_not_rewritten() {
             "https://collector.example.com:4318/v1/traces"
         };
         assert_eq!(config.traces_endpoint(), expected);
+    }
+}
+
+/// Log records and metrics take TLS by the traces' rules, per signal: over
+/// mTLS with the logs' and the metrics' own CA variables, on both protocols;
+/// without the client certificate, each is refused and counted.
+#[test]
+fn log_records_and_metrics_go_over_mtls_with_their_own_variables() {
+    let pki = Pki::new("signals", ServerCert::Valid);
+    let wrong = Pki::new("signals-wrong", ServerCert::Valid);
+    for protocol in PROTOCOLS {
+        let receiver = Receiver::start_tls(pki.server_config(true));
+        let run = |client: bool| {
+            let mut vars: Vec<(&str, String)> = vec![
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint(&receiver, protocol)),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_owned()),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "3000".to_owned()),
+                ("OTEL_TRACES_EXPORTER", "none".to_owned()),
+                ("OTEL_LOGS_EXPORTER", "otlp".to_owned()),
+                ("OTEL_METRICS_EXPORTER", "otlp".to_owned()),
+                ("OTEL_METRIC_EXPORT_INTERVAL", "3600000".to_owned()),
+                ("TRACELINK_LOG_FORMAT", "none".to_owned()),
+                // The generic CA is wrong: each signal's own one must win.
+                ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&wrong.ca)),
+                ("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", path(&pki.ca)),
+                ("OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", path(&pki.ca)),
+            ];
+            if client {
+                vars.extend([
+                    (
+                        "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE",
+                        path(&pki.client_cert),
+                    ),
+                    ("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", path(&pki.client_key)),
+                    (
+                        "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+                        path(&pki.client_cert),
+                    ),
+                    (
+                        "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
+                        path(&pki.client_key),
+                    ),
+                ]);
+            }
+            let parts = tracelink::builder()
+                .with_env(vars.iter().map(|(k, v)| (*k, v.as_str())))
+                .with_service_name("tls-signals")
+                .build()
+                .expect("tracelink builds");
+            assert!(
+                parts.config().warnings().is_empty(),
+                "{:?}",
+                parts.config().warnings()
+            );
+            let dispatch = support::dispatch_with_logs(&parts);
+            metrics::with_local_recorder(parts.metrics_recorder(), || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    tracing::warn!(protocol, "over tls");
+                    metrics::counter!("tls_total").increment(1);
+                });
+            });
+            let _ = parts.guard().flush();
+            let stats = parts.guard().stats();
+            (stats.log_records(), stats.metric_points())
+        };
+        let (records, points) = run(false);
+        assert_eq!((records.exported(), records.failed()), (0, 1), "{protocol}");
+        assert_eq!(points.exported(), 0, "{protocol}");
+        assert!(points.failed() > 0, "{protocol}");
+        let (records, points) = run(true);
+        assert_eq!(
+            records.exported(),
+            1,
+            "{protocol}: with the client certificate"
+        );
+        assert!(
+            points.exported() > 0 && points.failed() == 0,
+            "{protocol}: {points:?}"
+        );
+        assert_eq!(receiver.wait_for_logs(1, Duration::from_secs(10)).len(), 1);
+        assert!(receiver.metric("tls_total").is_some(), "{protocol}");
     }
 }
