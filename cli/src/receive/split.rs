@@ -584,21 +584,17 @@ mod tests {
         assert_eq!(merged(&lines), merged(&[expected]));
     }
 
-    /// Bytes changed at random: split refuses exactly what prost's whole
-    /// decoding refuses, and takes the same spans from the rest.
-    #[test]
-    fn broken_requests_are_refused_as_prost_refuses_them() {
-        let good = request(30, 20).encode_to_vec();
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut random = || {
+    /// `count` copies of `good`, each with up to three bytes changed and,
+    /// one time in four, cut short; the same ones for the same `seed`.
+    fn mangled(good: &[u8], mut seed: u64, count: usize) -> impl Iterator<Item = Vec<u8>> + '_ {
+        let mut random = move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
         };
-        let mut refused = 0;
-        for _ in 0..4000 {
-            let mut bytes = good.clone();
+        (0..count).map(move |_| {
+            let mut bytes = good.to_vec();
             for _ in 0..=random() % 3 {
                 let at = (random() % bytes.len() as u64) as usize;
                 bytes[at] = random() as u8;
@@ -606,6 +602,17 @@ mod tests {
             if random() % 4 == 0 {
                 bytes.truncate((random() % bytes.len() as u64) as usize);
             }
+            bytes
+        })
+    }
+
+    /// Bytes changed at random: split refuses exactly what prost's whole
+    /// decoding refuses, and takes the same spans from the rest.
+    #[test]
+    fn broken_requests_are_refused_as_prost_refuses_them() {
+        let good = request(30, 20).encode_to_vec();
+        let mut refused = 0;
+        for bytes in mangled(&good, 0x2545_f491_4f6c_dd1d, 4000) {
             let whole = ExportTraceServiceRequest::decode(&bytes[..]);
             match (split_all(&bytes, 200), whole) {
                 (Ok((lines, _)), Ok(whole)) => assert_eq!(merged(&lines), merged(&[whole])),
@@ -738,23 +745,8 @@ mod tests {
     #[test]
     fn broken_logs_requests_are_refused_as_prost_refuses_them() {
         let good = logs_request(20, 20).encode_to_vec();
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut random = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
         let mut refused = 0;
-        for _ in 0..3000 {
-            let mut bytes = good.clone();
-            for _ in 0..=random() % 3 {
-                let at = (random() % bytes.len() as u64) as usize;
-                bytes[at] = random() as u8;
-            }
-            if random() % 4 == 0 {
-                bytes.truncate((random() % bytes.len() as u64) as usize);
-            }
+        for bytes in mangled(&good, 0x9e37_79b9_7f4a_7c15, 3000) {
             let whole = ExportLogsServiceRequest::decode(&bytes[..]);
             match (split_logs(&bytes, 150), whole) {
                 (Ok((lines, _)), Ok(whole)) => {
