@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Bytes;
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
 };
@@ -14,34 +13,13 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::{any_value, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
-use prost::Message;
 
-use super::{any_value_to_string, attr, grpc_admit, hex, Inbox, Signal, State, Transport};
+use super::{any_value_to_string, attr, hex, Inbox, Signal, State, Transport};
 
 /// One logs export request a receiver accepted.
-#[derive(Clone, Debug)]
-pub struct LogsRequest {
-    /// The protocol it came by.
-    pub transport: Transport,
-    /// HTTP headers, or gRPC metadata; names in lower case.
-    pub headers: Vec<(String, String)>,
-    /// Whether the body came gzip-compressed (`content-encoding` or
-    /// `grpc-encoding`). The Python receiver cannot see it over gRPC, and
-    /// says `false` there.
-    pub gzip: bool,
-    /// The request as decoded.
-    pub body: ExportLogsServiceRequest,
-}
+pub type LogsRequest = super::Request<ExportLogsServiceRequest>;
 
 impl LogsRequest {
-    /// The value of a header (gRPC metadata entry), if it was sent.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
     /// How many log records the request carried.
     pub fn record_count(&self) -> usize {
         self.body
@@ -204,23 +182,6 @@ impl Inbox<LogsRequest> {
     }
 }
 
-/// Records a decoded `POST /v1/logs` body; returns the encoded answer.
-pub(super) fn record_http(
-    state: &State,
-    headers: Vec<(String, String)>,
-    gzip: bool,
-    bytes: Bytes,
-) -> Result<Vec<u8>, prost::DecodeError> {
-    let body = ExportLogsServiceRequest::decode(bytes)?;
-    state.logs.push(LogsRequest {
-        transport: Transport::Http,
-        headers,
-        gzip,
-        body,
-    });
-    Ok(ExportLogsServiceResponse::default().encode_to_vec())
-}
-
 /// The gRPC logs service of the Rust receiver.
 pub(super) fn grpc_service(state: Arc<State>) -> LogsServiceServer<GrpcLogsService> {
     LogsServiceServer::new(GrpcLogsService { state })
@@ -236,13 +197,7 @@ impl LogsService for GrpcLogsService {
         &self,
         request: tonic::Request<ExportLogsServiceRequest>,
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        let (headers, gzip) = grpc_admit(&self.state, Signal::Logs, &request)?;
-        self.state.logs.push(LogsRequest {
-            transport: Transport::Grpc,
-            headers,
-            gzip,
-            body: request.into_inner(),
-        });
+        super::take_grpc(&self.state, Signal::Logs, &self.state.inboxes.logs, request)?;
         Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
     }
 }

@@ -14,7 +14,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Bytes;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
@@ -26,34 +25,13 @@ use opentelemetry_proto::tonic::metrics::v1::{
     exemplar, metric, number_data_point, AggregationTemporality, Exemplar, HistogramDataPoint,
     Metric, NumberDataPoint,
 };
-use prost::Message;
 
-use super::{attr, grpc_admit, hex, Inbox, ReceivedSpan, Signal, State, Transport};
+use super::{attr, hex, Inbox, ReceivedSpan, Signal, State, Transport};
 
 /// One metrics export request a receiver accepted.
-#[derive(Clone, Debug)]
-pub struct MetricsRequest {
-    /// The protocol it came by.
-    pub transport: Transport,
-    /// HTTP headers, or gRPC metadata; names in lower case.
-    pub headers: Vec<(String, String)>,
-    /// Whether the body came gzip-compressed (`content-encoding` or
-    /// `grpc-encoding`). The Python receiver cannot see it over gRPC, and
-    /// says `false` there.
-    pub gzip: bool,
-    /// The request as decoded.
-    pub body: ExportMetricsServiceRequest,
-}
+pub type MetricsRequest = super::Request<ExportMetricsServiceRequest>;
 
 impl MetricsRequest {
-    /// The value of a header (gRPC metadata entry), if it was sent.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
     /// The names of the metrics the request carried, in order.
     pub fn metric_names(&self) -> Vec<&str> {
         self.body
@@ -435,23 +413,6 @@ impl Inbox<MetricsRequest> {
     }
 }
 
-/// Records a decoded `POST /v1/metrics` body; returns the encoded answer.
-pub(super) fn record_http(
-    state: &State,
-    headers: Vec<(String, String)>,
-    gzip: bool,
-    bytes: Bytes,
-) -> Result<Vec<u8>, prost::DecodeError> {
-    let body = ExportMetricsServiceRequest::decode(bytes)?;
-    state.metrics.push(MetricsRequest {
-        transport: Transport::Http,
-        headers,
-        gzip,
-        body,
-    });
-    Ok(ExportMetricsServiceResponse::default().encode_to_vec())
-}
-
 /// The gRPC metrics service of the Rust receiver.
 pub(super) fn grpc_service(state: Arc<State>) -> MetricsServiceServer<GrpcMetricsService> {
     MetricsServiceServer::new(GrpcMetricsService { state })
@@ -467,13 +428,12 @@ impl MetricsService for GrpcMetricsService {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        let (headers, gzip) = grpc_admit(&self.state, Signal::Metrics, &request)?;
-        self.state.metrics.push(MetricsRequest {
-            transport: Transport::Grpc,
-            headers,
-            gzip,
-            body: request.into_inner(),
-        });
+        super::take_grpc(
+            &self.state,
+            Signal::Metrics,
+            &self.state.inboxes.metrics,
+            request,
+        )?;
         Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
     }
 }

@@ -36,6 +36,8 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{HeaderMap, Method, StatusCode};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -44,7 +46,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::{span, status, Span};
-use prost::Message;
 use tokio::sync::watch;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -95,18 +96,23 @@ impl Signal {
     }
 }
 
-/// One trace export request the receiver accepted.
+/// One export request a receiver accepted, of any signal: `B` is the
+/// decoded body ([`ExportRequest`], [`LogsRequest`], [`MetricsRequest`]).
 #[derive(Clone, Debug)]
-pub struct ExportRequest {
+pub struct Request<B> {
+    /// The protocol it came by.
     pub transport: Transport,
     /// HTTP headers, or gRPC metadata; names in lower case.
     pub headers: Vec<(String, String)>,
-    /// Whether the body came gzip-compressed (`content-encoding` or `grpc-encoding`).
+    /// Whether the body came gzip-compressed (`content-encoding` or
+    /// `grpc-encoding`). The Python receiver cannot see it over gRPC, and
+    /// says `false` there.
     pub gzip: bool,
-    pub body: ExportTraceServiceRequest,
+    /// The request as decoded.
+    pub body: B,
 }
 
-impl ExportRequest {
+impl<B> Request<B> {
     /// The value of a header (gRPC metadata entry), if it was sent.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -114,7 +120,12 @@ impl ExportRequest {
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
     }
+}
 
+/// One trace export request a receiver accepted.
+pub type ExportRequest = Request<ExportTraceServiceRequest>;
+
+impl ExportRequest {
     /// How many spans the request carried.
     pub fn span_count(&self) -> usize {
         self.body
@@ -323,12 +334,98 @@ impl Inbox<ExportRequest> {
     }
 }
 
+/// What a receiver got, signal by signal: the Rust [`Receiver`]'s and the
+/// [`PyReceiver`]'s, both of which dereference to it.
+#[derive(Debug, Default)]
+pub struct Inboxes {
+    traces: Inbox<ExportRequest>,
+    logs: Inbox<LogsRequest>,
+    metrics: Inbox<MetricsRequest>,
+}
+
+impl Inboxes {
+    /// Every trace export request accepted so far.
+    pub fn requests(&self) -> Vec<ExportRequest> {
+        self.traces.snapshot()
+    }
+
+    /// Every span accepted so far, with its resource.
+    pub fn spans(&self) -> Vec<ReceivedSpan> {
+        flatten(&self.traces.lock())
+    }
+
+    /// Waits until at least `n` spans have arrived, or `timeout` passes; returns
+    /// what arrived either way (assert on its length).
+    pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<ReceivedSpan> {
+        self.traces.wait_for_spans(n, timeout)
+    }
+
+    /// Every logs export request accepted so far.
+    pub fn logs_requests(&self) -> Vec<LogsRequest> {
+        self.logs.snapshot()
+    }
+
+    /// Every log record accepted so far, with its resource and scope.
+    pub fn logs(&self) -> Vec<ReceivedLog> {
+        logs::flatten(&self.logs.lock())
+    }
+
+    /// Waits until at least `n` log records have arrived, or `timeout`
+    /// passes; returns what arrived either way (assert on its length).
+    pub fn wait_for_logs(&self, n: usize, timeout: Duration) -> Vec<ReceivedLog> {
+        self.logs.wait_for_logs(n, timeout)
+    }
+
+    /// Every metrics export request accepted so far.
+    pub fn metrics_requests(&self) -> Vec<MetricsRequest> {
+        self.metrics.snapshot()
+    }
+
+    /// Every metric of every metrics request so far, in arrival order (a
+    /// metric exported every interval appears once per export).
+    pub fn metrics(&self) -> Vec<ReceivedMetric> {
+        metrics::flatten(&self.metrics.lock())
+    }
+
+    /// The latest data received of the metric `name`: the last export that
+    /// carried it (with cumulative temporality, everything so far).
+    pub fn metric(&self, name: &str) -> Option<ReceivedMetric> {
+        metrics::latest(&self.metrics.lock(), name)
+    }
+
+    /// Waits until at least `n` metrics export requests have arrived, or
+    /// `timeout` passes; returns what arrived either way.
+    pub fn wait_for_metrics(&self, n: usize, timeout: Duration) -> Vec<MetricsRequest> {
+        self.metrics.wait_until(timeout, |r| r.len() >= n).clone()
+    }
+
+    /// Waits until the latest data of the metric `name` satisfies `until`
+    /// (say, its counter reached 3), or `timeout` passes; returns that latest
+    /// data either way, `None` if the metric never arrived (assert on it).
+    pub fn wait_for_metric(
+        &self,
+        name: &str,
+        timeout: Duration,
+        until: impl FnMut(&ReceivedMetric) -> bool,
+    ) -> Option<ReceivedMetric> {
+        self.metrics.wait_for_metric(name, timeout, until)
+    }
+
+    /// The exemplars of the latest data of metric `name` that name no span
+    /// received so far: empty when every exemplar links to an exported span.
+    /// Panics if the metric never arrived (so that "empty" means something).
+    pub fn exemplars_without_span(&self, name: &str) -> Vec<ReceivedExemplar> {
+        let metric = self
+            .metric(name)
+            .unwrap_or_else(|| panic!("the receiver got no metric {name:?}"));
+        metric.exemplars_without_span(&self.spans())
+    }
+}
+
 /// What the receiver's servers share with the test.
 #[derive(Debug, Default)]
 struct State {
-    requests: Inbox<ExportRequest>,
-    logs: Inbox<LogsRequest>,
-    metrics: Inbox<MetricsRequest>,
+    inboxes: Inboxes,
     /// How many of the next requests to fail, whatever their signal.
     fail_next: AtomicUsize,
     /// How many of the next requests of each signal to fail (by `Signal::index`).
@@ -343,11 +440,11 @@ struct State {
 
 impl State {
     fn requests(&self) -> MutexGuard<'_, Vec<ExportRequest>> {
-        self.requests.lock()
+        self.inboxes.traces.lock()
     }
 
     fn record(&self, request: ExportRequest) {
-        self.requests.push(request);
+        self.inboxes.traces.push(request);
     }
 
     /// True if this request of `signal` must fail (and counts it): first
@@ -502,85 +599,14 @@ impl Receiver {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
+}
 
-    /// Every trace export request accepted so far.
-    pub fn requests(&self) -> Vec<ExportRequest> {
-        self.state.requests.snapshot()
-    }
+impl std::ops::Deref for Receiver {
+    type Target = Inboxes;
 
-    /// Every span accepted so far, with its resource.
-    pub fn spans(&self) -> Vec<ReceivedSpan> {
-        flatten(&self.state.requests())
-    }
-
-    /// Waits until at least `n` spans have arrived, or `timeout` passes; returns
-    /// what arrived either way (assert on its length).
-    pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<ReceivedSpan> {
-        self.state.requests.wait_for_spans(n, timeout)
-    }
-
-    /// Every logs export request accepted so far.
-    pub fn logs_requests(&self) -> Vec<LogsRequest> {
-        self.state.logs.snapshot()
-    }
-
-    /// Every log record accepted so far, with its resource and scope.
-    pub fn logs(&self) -> Vec<ReceivedLog> {
-        logs::flatten(&self.state.logs.lock())
-    }
-
-    /// Waits until at least `n` log records have arrived, or `timeout`
-    /// passes; returns what arrived either way (assert on its length).
-    pub fn wait_for_logs(&self, n: usize, timeout: Duration) -> Vec<ReceivedLog> {
-        self.state.logs.wait_for_logs(n, timeout)
-    }
-
-    /// Every metrics export request accepted so far.
-    pub fn metrics_requests(&self) -> Vec<MetricsRequest> {
-        self.state.metrics.snapshot()
-    }
-
-    /// Every metric of every metrics request so far, in arrival order (a
-    /// metric exported every interval appears once per export).
-    pub fn metrics(&self) -> Vec<ReceivedMetric> {
-        metrics::flatten(&self.state.metrics.lock())
-    }
-
-    /// The latest data received of the metric `name`: the last export that
-    /// carried it (with cumulative temporality, everything so far).
-    pub fn metric(&self, name: &str) -> Option<ReceivedMetric> {
-        metrics::latest(&self.state.metrics.lock(), name)
-    }
-
-    /// Waits until at least `n` metrics export requests have arrived, or
-    /// `timeout` passes; returns what arrived either way.
-    pub fn wait_for_metrics(&self, n: usize, timeout: Duration) -> Vec<MetricsRequest> {
-        self.state
-            .metrics
-            .wait_until(timeout, |r| r.len() >= n)
-            .clone()
-    }
-
-    /// Waits until the latest data of the metric `name` satisfies `until`
-    /// (say, its counter reached 3), or `timeout` passes; returns that latest
-    /// data either way, `None` if the metric never arrived (assert on it).
-    pub fn wait_for_metric(
-        &self,
-        name: &str,
-        timeout: Duration,
-        until: impl FnMut(&ReceivedMetric) -> bool,
-    ) -> Option<ReceivedMetric> {
-        self.state.metrics.wait_for_metric(name, timeout, until)
-    }
-
-    /// The exemplars of the latest data of metric `name` that name no span
-    /// received so far: empty when every exemplar links to an exported span.
-    /// Panics if the metric never arrived (so that "empty" means something).
-    pub fn exemplars_without_span(&self, name: &str) -> Vec<ReceivedExemplar> {
-        let metric = self
-            .metric(name)
-            .unwrap_or_else(|| panic!("the receiver got no metric {name:?}"));
-        metric.exemplars_without_span(&self.spans())
+    /// What it received: `receiver.spans()`, `receiver.logs()`, ...
+    fn deref(&self) -> &Inboxes {
+        &self.state.inboxes
     }
 }
 
@@ -796,13 +822,12 @@ impl TraceService for GrpcTraceService {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let (headers, gzip) = grpc_admit(&self.state, Signal::Traces, &request)?;
-        self.state.record(ExportRequest {
-            transport: Transport::Grpc,
-            headers,
-            gzip,
-            body: request.into_inner(),
-        });
+        take_grpc(
+            &self.state,
+            Signal::Traces,
+            &self.state.inboxes.traces,
+            request,
+        )?;
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
 }
@@ -937,22 +962,57 @@ async fn handle_http(
         body
     };
     let recorded = match signal {
-        Signal::Traces => ExportTraceServiceRequest::decode(bytes).map(|body| {
-            state.record(ExportRequest {
-                transport: Transport::Http,
-                headers,
-                gzip,
-                body,
-            });
-            ExportTraceServiceResponse::default().encode_to_vec()
-        }),
-        Signal::Logs => logs::record_http(state, headers, gzip, bytes),
-        Signal::Metrics => metrics::record_http(state, headers, gzip, bytes),
+        Signal::Traces => {
+            take_http::<_, ExportTraceServiceResponse>(&state.inboxes.traces, headers, gzip, bytes)
+        }
+        Signal::Logs => {
+            take_http::<_, ExportLogsServiceResponse>(&state.inboxes.logs, headers, gzip, bytes)
+        }
+        Signal::Metrics => take_http::<_, ExportMetricsServiceResponse>(
+            &state.inboxes.metrics,
+            headers,
+            gzip,
+            bytes,
+        ),
     };
     match recorded {
         Ok(answer) => response(StatusCode::OK, "application/x-protobuf", answer.into()),
         Err(error) => reject(state, StatusCode::BAD_REQUEST, format!("protobuf: {error}")),
     }
+}
+
+/// Decodes an HTTP body of `B` into `inbox`; returns the encoded answer, `R`.
+fn take_http<B: prost::Message + Default + Clone, R: prost::Message + Default>(
+    inbox: &Inbox<Request<B>>,
+    headers: Vec<(String, String)>,
+    gzip: bool,
+    bytes: Bytes,
+) -> Result<Vec<u8>, prost::DecodeError> {
+    let body = B::decode(bytes)?;
+    inbox.push(Request {
+        transport: Transport::Http,
+        headers,
+        gzip,
+        body,
+    });
+    Ok(R::default().encode_to_vec())
+}
+
+/// A gRPC export of any signal into `inbox`: failed if the test asked so.
+fn take_grpc<B: Clone>(
+    state: &State,
+    signal: Signal,
+    inbox: &Inbox<Request<B>>,
+    request: tonic::Request<B>,
+) -> Result<(), tonic::Status> {
+    let (headers, gzip) = grpc_admit(state, signal, &request)?;
+    inbox.push(Request {
+        transport: Transport::Grpc,
+        headers,
+        gzip,
+        body: request.into_inner(),
+    });
+    Ok(())
 }
 
 fn reject(state: &State, status: StatusCode, problem: String) -> hyper::Response<Full<Bytes>> {

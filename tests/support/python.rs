@@ -42,10 +42,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
 use serde_json::Value as Json;
 
-use super::{
-    logs, metrics, ExportRequest, Inbox, LogsRequest, MetricsRequest, ReceivedExemplar,
-    ReceivedLog, ReceivedMetric, ReceivedSpan, Transport,
-};
+use super::{ExportRequest, Inboxes, LogsRequest, MetricsRequest, Transport};
 
 /// The Python OTLP receiver, as a child process on two free ports of
 /// 127.0.0.1; stopped (its stdin closed, then killed by its process id if it
@@ -64,9 +61,7 @@ pub struct PyReceiver {
 /// What the thread reading the script's stdout shares with the test.
 #[derive(Debug, Default)]
 struct Received {
-    traces: Inbox<ExportRequest>,
-    logs: Inbox<LogsRequest>,
-    metrics: Inbox<MetricsRequest>,
+    inboxes: Inboxes,
     /// Requests the script refused, and lines this side could not read.
     problems: Mutex<Vec<String>>,
 }
@@ -109,19 +104,19 @@ impl Received {
         let gzip = line.bool("gzip")?;
         let request = line.get("request")?;
         match line.string("signal")?.as_str() {
-            "traces" => self.traces.push(ExportRequest {
+            "traces" => self.inboxes.traces.push(ExportRequest {
                 transport,
                 headers,
                 gzip,
                 body: traces_request(request)?,
             }),
-            "logs" => self.logs.push(LogsRequest {
+            "logs" => self.inboxes.logs.push(LogsRequest {
                 transport,
                 headers,
                 gzip,
                 body: logs_request(request)?,
             }),
-            "metrics" => self.metrics.push(MetricsRequest {
+            "metrics" => self.inboxes.metrics.push(MetricsRequest {
                 transport,
                 headers,
                 gzip,
@@ -250,81 +245,14 @@ impl PyReceiver {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
+}
 
-    /// Every trace export request received so far.
-    pub fn requests(&self) -> Vec<ExportRequest> {
-        self.received.traces.snapshot()
-    }
+impl std::ops::Deref for PyReceiver {
+    type Target = Inboxes;
 
-    /// Every span received so far, with its resource.
-    pub fn spans(&self) -> Vec<ReceivedSpan> {
-        super::flatten(&self.received.traces.lock())
-    }
-
-    /// Waits until at least `n` spans have arrived, or `timeout` passes;
-    /// returns what arrived either way (assert on its length).
-    pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<ReceivedSpan> {
-        self.received.traces.wait_for_spans(n, timeout)
-    }
-
-    /// Every logs export request received so far.
-    pub fn logs_requests(&self) -> Vec<LogsRequest> {
-        self.received.logs.snapshot()
-    }
-
-    /// Every log record received so far, with its resource and scope.
-    pub fn logs(&self) -> Vec<ReceivedLog> {
-        logs::flatten(&self.received.logs.lock())
-    }
-
-    /// Waits until at least `n` log records have arrived, or `timeout`
-    /// passes; returns what arrived either way (assert on its length).
-    pub fn wait_for_logs(&self, n: usize, timeout: Duration) -> Vec<ReceivedLog> {
-        self.received.logs.wait_for_logs(n, timeout)
-    }
-
-    /// Every metrics export request received so far.
-    pub fn metrics_requests(&self) -> Vec<MetricsRequest> {
-        self.received.metrics.snapshot()
-    }
-
-    /// Every metric of every metrics request so far, in arrival order.
-    pub fn metrics(&self) -> Vec<ReceivedMetric> {
-        metrics::flatten(&self.received.metrics.lock())
-    }
-
-    /// The latest data received of the metric `name`.
-    pub fn metric(&self, name: &str) -> Option<ReceivedMetric> {
-        metrics::latest(&self.received.metrics.lock(), name)
-    }
-
-    /// Waits until at least `n` metrics export requests have arrived, or
-    /// `timeout` passes; returns what arrived either way.
-    pub fn wait_for_metrics(&self, n: usize, timeout: Duration) -> Vec<MetricsRequest> {
-        self.received
-            .metrics
-            .wait_until(timeout, |r| r.len() >= n)
-            .clone()
-    }
-
-    /// Waits until the latest data of the metric `name` satisfies `until`,
-    /// or `timeout` passes; returns that latest data either way.
-    pub fn wait_for_metric(
-        &self,
-        name: &str,
-        timeout: Duration,
-        until: impl FnMut(&ReceivedMetric) -> bool,
-    ) -> Option<ReceivedMetric> {
-        self.received.metrics.wait_for_metric(name, timeout, until)
-    }
-
-    /// The exemplars of the latest data of metric `name` that name no span
-    /// this receiver got. Panics if the metric never arrived.
-    pub fn exemplars_without_span(&self, name: &str) -> Vec<ReceivedExemplar> {
-        let metric = self
-            .metric(name)
-            .unwrap_or_else(|| panic!("the Python receiver got no metric {name:?}"));
-        metric.exemplars_without_span(&self.spans())
+    /// What it received: `receiver.spans()`, `receiver.logs()`, ...
+    fn deref(&self) -> &Inboxes {
+        &self.received.inboxes
     }
 }
 
