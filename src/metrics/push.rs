@@ -16,11 +16,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 
 use super::otlp::Converter;
 use super::{Format, MetricsHandle};
-use crate::export::{ExportStats, OtlpTarget, Outcome};
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use crate::export::OtlpTarget;
+use crate::export::{ExportStats, Outcome};
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 use crate::trace::Protocol;
 
 /// Where each push goes.
@@ -468,6 +472,10 @@ impl Worker {
     }
 
     /// One push to every sink, by `deadline`; whether all took it.
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(unused_variables)
+    )]
     fn push(&mut self, deadline: Instant) -> bool {
         let (request, points) = self.handle.with_snapshot(|snapshot, descriptions| {
             self.converter
@@ -477,7 +485,7 @@ impl Worker {
         let mut all = true;
         for sink in &self.sinks {
             self.counters.take(points);
-            let result = match sink {
+            let result: Result<(), String> = match sink {
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 Sink::Otlp(otlp) => {
                     let left = deadline.saturating_duration_since(Instant::now());
