@@ -15,6 +15,26 @@
 //!   `with_opentelemetry_ids(true)` (feature `tracing-opentelemetry-0-34`, the
 //!   same tracing-opentelemetry and SDK as `stock_with_ids`).
 //!
+//! And with an OpenTelemetry log record per event besides (or instead of)
+//! the line, every record to the same discarding exporter (`DiscardLogs`:
+//! its `export` counts the batch and returns `Ok(())`), so what is measured
+//! is the hot path, building the record and queueing it, plus the export
+//! thread draining the queue:
+//!
+//! - `tracelink_records`: `tracelink` with `with_log_exporter(DiscardLogs)`:
+//!   the same line, and `Records::emit` builds an `SdkLogRecord` and queues
+//!   it for tracelink's log export thread;
+//! - `tracelink_records_only`: the same with `TRACELINK_LOG_FORMAT=none`, the
+//!   record and no line;
+//! - `stock_with_records`: `stock_with_ids` plus `opentelemetry-appender-tracing`
+//!   0.33's `OpenTelemetryTracingBridge` on an `SdkLoggerProvider` with a
+//!   `BatchLogProcessor` (`with_batch_exporter`, its own thread, 512 a batch)
+//!   to `DiscardLogs`: the stock stack with log records. The record's ids are
+//!   the current OpenTelemetry context's, which `tracing-opentelemetry`
+//!   activates on entering the span;
+//! - `stock_records_only`: `tracing_opentelemetry::layer()` and the
+//!   appender under `with_default`, no line.
+//!
 //! Every setup writes to the same discarding writer (`Out`: `io::sink`, with a
 //! capture switch used once to check what each setup writes). The span lives
 //! for the whole run, so each line is the event alone: the JSON layer, and in
@@ -27,7 +47,12 @@
 //! (under `with_default` it answers `Span::none()`), so `stock_with_ids` is
 //! installed as the global default; the others run under `with_default`, as
 //! in `benches/span.rs`. That hands `stock_with_ids` tracing's fast path of
-//! dispatch, a few dozen instructions per line in its favour.
+//! dispatch, a few dozen instructions per line in its favour. A process has
+//! one global subscriber, so `stock_with_records` is the same global stack
+//! with its appender switched on (`WhileStockRecords`; off, it costs
+//! `stock_with_ids` a relaxed load a line: 35,939 instructions before it was
+//! added, 35,579 to 35,981 since). The check flushes each setup with records
+//! and checks the one record it exported: body, attributes, the line's ids.
 //!
 //! Run with `cargo bench --bench log_line`. After criterion's groups, a
 //! summary prints ns and allocations per line and the ratios; time on a shared
@@ -82,6 +107,50 @@
 //! writes a line) ~17,000, re-parsing the span's stored field JSON for `span`
 //! and `spans` ~9,600, the timestamp ~3,100; the ids themselves
 //! (`Span::current().context()` and two `to_string`) ~2,800.
+//!
+//! Log records, measured 2026-12-08: instructions by `THREADS=1
+//! ./scripts/bench-log-instructions.sh`, ranges over 8 to 11 runs ("service
+//! thread" is the logging thread alone; the rest is the export threads
+//! popping, exporting and freeing); allocations and ns from two summaries;
+//! criterion from two runs with `--warm-up-time 1 --measurement-time 3
+//! --sample-size 20`, load average 1.5 to 2.7:
+//!
+//! | setup (in a span)      |  instructions | service thread | allocs  |  summary ns |    criterion |
+//! |------------------------|--------------:|---------------:|--------:|------------:|-------------:|
+//! | tracelink              |         4,711 |          4,711 | 0       |     603-820 |   761-932 ns |
+//! | tracelink_records      |   7,890-9,691 |    7,037-7,077 | 2       |   948-1,369 | 1.41-1.64 us |
+//! | tracelink_records_only |   4,008-4,440 |    3,140-3,209 | 2       |     485-737 |   541-826 ns |
+//! | stock_with_ids         | 35,579-35,981 |  35,578-35,940 | 13 (+5) | 5,939-5,997 |   7.6-9.7 us |
+//! | stock_with_records     | 39,616-40,407 |  38,903-39,604 | 18 (+5) | 7,435-8,184 |   9.3-9.8 us |
+//! | stock_records_only     |   7,753-8,036 |    7,055-7,291 | 9 (+3)  | 1,572-1,935 |   1.9-2.5 us |
+//!
+//! Ratios by instructions: tracelink_records / tracelink 1.67 to 2.06
+//! (target <= 1.5: not met), 1.50 on the service thread alone;
+//! tracelink_records / stock_with_records 0.20 to 0.24; the record's own
+//! cost on top of the line, tracelink 3,200 to 5,000 (2,330 on the service
+//! thread) against the appender's 3,700 to 4,800 (3,200 to 4,000);
+//! tracelink_records_only / stock_records_only 0.51 (the stock one also
+//! builds `tracing-opentelemetry`'s span event).
+//! By time, 1.16 and 2.27 in two summaries: the export thread competes with
+//! the service for a loaded VM's two cores. In the summary's tight loops
+//! tracelink's queue drops 5-23% of the records (counted, and printed), the
+//! SDK's 0-5%; a dropped record is built but never queued nor exported.
+//!
+//! Where tracelink's ~2,330 a record go on the service thread
+//! (`Records::emit`, callgrind_annotate): the second pass over the fields
+//! ~1,260 (the message's `format!("{value:?}")` ~500 with its allocation,
+//! `"ada".to_owned()` ~340, `Attributes::add` ~65 a field for its `otel.`/
+//! `log.`/`message` checks and the attribute's push, the pass itself ~140);
+//! the queue push ~700, mostly `SegQueue` zeroing (calloc) a fresh
+//! 13.6 KiB block every 31 records of 432 bytes (~580 a record; callgrind
+//! counts `rep stosb` per byte, so this overstates the time); moving the
+//! 432-byte record by value three times ~230. The export thread adds ~830 a
+//! record in full batches (copies out of the queue ~300, the frees of the
+//! strings allocated on the service thread ~240). The range in the total is
+//! the scheduled export: `export_queued(_, false)` exports until it finds the
+//! queue empty, so one that starts while the service logs chases it with
+//! batches of one or two records (6,275 exports for 12,000 records in one
+//! run, 24 in another), at ~1,800 instructions each.
 
 #[path = "support/out.rs"]
 mod out;
