@@ -52,6 +52,7 @@ use tracing_subscriber::layer::SubscriberExt;
 pub mod logs;
 pub mod metrics;
 pub mod python;
+pub mod workloads;
 
 // The types tests name most, at the top; a test binary uses some of them.
 #[allow(unused_imports)]
