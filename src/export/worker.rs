@@ -52,6 +52,19 @@ impl Clock for SystemClock {
     }
 }
 
+/// How far an export run empties the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Drain {
+    /// Full batches only (a batch's worth was pushed).
+    FullBatches,
+    /// What was queued when it began, then full batches only: the
+    /// scheduled export and a flush, which must not chase a busy service
+    /// one small batch after another.
+    Queued,
+    /// Until the queue is empty: at shutdown, once no more is pushed.
+    All,
+}
+
 /// What the tracers and the guard send the export thread.
 pub(crate) enum Command {
     /// A full batch is waiting.
@@ -189,18 +202,18 @@ where
         match commands.recv_timeout(self.wait()) {
             Ok(Command::Wake) => {
                 self.shared().queue.rearm();
-                self.export_queued(runtime, true);
+                self.export_queued(runtime, Drain::FullBatches);
             }
             Err(RecvTimeoutError::Timeout) => {
-                self.export_queued(runtime, false);
+                self.export_queued(runtime, Drain::Queued);
                 self.next_export = self.clock.now() + self.scheduled_delay;
             }
             Ok(Command::Flush(reply)) => {
-                let ok = self.export_queued(runtime, false);
+                let ok = self.export_queued(runtime, Drain::Queued);
                 let _ = reply.send(ok);
             }
             Ok(Command::Shutdown(reply)) => {
-                let ok = self.export_queued(runtime, false);
+                let ok = self.export_queued(runtime, Drain::All);
                 let ok = self.shutdown_exporters(runtime) && ok;
                 let stats = self.shared().counters.snapshot();
                 self.reporter
@@ -209,7 +222,7 @@ where
                 return ControlFlow::Break(());
             }
             Err(RecvTimeoutError::Disconnected) => {
-                self.export_queued(runtime, false);
+                self.export_queued(runtime, Drain::All);
                 self.shutdown_exporters(runtime);
                 return ControlFlow::Break(());
             }
@@ -218,20 +231,31 @@ where
         ControlFlow::Continue(())
     }
 
-    /// Exports queued items in batches: only full ones when `full_only`.
+    /// Exports queued items in batches, as much as `drain` says.
     /// Returns false if any batch failed.
-    fn export_queued(&mut self, runtime: &tokio::runtime::Runtime, full_only: bool) -> bool {
+    fn export_queued(&mut self, runtime: &tokio::runtime::Runtime, drain: Drain) -> bool {
         let pipeline = Arc::clone(&self.pipeline);
         let shared = pipeline.shared();
         let batch_size = shared.queue.batch_size();
+        // What a scheduled export owes: the items queued when it began.
+        let mut owed = match drain {
+            Drain::Queued => shared.queue.len(),
+            Drain::FullBatches | Drain::All => 0,
+        };
         let mut ok = true;
         loop {
             let queued = shared.queue.len();
+            let full_only = match drain {
+                Drain::All => false,
+                Drain::FullBatches => true,
+                Drain::Queued => owed == 0,
+            };
             if queued == 0 || (full_only && queued < batch_size) {
                 return ok;
             }
             // This thread is the only consumer: the `queued` items are there.
             let take = queued.min(batch_size);
+            owed = owed.saturating_sub(take);
             // Counted in flight before they leave the queue, so that
             // `unexported` never misses them.
             shared.counters.take(take as u64);
@@ -563,6 +587,34 @@ mod tests {
         assert_eq!(h.batches(), [vec![0, 1]]);
         // And the next one is due a whole delay later.
         assert_eq!(h.worker.wait(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_scheduled_export_takes_what_was_queued_and_does_not_chase_the_service() {
+        // The service logs one item during every export: a scheduled
+        // export that went on until the queue was empty would send batch
+        // after batch of one, for as long as the service is busy.
+        let batch = config(10).with_scheduled_delay(Duration::from_secs(5));
+        let mut h = Harness::new(&batch, Answer::Take);
+        let shared = h.shared.clone();
+        let mut next = 100;
+        h.exporter.on_export(move || {
+            let _ = shared.queue.push(next, &shared.counters);
+            next += 1;
+        });
+        h.push(0..3);
+        h.clock.advance(Duration::from_secs(5));
+        assert!(h.step().is_continue());
+        assert_eq!(h.batches(), [vec![0, 1, 2]]);
+        // What came meanwhile waits for the next turn (or a full batch).
+        assert_eq!(h.shared.queue.len(), 1);
+        // A flush, likewise, exports what is queued when it is asked.
+        let (tx, reply) = mpsc::channel();
+        h.send(Command::Flush(tx));
+        assert!(h.step().is_continue());
+        assert_eq!(reply.try_recv(), Ok(true));
+        assert_eq!(h.batches(), [vec![0, 1, 2], vec![100]]);
+        assert_eq!(h.shared.queue.len(), 1);
     }
 
     #[test]

@@ -28,7 +28,9 @@ use crate::export::{BatchConfig, Names, Pipeline, Signal};
 pub(crate) struct Logs;
 
 impl Signal for Logs {
-    type Item = SdkLogRecord;
+    /// Boxed: the queue moves 8 bytes, not the record's 432, and its
+    /// blocks stay small.
+    type Item = Box<SdkLogRecord>;
     type Batch = LogRecords;
     type State = ();
 
@@ -43,11 +45,11 @@ impl Signal for Logs {
                      `tracelink show TRACE_ID`",
     };
 
-    fn name_of(record: &SdkLogRecord) -> &str {
+    fn name_of(record: &Box<SdkLogRecord>) -> &str {
         record.target().map_or("", |target| target.as_ref())
     }
 
-    fn batch(&mut self, (): &(), records: Vec<SdkLogRecord>) -> LogRecords {
+    fn batch(&mut self, (): &(), records: Vec<Box<SdkLogRecord>>) -> LogRecords {
         Arc::new(records)
     }
 }
@@ -97,7 +99,7 @@ impl Records {
         extra: impl FnOnce(&mut SdkLogRecord),
     ) {
         let meta = event.metadata();
-        let mut record = self.logger.create_log_record();
+        let mut record = Box::new(self.logger.create_log_record());
         record.set_timestamp(time);
         record.set_observed_timestamp(time);
         let (number, text) = severity(*meta.level());

@@ -12,7 +12,7 @@ use opentelemetry_sdk::Resource;
 use crate::export::{ExportFuture, Exporter};
 
 /// A batch of log records, shared by every exporter it goes to.
-pub(crate) type LogRecords = Arc<Vec<SdkLogRecord>>;
+pub(crate) type LogRecords = Arc<Vec<Box<SdkLogRecord>>>;
 
 /// What the log export thread holds: any exporter of log record batches.
 pub(crate) type DynLogExporter = dyn Exporter<LogRecords>;
@@ -24,9 +24,9 @@ static SCOPE: LazyLock<InstrumentationScope> =
     LazyLock::new(|| InstrumentationScope::builder("tracelink").build());
 
 /// `records`, each with the scope, as the SDK's [`LogBatch`] borrows them.
-pub(super) fn pairs(records: &[SdkLogRecord]) -> Vec<(&SdkLogRecord, &InstrumentationScope)> {
+pub(super) fn pairs(records: &[Box<SdkLogRecord>]) -> Vec<(&SdkLogRecord, &InstrumentationScope)> {
     let scope = &*SCOPE;
-    records.iter().map(|record| (record, scope)).collect()
+    records.iter().map(|record| (&**record, scope)).collect()
 }
 
 impl<E: LogExporter + 'static> Exporter<LogRecords> for E {
