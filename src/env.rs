@@ -120,6 +120,29 @@ pub const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
 pub const OTEL_TRACES_SAMPLER_DEFAULT: &str = "parentbased_always_on";
 /// `OTEL_TRACES_SAMPLER_ARG`: the ratio for the `*traceidratio` samplers.
 pub const OTEL_TRACES_SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+/// `OTEL_ATTRIBUTE_COUNT_LIMIT`: the most attributes a span, an event or a
+/// link keeps, unless its own variable says otherwise.
+pub const OTEL_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_ATTRIBUTE_COUNT_LIMIT";
+/// `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`: the most attributes a span keeps.
+pub const OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT";
+/// `OTEL_SPAN_EVENT_COUNT_LIMIT`: the most events a span keeps.
+pub const OTEL_SPAN_EVENT_COUNT_LIMIT: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
+/// `OTEL_SPAN_LINK_COUNT_LIMIT`: the most links a span keeps.
+pub const OTEL_SPAN_LINK_COUNT_LIMIT: &str = "OTEL_SPAN_LINK_COUNT_LIMIT";
+/// `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`: the most attributes a span event keeps.
+pub const OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT";
+/// `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`: the most attributes a link keeps.
+pub const OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT";
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`: the most characters a string
+/// attribute value keeps; unlimited by default.
+pub const OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`: overrides
+/// [`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`] for spans (their events and links too).
+pub const OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str = "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// The valid count limits: 0 (keep none) to 100000.
+pub const SPAN_COUNT_LIMIT_RANGE: RangeInclusive<usize> = 0..=100_000;
+/// The valid value length limits: 1 to 10000000 characters.
+pub const ATTRIBUTE_VALUE_LENGTH_RANGE: RangeInclusive<usize> = 1..=10_000_000;
 /// `OTEL_PROPAGATORS`: `tracecontext`, `baggage`, `none` (a comma-separated list).
 pub const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
 /// Default for [`OTEL_PROPAGATORS`].

@@ -364,7 +364,8 @@ impl Builder {
             self.span_code_location,
         )
         .map_err(Error::Thread)?;
-        let provider = LinkTracerProvider::new(pipeline.clone(), config.sampler.clone());
+        let provider =
+            LinkTracerProvider::new(pipeline.clone(), config.sampler.clone(), config.span_limits);
         let tracer = provider.scoped(
             InstrumentationScope::builder("tracelink")
                 .with_version(env!("CARGO_PKG_VERSION"))

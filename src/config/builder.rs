@@ -52,6 +52,7 @@ pub struct Builder {
     pub(crate) timeout: Option<Duration>,
     pub(crate) compression: Option<Compression>,
     pub(crate) sampler: Option<Sampler>,
+    pub(crate) span_limits: Option<crate::trace::SpanLimits>,
     pub(crate) propagators: Option<Vec<Propagator>>,
     pub(crate) batch: Option<BatchConfig>,
     pub(crate) log_level: Option<DiagLevel>,
@@ -506,6 +507,22 @@ impl Builder {
     /// `OTEL_PROPAGATORS`; this overrides it.
     pub fn with_propagators(mut self, propagators: impl IntoIterator<Item = Propagator>) -> Self {
         self.propagators = Some(propagators.into_iter().collect());
+        self
+    }
+
+    /// How many attributes, events and links a span keeps, and how long a
+    /// string value may be; what is past a limit is dropped and counted in
+    /// OTLP's `dropped_*_count` fields, a value cut at a character boundary.
+    ///
+    /// Defaults to [`SpanLimits::default`](crate::trace::SpanLimits)
+    /// (128 of each, values unlimited). Corresponding environment
+    /// variables: `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`,
+    /// `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`,
+    /// `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`,
+    /// `OTEL_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`,
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`; this overrides them all.
+    pub fn with_span_limits(mut self, limits: crate::trace::SpanLimits) -> Self {
+        self.span_limits = Some(limits);
         self
     }
 

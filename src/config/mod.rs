@@ -187,6 +187,7 @@ pub struct Config {
     /// Where spans go over OTLP.
     pub(crate) otlp: OtlpSettings,
     pub(crate) sampler: Sampler,
+    pub(crate) span_limits: crate::trace::SpanLimits,
     pub(crate) propagators: Vec<Propagator>,
     pub(crate) batch: BatchConfig,
     pub(crate) log_level: DiagLevel,
@@ -351,6 +352,11 @@ impl Config {
     /// The head sampler.
     pub fn sampler(&self) -> &Sampler {
         &self.sampler
+    }
+
+    /// What one span keeps (`OTEL_SPAN_*_LIMIT`, [`Builder::with_span_limits`]).
+    pub fn span_limits(&self) -> &crate::trace::SpanLimits {
+        &self.span_limits
     }
 
     /// The propagators installed globally; empty for `none`.
@@ -553,6 +559,7 @@ impl std::fmt::Debug for Config {
             .field("traces_file_max_bytes", &self.traces_file_max_bytes)
             .field("otlp", &self.otlp)
             .field("sampler", &self.sampler)
+            .field("span_limits", &self.span_limits)
             .field("propagators", &self.propagators)
             .field("batch", &self.batch)
             .field("log_level", &self.log_level)

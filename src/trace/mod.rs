@@ -13,6 +13,7 @@ pub(crate) mod callsite;
 pub(crate) mod export;
 mod ids;
 mod layer;
+pub(crate) mod limits;
 pub(crate) mod pipeline;
 mod sampler;
 mod settings;
@@ -20,6 +21,7 @@ mod tracer;
 
 pub use crate::export::{BatchConfig, ExportStats};
 pub use layer::OtelLayer;
+pub use limits::SpanLimits;
 pub use sampler::Sampler;
 pub use settings::{Compression, Protocol, TracesExporter};
 pub use tracer::{LinkSpan, LinkTracer, LinkTracerProvider};

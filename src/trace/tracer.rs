@@ -11,8 +11,8 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 
-use super::pipeline::{Pipeline, Record, LIMIT};
-use super::{callsite, ids, Sampler};
+use super::pipeline::{Pipeline, Record};
+use super::{callsite, ids, Sampler, SpanLimits};
 
 /// W3C Trace Context Level 2's random trace id flag.
 const RANDOM_TRACE_ID: u8 = 0x02;
@@ -38,13 +38,15 @@ const RANDOM_TRACE_ID: u8 = 0x02;
 pub struct LinkTracerProvider {
     pipeline: Arc<Pipeline>,
     sampler: Arc<Sampler>,
+    limits: SpanLimits,
 }
 
 impl LinkTracerProvider {
-    pub(crate) fn new(pipeline: Arc<Pipeline>, sampler: Sampler) -> Self {
+    pub(crate) fn new(pipeline: Arc<Pipeline>, sampler: Sampler, limits: SpanLimits) -> Self {
         Self {
             pipeline,
             sampler: Arc::new(sampler),
+            limits,
         }
     }
 
@@ -53,6 +55,7 @@ impl LinkTracerProvider {
             scope: self.pipeline.register_scope(scope),
             pipeline: self.pipeline.clone(),
             sampler: self.sampler.clone(),
+            limits: self.limits,
         }
     }
 }
@@ -77,6 +80,7 @@ pub struct LinkTracer {
     /// The instrumentation scope, as an index into the pipeline's table: a span
     /// carries no reference-counted pointer across threads.
     scope: u32,
+    limits: SpanLimits,
 }
 
 impl opentelemetry::trace::Tracer for LinkTracer {
@@ -113,15 +117,15 @@ impl opentelemetry::trace::Tracer for LinkTracer {
                 pipeline: None,
             };
         }
+        let limits = self.limits;
         let mut attributes = builder.attributes.unwrap_or_default();
-        let dropped_attributes = attributes.len().saturating_sub(LIMIT) as u32;
-        attributes.truncate(LIMIT);
+        let dropped_attributes = SpanLimits::cut(&mut attributes, limits.attributes);
         let mut events = builder.events.unwrap_or_default();
-        let dropped_events = events.len().saturating_sub(LIMIT) as u32;
-        events.truncate(LIMIT);
+        let dropped_events = SpanLimits::cut(&mut events, limits.events);
+        let events = events.into_iter().map(|e| limits.event(e)).collect();
         let mut links = builder.links.unwrap_or_default();
-        let dropped_links = links.len().saturating_sub(LIMIT) as u32;
-        links.truncate(LIMIT);
+        let dropped_links = SpanLimits::cut(&mut links, limits.links);
+        let links = links.into_iter().map(|l| limits.link(l)).collect();
         LinkSpan {
             context,
             record: Some(Record {
@@ -142,6 +146,7 @@ impl opentelemetry::trace::Tracer for LinkTracer {
                 status: Status::Unset,
                 scope: self.scope,
                 callsite: callsite::take(),
+                limits,
             }),
             pipeline: Some(self.pipeline.clone()),
         }
@@ -168,11 +173,10 @@ impl opentelemetry::trace::Span for LinkSpan {
         T: Into<Cow<'static, str>>,
     {
         if let Some(record) = &mut self.record {
-            if record.events.len() < LIMIT {
-                let mut event = Event::new(name, timestamp, attributes, 0);
-                event.dropped_attributes_count =
-                    event.attributes.len().saturating_sub(LIMIT) as u32;
-                event.attributes.truncate(LIMIT);
+            if record.events.len() < record.limits.events as usize {
+                let event = record
+                    .limits
+                    .event(Event::new(name, timestamp, attributes, 0));
                 record.events.push(event);
             } else {
                 record.dropped_events += 1;
@@ -199,7 +203,7 @@ impl opentelemetry::trace::Span for LinkSpan {
                 .find(|kv| kv.key == attribute.key)
             {
                 *existing = attribute;
-            } else if record.attributes.len() < LIMIT {
+            } else if record.attributes.len() < record.limits.attributes as usize {
                 record.attributes.push(attribute);
             } else {
                 record.dropped_attributes += 1;
@@ -231,8 +235,9 @@ impl opentelemetry::trace::Span for LinkSpan {
             if !span_context.is_valid() {
                 return;
             }
-            if record.links.len() < LIMIT {
-                record.links.push(Link::new(span_context, attributes, 0));
+            if record.links.len() < record.limits.links as usize {
+                let link = record.limits.link(Link::new(span_context, attributes, 0));
+                record.links.push(link);
             } else {
                 record.dropped_links += 1;
             }

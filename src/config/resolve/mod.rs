@@ -69,6 +69,7 @@ fn resolve(b: &Builder) -> Result<Config, Error> {
         .contains(&crate::logs::LogsExporter::Otlp)
         .then(|| otlp::otlp(b, &mut env, &otlp::LOGS));
     let logs_batch = traces::batch(b.logs_batch.as_ref(), &mut env, &traces::LOG_BATCH);
+    let span_limits = traces::span_limits(b, &mut env);
     let metrics_otlp = metrics
         .exporters
         .contains(&crate::metrics::MetricsExporter::Otlp)
@@ -88,6 +89,7 @@ fn resolve(b: &Builder) -> Result<Config, Error> {
         traces_file_max_bytes: files.traces_file_max_bytes,
         otlp,
         sampler,
+        span_limits,
         propagators,
         batch,
         log_level: general.log_level,
@@ -258,6 +260,7 @@ otlp headers          none  (default)
 otlp timeout          10000 ms  (default)
 otlp compression      none  (default)
 sampler               parentbased_always_on  (default)
+span limits           128 attributes, 128 events, 128 links, 128 an event's, 128 a link's; values unlimited  (default)
 propagators           tracecontext,baggage  (default)
 batch delay           5000 ms  (default)
 batch export timeout  30000 ms  (default)

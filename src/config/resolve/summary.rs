@@ -109,6 +109,36 @@ pub(super) fn settings(b: &Builder, env: &EnvReader<'_>, c: &Config) -> Vec<Sett
         c.sampler.to_string(),
         origin(env, b.sampler.is_some(), &[OTEL_TRACES_SAMPLER]),
     );
+    let l = &c.span_limits;
+    add(
+        "span limits",
+        format!(
+            "{} attributes, {} events, {} links, {} an event's, {} a link's; values {}",
+            l.attributes(),
+            l.events(),
+            l.links(),
+            l.event_attributes(),
+            l.link_attributes(),
+            l.attribute_value_length().map_or_else(
+                || "unlimited".to_owned(),
+                |n| format!("at most {n} characters")
+            ),
+        ),
+        origin(
+            env,
+            b.span_limits.is_some(),
+            &[
+                crate::env::OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
+                crate::env::OTEL_SPAN_EVENT_COUNT_LIMIT,
+                crate::env::OTEL_SPAN_LINK_COUNT_LIMIT,
+                crate::env::OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT,
+                crate::env::OTEL_LINK_ATTRIBUTE_COUNT_LIMIT,
+                crate::env::OTEL_ATTRIBUTE_COUNT_LIMIT,
+                crate::env::OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+                crate::env::OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+            ],
+        ),
+    );
     add(
         "propagators",
         list_or_none(&c.propagators, |p| p.name()),

@@ -15,7 +15,7 @@ use crate::env::{
     OTEL_TRACES_SAMPLER_DEFAULT, TRACELINK_TRACES_FILE, TRACELINK_TRACES_FILE_DEFAULT,
     TRACELINK_TRACES_FILE_MAX_BYTES, TRACELINK_TRACES_FILE_MAX_BYTES_DEFAULT,
 };
-use crate::trace::{BatchConfig, Sampler, TracesExporter};
+use crate::trace::{BatchConfig, Sampler, SpanLimits, TracesExporter};
 
 /// The exporters, and the file the `file` one appends to.
 #[derive(Debug, PartialEq, Eq)]
@@ -129,6 +129,64 @@ fn sampler_from_env(env: &mut EnvReader<'_>) -> Sampler {
             Sampler::default()
         }
     }
+}
+
+/// Code's [`SpanLimits`] replace every limit variable; otherwise each
+/// count is its own variable, then `OTEL_ATTRIBUTE_COUNT_LIMIT` for the
+/// attribute counts, then 128; the value length the span's variable, then
+/// the general one, then unlimited.
+pub(super) fn span_limits(b: &Builder, env: &mut EnvReader<'_>) -> SpanLimits {
+    use crate::env::{
+        ATTRIBUTE_VALUE_LENGTH_RANGE, OTEL_ATTRIBUTE_COUNT_LIMIT,
+        OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT,
+        OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
+        OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT,
+        OTEL_SPAN_LINK_COUNT_LIMIT, SPAN_COUNT_LIMIT_RANGE,
+    };
+    if let Some(limits) = b.span_limits {
+        return limits;
+    }
+    let count = |env: &mut EnvReader<'_>, names: &[&'static str]| {
+        let n = names
+            .iter()
+            .find_map(|name| env.count_in(name, &SPAN_COUNT_LIMIT_RANGE))
+            .map_or(crate::trace::limits::DEFAULT_COUNT, |n| n as u32);
+        env.fill_fallback(names, &n.to_string());
+        n
+    };
+    let attributes = count(
+        env,
+        &[OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_COUNT_LIMIT],
+    );
+    let events = count(env, &[OTEL_SPAN_EVENT_COUNT_LIMIT]);
+    let links = count(env, &[OTEL_SPAN_LINK_COUNT_LIMIT]);
+    let event_attributes = count(
+        env,
+        &[OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_COUNT_LIMIT],
+    );
+    let link_attributes = count(
+        env,
+        &[OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_COUNT_LIMIT],
+    );
+    let lengths = [
+        OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+        OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+    ];
+    let value_length = lengths
+        .iter()
+        .find_map(|name| env.count_in(name, &ATTRIBUTE_VALUE_LENGTH_RANGE))
+        .map(|n| n as u32);
+    env.fill_fallback(
+        &lengths,
+        &value_length.map_or_else(|| "no limit".to_owned(), |n| n.to_string()),
+    );
+    SpanLimits::default()
+        .with_attributes(attributes)
+        .with_events(events)
+        .with_links(links)
+        .with_event_attributes(event_attributes)
+        .with_link_attributes(link_attributes)
+        .with_attribute_value_length(value_length)
 }
 
 /// One signal's batching variables (`OTEL_BSP_*`, `OTEL_BLRP_*`) and
@@ -557,5 +615,42 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn span_limits_take_their_own_variable_then_the_general_one() {
+        let b = crate::builder().with_env([
+            ("OTEL_ATTRIBUTE_COUNT_LIMIT", "64"),
+            ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "32"),
+            ("OTEL_SPAN_EVENT_COUNT_LIMIT", "0"),
+            ("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", "lots"),
+            ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "256"),
+        ]);
+        let mut env = EnvReader::new(&b.env);
+        let limits = span_limits(&b, &mut env);
+        assert_eq!(limits.attributes(), 32);
+        assert_eq!(limits.events(), 0);
+        assert_eq!(limits.links(), 128);
+        assert_eq!(limits.event_attributes(), 64);
+        assert_eq!(
+            limits.link_attributes(),
+            64,
+            "the bad one falls to the general one"
+        );
+        assert_eq!(limits.attribute_value_length(), Some(256));
+        assert_eq!(
+            env.issues,
+            [warning(
+                "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+                "lots",
+                "expected a whole number from 0 to 100000",
+                "64"
+            )]
+        );
+        let b = crate::builder().with_env([("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "0")]);
+        let mut env = EnvReader::new(&b.env);
+        assert_eq!(span_limits(&b, &mut env).attribute_value_length(), None);
+        assert_eq!(env.issues.len(), 1, "{:?}", env.issues);
+        assert_eq!(env.issues[0].fallback, "no limit");
     }
 }

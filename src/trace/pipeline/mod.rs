@@ -19,7 +19,7 @@ use opentelemetry::trace::SpanContext;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::trace::SpanData;
 
-pub(crate) use record::{Record, LIMIT};
+pub(crate) use record::Record;
 
 use record::Finished;
 use scopes::{ScopeRegistry, Scopes};

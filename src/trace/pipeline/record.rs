@@ -15,11 +15,7 @@ use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
 use super::scopes::Scopes;
-use crate::trace::callsite;
-
-/// Attributes, events and links a span keeps at most (the specification's
-/// defaults); the rest are counted as dropped.
-pub(crate) const LIMIT: usize = 128;
+use crate::trace::{callsite, SpanLimits};
 
 /// A sampled span's data, from start to end.
 #[derive(Debug)]
@@ -42,6 +38,8 @@ pub(crate) struct Record {
     /// Where the span was made, if a `tracing` span: its scope (the target)
     /// and `code.*` attributes are added on the export thread (`callsite.rs`).
     pub(crate) callsite: Option<&'static tracing_core::Metadata<'static>>,
+    /// What it keeps: counts as it is recorded, value lengths at export.
+    pub(crate) limits: SpanLimits,
 }
 
 /// An ended span, as it waits in the queue.
@@ -71,7 +69,7 @@ impl Finished {
                     callsite::append_location(
                         callsite,
                         &mut r.attributes,
-                        LIMIT,
+                        r.limits.attributes as usize,
                         &mut r.dropped_attributes,
                     );
                 }
@@ -79,6 +77,13 @@ impl Finished {
             }
             None => scopes.of_tracer(r.scope),
         };
+        r.limits.shorten(&mut r.attributes);
+        for event in &mut r.events {
+            r.limits.shorten(&mut event.attributes);
+        }
+        for link in &mut r.links {
+            r.limits.shorten(&mut link.attributes);
+        }
         let mut events = SpanEvents::default();
         events.events = r.events;
         events.dropped_count = r.dropped_events;
@@ -149,6 +154,7 @@ pub(crate) fn numbered(n: u64) -> (SpanContext, Record) {
         status: Status::Unset,
         scope: 0,
         callsite: None,
+        limits: SpanLimits::default(),
     };
     (context, record)
 }
