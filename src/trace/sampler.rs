@@ -24,7 +24,54 @@ enum Kind {
     AlwaysOn,
     AlwaysOff,
     Ratio { ratio: f64, bound: u64 },
-    ParentBased(Box<Kind>),
+    ParentBased(Box<Branches>),
+}
+
+/// What a parent-based sampler asks, by the kind of parent.
+#[derive(Clone, Debug, PartialEq)]
+struct Branches {
+    root: Kind,
+    remote_sampled: Kind,
+    remote_not_sampled: Kind,
+    local_sampled: Kind,
+    local_not_sampled: Kind,
+}
+
+impl Branches {
+    fn new(root: Kind) -> Self {
+        Self {
+            root,
+            remote_sampled: Kind::AlwaysOn,
+            remote_not_sampled: Kind::AlwaysOff,
+            local_sampled: Kind::AlwaysOn,
+            local_not_sampled: Kind::AlwaysOff,
+        }
+    }
+
+    /// Each branch that is not its default, named, for `Display`.
+    fn overridden(&self) -> impl Iterator<Item = (&'static str, &Kind)> {
+        [
+            (
+                "remote_parent_sampled",
+                &self.remote_sampled,
+                Kind::AlwaysOn,
+            ),
+            (
+                "remote_parent_not_sampled",
+                &self.remote_not_sampled,
+                Kind::AlwaysOff,
+            ),
+            ("local_parent_sampled", &self.local_sampled, Kind::AlwaysOn),
+            (
+                "local_parent_not_sampled",
+                &self.local_not_sampled,
+                Kind::AlwaysOff,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, kind, default)| *kind != default)
+        .map(|(name, kind, _)| (name, kind))
+    }
 }
 
 impl Sampler {
@@ -62,13 +109,66 @@ impl Sampler {
 
     /// Follows the parent's decision; uses `root` for spans without a parent
     /// (`parentbased_*`). The default is `parent_based(always_on())`.
+    ///
+    /// What it does for each kind of parent can be changed with
+    /// [`with_remote_parent_sampled`](Sampler::with_remote_parent_sampled)
+    /// and its three siblings (remote or local parent, sampled or not); by
+    /// default it samples when the parent is sampled, and not otherwise.
+    ///
+    /// ```
+    /// use tracelink::trace::Sampler;
+    ///
+    /// // Keep a quarter of what callers did not sample, too.
+    /// let sampler = Sampler::parent_based(Sampler::always_on())
+    ///     .with_remote_parent_not_sampled(Sampler::trace_id_ratio(0.25));
+    /// assert_eq!(
+    ///     sampler.to_string(),
+    ///     "parentbased_always_on(remote_parent_not_sampled=traceidratio(0.25))"
+    /// );
+    /// ```
     pub fn parent_based(root: Sampler) -> Self {
-        let root = match root.kind {
-            Kind::ParentBased(inner) => *inner,
-            other => other,
-        };
         Self {
-            kind: Kind::ParentBased(Box::new(root)),
+            kind: Kind::ParentBased(Box::new(Branches::new(root.kind.into_root()))),
+        }
+    }
+
+    /// For a parent-based sampler, what decides when the parent is remote
+    /// (from another service) and sampled; `always_on` by default. On any
+    /// other sampler, it makes it the root of a parent-based one first.
+    #[must_use]
+    pub fn with_remote_parent_sampled(self, sampler: Sampler) -> Self {
+        self.with_branch(sampler, |b| &mut b.remote_sampled)
+    }
+
+    /// What decides when the parent is remote and not sampled;
+    /// `always_off` by default.
+    #[must_use]
+    pub fn with_remote_parent_not_sampled(self, sampler: Sampler) -> Self {
+        self.with_branch(sampler, |b| &mut b.remote_not_sampled)
+    }
+
+    /// What decides when the parent is in this process and sampled;
+    /// `always_on` by default.
+    #[must_use]
+    pub fn with_local_parent_sampled(self, sampler: Sampler) -> Self {
+        self.with_branch(sampler, |b| &mut b.local_sampled)
+    }
+
+    /// What decides when the parent is in this process and not sampled;
+    /// `always_off` by default.
+    #[must_use]
+    pub fn with_local_parent_not_sampled(self, sampler: Sampler) -> Self {
+        self.with_branch(sampler, |b| &mut b.local_not_sampled)
+    }
+
+    fn with_branch(self, sampler: Sampler, branch: fn(&mut Branches) -> &mut Kind) -> Self {
+        let mut branches = match self.kind {
+            Kind::ParentBased(branches) => branches,
+            other => Box::new(Branches::new(other)),
+        };
+        *branch(&mut branches) = sampler.kind.into_root();
+        Self {
+            kind: Kind::ParentBased(branches),
         }
     }
 
@@ -80,6 +180,15 @@ impl Sampler {
 }
 
 impl Kind {
+    /// A sampler that decides alone: a parent-based one nested in another
+    /// is its root.
+    fn into_root(self) -> Kind {
+        match self {
+            Kind::ParentBased(branches) => branches.root,
+            other => other,
+        }
+    }
+
     #[inline]
     fn decide(&self, parent: Option<&SpanContext>, trace_id: TraceId) -> bool {
         match self {
@@ -91,9 +200,17 @@ impl Kind {
                     low < *bound
                 }
             }
-            Kind::ParentBased(root) => match parent {
-                Some(parent) => parent.is_sampled(),
-                None => root.decide(None, trace_id),
+            Kind::ParentBased(branches) => match parent {
+                None => branches.root.decide(None, trace_id),
+                Some(parent) => {
+                    let branch = match (parent.is_remote(), parent.is_sampled()) {
+                        (true, true) => &branches.remote_sampled,
+                        (true, false) => &branches.remote_not_sampled,
+                        (false, true) => &branches.local_sampled,
+                        (false, false) => &branches.local_not_sampled,
+                    };
+                    branch.decide(Some(parent), trace_id)
+                }
             },
         }
     }
@@ -112,9 +229,18 @@ impl std::fmt::Display for Sampler {
                 Kind::AlwaysOn => f.write_str("always_on"),
                 Kind::AlwaysOff => f.write_str("always_off"),
                 Kind::Ratio { ratio, .. } => write!(f, "traceidratio({ratio})"),
-                Kind::ParentBased(root) => {
+                Kind::ParentBased(branches) => {
                     f.write_str("parentbased_")?;
-                    write_kind(root, f)
+                    write_kind(&branches.root, f)?;
+                    for (i, (name, kind)) in branches.overridden().enumerate() {
+                        f.write_str(if i == 0 { "(" } else { "," })?;
+                        write!(f, "{name}=")?;
+                        write_kind(kind, f)?;
+                    }
+                    if branches.overridden().next().is_some() {
+                        f.write_str(")")?;
+                    }
+                    Ok(())
                 }
             }
         }
@@ -128,6 +254,10 @@ mod tests {
     use opentelemetry::trace::{SpanId, TraceFlags, TraceState};
 
     fn parent(sampled: bool) -> SpanContext {
+        parent_of(sampled, true)
+    }
+
+    fn parent_of(sampled: bool, remote: bool) -> SpanContext {
         let flags = if sampled {
             TraceFlags::SAMPLED
         } else {
@@ -137,9 +267,48 @@ mod tests {
             TraceId::from(7),
             SpanId::from(9),
             flags,
-            true,
+            remote,
             TraceState::NONE,
         )
+    }
+
+    #[test]
+    fn each_kind_of_parent_has_its_branch() {
+        let s = Sampler::parent_based(Sampler::always_off())
+            .with_remote_parent_sampled(Sampler::always_off())
+            .with_remote_parent_not_sampled(Sampler::always_on())
+            .with_local_parent_sampled(Sampler::always_off())
+            .with_local_parent_not_sampled(Sampler::always_on());
+        let id = TraceId::from(1);
+        assert!(!s.should_sample(None, id));
+        assert!(!s.should_sample(Some(&parent_of(true, true)), id));
+        assert!(s.should_sample(Some(&parent_of(false, true)), id));
+        assert!(!s.should_sample(Some(&parent_of(true, false)), id));
+        assert!(s.should_sample(Some(&parent_of(false, false)), id));
+        // The defaults follow the parent, and print as before.
+        let d = Sampler::default();
+        assert_eq!(d.to_string(), "parentbased_always_on");
+        for (sampled, remote) in [(true, true), (false, true), (true, false), (false, false)] {
+            assert_eq!(
+                d.should_sample(Some(&parent_of(sampled, remote)), id),
+                sampled
+            );
+        }
+        // A branch on a plain sampler makes it the root; nesting flattens.
+        let s = Sampler::always_off().with_local_parent_sampled(Sampler::always_off());
+        assert_eq!(
+            s.to_string(),
+            "parentbased_always_off(local_parent_sampled=always_off)"
+        );
+        let nested = Sampler::parent_based(Sampler::parent_based(Sampler::always_off()));
+        assert_eq!(nested.to_string(), "parentbased_always_off");
+        // A ratio branch decides by the trace id.
+        let s = Sampler::default().with_remote_parent_not_sampled(Sampler::trace_id_ratio(0.5));
+        assert!(s.should_sample(Some(&parent_of(false, true)), TraceId::from(3)));
+        assert!(!s.should_sample(
+            Some(&parent_of(false, true)),
+            TraceId::from(u128::from(u64::MAX))
+        ));
     }
 
     #[test]
