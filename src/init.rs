@@ -506,7 +506,11 @@ fn metrics_push(
 ) -> Result<Option<crate::metrics::push::Pusher>, Error> {
     use crate::metrics::push::{Pusher, Schedule, Sink};
     use crate::metrics::MetricsExporter;
-    if config.disabled {
+    let pushes = config
+        .metrics_exporters
+        .iter()
+        .any(|e| *e != MetricsExporter::Prometheus);
+    if config.disabled || !pushes {
         return Ok(None);
     }
     let runtime = export_runtime()?;
