@@ -1,5 +1,9 @@
 //! Head sampling, decided when a span starts.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
 use opentelemetry::trace::{SpanContext, TraceId};
 
 /// Decides whether a new span is recorded and exported (`OTEL_TRACES_SAMPLER`).
@@ -24,7 +28,77 @@ enum Kind {
     AlwaysOn,
     AlwaysOff,
     Ratio { ratio: f64, bound: u64 },
+    RateLimited(Arc<RateLimit>),
     ParentBased(Box<Branches>),
+}
+
+/// At most `per_second` decisions to sample a second, with a burst of one
+/// second's worth: a GCRA (the token bucket as one atomic timestamp), so
+/// the hot path is one compare-and-swap, never a lock.
+#[derive(Debug)]
+struct RateLimit {
+    per_second: f64,
+    /// Nanoseconds between two samples.
+    interval: u64,
+    /// How far ahead of now the next sample's time may run: the burst.
+    tolerance: u64,
+    /// The theoretical time of the next sample, in nanoseconds since `base`.
+    next: AtomicU64,
+    base: Instant,
+}
+
+impl PartialEq for RateLimit {
+    fn eq(&self, other: &Self) -> bool {
+        self.per_second == other.per_second
+    }
+}
+
+impl RateLimit {
+    fn new(per_second: f64) -> Self {
+        let per_second = if per_second.is_finite() {
+            per_second.max(0.0)
+        } else {
+            0.0
+        };
+        let interval = if per_second > 0.0 {
+            (1e9 / per_second).ceil().max(1.0) as u64
+        } else {
+            u64::MAX
+        };
+        // A second's worth at once, at least one.
+        let burst = per_second.max(1.0) as u64;
+        Self {
+            per_second,
+            interval,
+            tolerance: interval.saturating_mul(burst.saturating_sub(1)),
+            next: AtomicU64::new(0),
+            base: Instant::now(),
+        }
+    }
+
+    #[inline]
+    fn take(&self) -> bool {
+        if self.interval == u64::MAX {
+            return false;
+        }
+        let now = self.base.elapsed().as_nanos() as u64;
+        let mut next = self.next.load(Ordering::Relaxed);
+        loop {
+            let at = next.max(now);
+            if at > now.saturating_add(self.tolerance) {
+                return false;
+            }
+            match self.next.compare_exchange_weak(
+                next,
+                at.saturating_add(self.interval),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(current) => next = current,
+            }
+        }
+    }
 }
 
 /// What a parent-based sampler asks, by the kind of parent.
@@ -104,6 +178,25 @@ impl Sampler {
         let bound = (ratio * u64::MAX as f64).round() as u64;
         Self {
             kind: Kind::Ratio { ratio, bound },
+        }
+    }
+
+    /// Samples at most `per_second` new traces a second, with bursts of up
+    /// to a second's worth (`parentbased_ratelimiting`, as the Collector and
+    /// Jaeger offer; use it as the root of a parent-based sampler, so that
+    /// children follow their parent). Over `t` seconds at most
+    /// `per_second * (t + 1)` are sampled, however many spans start. 0 or
+    /// less (or NaN) samples none.
+    ///
+    /// ```
+    /// use tracelink::trace::Sampler;
+    ///
+    /// let sampler = Sampler::parent_based(Sampler::rate_limited(100.0));
+    /// assert_eq!(sampler.to_string(), "parentbased_ratelimiting(100)");
+    /// ```
+    pub fn rate_limited(per_second: f64) -> Self {
+        Self {
+            kind: Kind::RateLimited(Arc::new(RateLimit::new(per_second))),
         }
     }
 
@@ -200,6 +293,7 @@ impl Kind {
                     low < *bound
                 }
             }
+            Kind::RateLimited(limit) => limit.take(),
             Kind::ParentBased(branches) => match parent {
                 None => branches.root.decide(None, trace_id),
                 Some(parent) => {
@@ -229,6 +323,7 @@ impl std::fmt::Display for Sampler {
                 Kind::AlwaysOn => f.write_str("always_on"),
                 Kind::AlwaysOff => f.write_str("always_off"),
                 Kind::Ratio { ratio, .. } => write!(f, "traceidratio({ratio})"),
+                Kind::RateLimited(limit) => write!(f, "ratelimiting({})", limit.per_second),
                 Kind::ParentBased(branches) => {
                     f.write_str("parentbased_")?;
                     write_kind(&branches.root, f)?;
@@ -270,6 +365,42 @@ mod tests {
             remote,
             TraceState::NONE,
         )
+    }
+
+    #[test]
+    fn the_rate_limit_holds_under_load_from_many_threads() {
+        let per_second = 200.0;
+        let sampler = Sampler::parent_based(Sampler::rate_limited(per_second));
+        let started = Instant::now();
+        let kept = std::sync::atomic::AtomicU64::new(0);
+        let tried = std::sync::atomic::AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    while started.elapsed() < std::time::Duration::from_millis(1500) {
+                        tried.fetch_add(1, Ordering::Relaxed);
+                        if sampler.should_sample(None, TraceId::from(1)) {
+                            kept.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        let seconds = started.elapsed().as_secs_f64();
+        let kept = kept.into_inner() as f64;
+        // Never more than the rate over the run plus one second's burst,
+        // however the threads were scheduled; at least the burst, which is
+        // there from the start.
+        assert!(
+            kept <= per_second * (seconds + 1.0),
+            "{kept} in {seconds} s"
+        );
+        assert!(kept >= per_second, "{kept}");
+        assert!(tried.into_inner() as f64 > kept);
+        // Children follow their parent, whatever the rate.
+        assert!(sampler.should_sample(Some(&parent(true)), TraceId::from(1)));
+        assert!(!Sampler::rate_limited(0.0).should_sample(None, TraceId::from(1)));
+        assert!(!Sampler::rate_limited(f64::NAN).should_sample(None, TraceId::from(1)));
     }
 
     #[test]

@@ -118,12 +118,23 @@ fn sampler_from_env(env: &mut EnvReader<'_>) -> Sampler {
         "parentbased_always_on" => Sampler::parent_based(Sampler::always_on()),
         "parentbased_always_off" => Sampler::parent_based(Sampler::always_off()),
         "parentbased_traceidratio" => Sampler::parent_based(Sampler::trace_id_ratio(ratio(env))),
+        "parentbased_ratelimiting" => {
+            let per_second = env
+                .parse(OTEL_TRACES_SAMPLER_ARG, "100", |v| {
+                    match v.trim().parse::<f64>() {
+                        Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
+                        _ => Err("expected traces a second, a number from 0 up".into()),
+                    }
+                })
+                .unwrap_or(100.0);
+            Sampler::parent_based(Sampler::rate_limited(per_second))
+        }
         _ => {
             env.reject(
                 OTEL_TRACES_SAMPLER,
                 &name,
                 "expected always_on, always_off, traceidratio, parentbased_always_on, \
-                 parentbased_always_off or parentbased_traceidratio",
+                 parentbased_always_off, parentbased_traceidratio or parentbased_ratelimiting",
                 OTEL_TRACES_SAMPLER_DEFAULT,
             );
             Sampler::default()
@@ -652,5 +663,29 @@ mod tests {
         assert_eq!(span_limits(&b, &mut env).attribute_value_length(), None);
         assert_eq!(env.issues.len(), 1, "{:?}", env.issues);
         assert_eq!(env.issues[0].fallback, "no limit");
+    }
+
+    #[test]
+    fn parentbased_ratelimiting_takes_traces_a_second() {
+        let b = crate::builder().with_env([
+            (OTEL_TRACES_SAMPLER, "parentbased_ratelimiting"),
+            (OTEL_TRACES_SAMPLER_ARG, "25"),
+        ]);
+        let mut env = EnvReader::new(&b.env);
+        assert_eq!(
+            sampler(&b, &mut env).to_string(),
+            "parentbased_ratelimiting(25)"
+        );
+        let b = crate::builder().with_env([
+            (OTEL_TRACES_SAMPLER, "parentbased_ratelimiting"),
+            (OTEL_TRACES_SAMPLER_ARG, "-1"),
+        ]);
+        let mut env = EnvReader::new(&b.env);
+        assert_eq!(
+            sampler(&b, &mut env).to_string(),
+            "parentbased_ratelimiting(100)"
+        );
+        assert_eq!(env.issues.len(), 1, "{:?}", env.issues);
+        assert_eq!(env.issues[0].fallback, "100");
     }
 }
