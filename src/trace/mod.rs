@@ -10,6 +10,7 @@
 //! (or console, or local file, or your own) exporter, off the request path.
 
 pub(crate) mod callsite;
+mod consistent;
 pub(crate) mod export;
 mod ids;
 mod layer;

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use opentelemetry::trace::{SpanContext, TraceId};
 
+use super::consistent::{self, Threshold};
+
 /// Decides whether a new span is recorded and exported (`OTEL_TRACES_SAMPLER`).
 ///
 /// The decision is made once, when the span starts, before anything is
@@ -27,7 +29,15 @@ pub struct Sampler {
 enum Kind {
     AlwaysOn,
     AlwaysOff,
-    Ratio { ratio: f64, bound: u64 },
+    Ratio {
+        ratio: f64,
+        bound: u64,
+    },
+    Probability {
+        probability: f64,
+        threshold: u64,
+        th: Box<str>,
+    },
     RateLimited(Arc<RateLimit>),
     ParentBased(Box<Branches>),
 }
@@ -181,6 +191,39 @@ impl Sampler {
         }
     }
 
+    /// Samples this probability of traces consistently, by the
+    /// specification's tracestate-probability-sampling rules (`probability`;
+    /// use [`parent_based`](Sampler::parent_based) around it, as
+    /// `parentbased_probability` does, so that children follow their
+    /// parent). The decision compares the trace's 56 bits of randomness (the
+    /// `rv` of the `ot` tracestate member, else the trace id's 56 low bits)
+    /// with the probability's rejection threshold, and a sampled span
+    /// writes that threshold as `ot=th:…` into its tracestate, so every
+    /// service downstream, and a Collector, knows the probability it was
+    /// kept with (`th:c` for 0.25). `probability` is clamped to
+    /// `2^-56..=1`; 0 or less (or NaN) samples none.
+    ///
+    /// ```
+    /// use tracelink::trace::Sampler;
+    ///
+    /// let sampler = Sampler::parent_based(Sampler::probability(0.25));
+    /// assert_eq!(sampler.to_string(), "parentbased_probability(0.25)");
+    /// ```
+    pub fn probability(probability: f64) -> Self {
+        if probability.is_nan() || probability <= 0.0 {
+            return Self::always_off();
+        }
+        let probability = probability.min(1.0);
+        let threshold = consistent::threshold(probability);
+        Self {
+            kind: Kind::Probability {
+                probability,
+                threshold,
+                th: consistent::th(threshold).into_boxed_str(),
+            },
+        }
+    }
+
     /// Samples at most `per_second` new traces a second, with bursts of up
     /// to a second's worth (`parentbased_ratelimiting`, as the Collector and
     /// Jaeger offer; use it as the root of a parent-based sampler, so that
@@ -266,8 +309,19 @@ impl Sampler {
     }
 
     /// Whether a span of trace `trace_id`, whose parent is `parent`, is sampled.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn should_sample(&self, parent: Option<&SpanContext>, trace_id: TraceId) -> bool {
+        self.decide(parent, trace_id).0
+    }
+
+    /// Whether the span is sampled, and what it does to the `th` of the
+    /// tracestate it inherits.
+    #[inline]
+    pub(crate) fn decide(
+        &self,
+        parent: Option<&SpanContext>,
+        trace_id: TraceId,
+    ) -> (bool, Threshold<'_>) {
         self.kind.decide(parent, trace_id)
     }
 }
@@ -283,17 +337,24 @@ impl Kind {
     }
 
     #[inline]
-    fn decide(&self, parent: Option<&SpanContext>, trace_id: TraceId) -> bool {
+    fn decide(&self, parent: Option<&SpanContext>, trace_id: TraceId) -> (bool, Threshold<'_>) {
         match self {
-            Kind::AlwaysOn => true,
-            Kind::AlwaysOff => false,
+            Kind::AlwaysOn => (true, Threshold::Keep),
+            Kind::AlwaysOff => (false, Threshold::Keep),
             Kind::Ratio { bound, ratio } => {
-                *ratio >= 1.0 || {
-                    let low = u128::from_be_bytes(trace_id.to_bytes()) as u64;
-                    low < *bound
-                }
+                let low = u128::from_be_bytes(trace_id.to_bytes()) as u64;
+                (*ratio >= 1.0 || low < *bound, Threshold::Keep)
             }
-            Kind::RateLimited(limit) => limit.take(),
+            Kind::Probability { threshold, th, .. } => {
+                let sampled = consistent::randomness(parent, trace_id) >= *threshold;
+                let th = if sampled {
+                    Threshold::Set(th)
+                } else {
+                    Threshold::Erase
+                };
+                (sampled, th)
+            }
+            Kind::RateLimited(limit) => (limit.take(), Threshold::Keep),
             Kind::ParentBased(branches) => match parent {
                 None => branches.root.decide(None, trace_id),
                 Some(parent) => {
@@ -303,7 +364,21 @@ impl Kind {
                         (false, true) => &branches.local_sampled,
                         (false, false) => &branches.local_not_sampled,
                     };
-                    branch.decide(Some(parent), trace_id)
+                    let (sampled, th) = branch.decide(Some(parent), trace_id);
+                    if sampled && parent.is_sampled() && th == Threshold::Keep {
+                        // Following a sampled parent: its threshold goes on
+                        // if it is valid and consistent (`rv >= th`), and
+                        // is erased otherwise, as the specification asks.
+                        if let Some(incoming) = consistent::parent_threshold(parent) {
+                            let consistent = incoming.is_some_and(|t| {
+                                consistent::randomness(Some(parent), trace_id) >= t
+                            });
+                            if !consistent {
+                                return (true, Threshold::Erase);
+                            }
+                        }
+                    }
+                    (sampled, th)
                 }
             },
         }
@@ -324,6 +399,7 @@ impl std::fmt::Display for Sampler {
                 Kind::AlwaysOff => f.write_str("always_off"),
                 Kind::Ratio { ratio, .. } => write!(f, "traceidratio({ratio})"),
                 Kind::RateLimited(limit) => write!(f, "ratelimiting({})", limit.per_second),
+                Kind::Probability { probability, .. } => write!(f, "probability({probability})"),
                 Kind::ParentBased(branches) => {
                     f.write_str("parentbased_")?;
                     write_kind(&branches.root, f)?;
@@ -401,6 +477,121 @@ mod tests {
         assert!(sampler.should_sample(Some(&parent(true)), TraceId::from(1)));
         assert!(!Sampler::rate_limited(0.0).should_sample(None, TraceId::from(1)));
         assert!(!Sampler::rate_limited(f64::NAN).should_sample(None, TraceId::from(1)));
+    }
+
+    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn probability_keeps_its_share_and_writes_its_threshold() {
+        for (p, th) in [(0.25, "c"), (0.1, "e666"), (0.5, "8")] {
+            let s = Sampler::probability(p);
+            let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+            let n = 200_000;
+            let mut kept = 0;
+            for _ in 0..n {
+                let id = TraceId::from((u128::from(next()) << 64) | u128::from(next()));
+                let (sampled, threshold) = s.decide(None, id);
+                if sampled {
+                    kept += 1;
+                    assert_eq!(threshold, Threshold::Set(th));
+                } else {
+                    assert_eq!(threshold, Threshold::Erase);
+                }
+            }
+            let share = f64::from(kept) / f64::from(n);
+            // 200,000 draws: a standard deviation under 0.0012.
+            assert!((share - p).abs() < 0.006, "p = {p}: kept {share}");
+        }
+        assert!(!Sampler::probability(0.0).should_sample(None, TraceId::from(u128::MAX)));
+        assert_eq!(
+            Sampler::probability(1.0).decide(None, TraceId::from(0)),
+            (true, Threshold::Set("0"))
+        );
+    }
+
+    #[test]
+    fn probability_decisions_are_consistent_across_services() {
+        // A trace kept at p1 is kept by every service sampling at p2 >= p1,
+        // by the same randomness, whatever each one's own threshold.
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        let (low, high) = (Sampler::probability(0.1), Sampler::probability(0.3));
+        for _ in 0..50_000 {
+            let id = TraceId::from((u128::from(next()) << 64) | u128::from(next()));
+            if low.should_sample(None, id) {
+                assert!(high.should_sample(None, id));
+            }
+        }
+        // An explicit `rv` beats the trace id's bits.
+        let with_rv = |rv: &str| {
+            SpanContext::new(
+                TraceId::from(u128::MAX),
+                SpanId::from(1),
+                TraceFlags::SAMPLED,
+                true,
+                format!("ot=rv:{rv}").parse().unwrap(),
+            )
+        };
+        let quarter = Sampler::probability(0.25);
+        let id = TraceId::from(u128::MAX);
+        assert!(quarter.should_sample(None, id));
+        assert!(!quarter.should_sample(Some(&with_rv("00000000000001")), id));
+        assert!(quarter.should_sample(Some(&with_rv("c0000000000000")), id));
+    }
+
+    #[test]
+    fn parent_based_keeps_a_consistent_incoming_threshold_and_erases_the_rest() {
+        let s = Sampler::parent_based(Sampler::probability(0.25));
+        let parent = |state: &str, sampled: bool| {
+            SpanContext::new(
+                TraceId::from(u128::MAX),
+                SpanId::from(1),
+                if sampled {
+                    TraceFlags::SAMPLED
+                } else {
+                    TraceFlags::default()
+                },
+                true,
+                state.parse().unwrap(),
+            )
+        };
+        let id = TraceId::from(u128::MAX);
+        // Randomness ff..ff >= c0..: consistent, kept as it is.
+        assert_eq!(
+            s.decide(Some(&parent("ot=th:c", true)), id),
+            (true, Threshold::Keep)
+        );
+        // Randomness 1 < c0..: the caller's sampled flag and th disagree.
+        assert_eq!(
+            s.decide(Some(&parent("ot=th:c;rv:00000000000001", true)), id),
+            (true, Threshold::Erase)
+        );
+        // An invalid th is erased; no th, nothing to do.
+        assert_eq!(
+            s.decide(Some(&parent("ot=th:xyz", true)), id),
+            (true, Threshold::Erase)
+        );
+        assert_eq!(
+            s.decide(Some(&parent("vendor=1", true)), id),
+            (true, Threshold::Keep)
+        );
+        // A trace another SDK's traceidratio sampled: followed, no th.
+        assert_eq!(
+            s.decide(Some(&parent("", true)), id),
+            (true, Threshold::Keep)
+        );
+        assert_eq!(
+            s.decide(Some(&parent("", false)), id),
+            (false, Threshold::Keep)
+        );
+        assert_eq!(s.to_string(), "parentbased_probability(0.25)");
     }
 
     #[test]

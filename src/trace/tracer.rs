@@ -11,6 +11,7 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 
+use super::consistent::{self, Threshold};
 use super::pipeline::{Pipeline, Record};
 use super::{callsite, ids, Sampler, SpanLimits};
 
@@ -94,7 +95,7 @@ impl opentelemetry::trace::Tracer for LinkTracer {
         let trace_id = parent
             .as_ref()
             .map_or_else(ids::trace_id, SpanContext::trace_id);
-        let sampled = self.sampler.should_sample(parent.as_ref(), trace_id);
+        let (sampled, threshold) = self.sampler.decide(parent.as_ref(), trace_id);
         // Keep the parent's other flag bits (the W3C random bit); set or clear
         // sampled. A trace started here has a fully random id, which W3C
         // Trace Context Level 2 says to announce with the random bit.
@@ -102,9 +103,14 @@ impl opentelemetry::trace::Tracer for LinkTracer {
             p.trace_flags().to_u8() & !TraceFlags::SAMPLED.to_u8()
         });
         let flags = TraceFlags::new(inherited | u8::from(sampled));
-        let trace_state = parent
+        let inherited_state = parent
             .as_ref()
             .map_or(TraceState::NONE, |p| p.trace_state().clone());
+        let trace_state = match threshold {
+            Threshold::Keep => inherited_state,
+            Threshold::Set(th) => consistent::with_threshold(&inherited_state, Some(th)),
+            Threshold::Erase => consistent::with_threshold(&inherited_state, None),
+        };
         let context = SpanContext::new(trace_id, ids::span_id(), flags, false, trace_state);
         let refused = sampled && !self.pipeline.is_running();
         if refused {

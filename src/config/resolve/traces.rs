@@ -118,6 +118,8 @@ fn sampler_from_env(env: &mut EnvReader<'_>) -> Sampler {
         "parentbased_always_on" => Sampler::parent_based(Sampler::always_on()),
         "parentbased_always_off" => Sampler::parent_based(Sampler::always_off()),
         "parentbased_traceidratio" => Sampler::parent_based(Sampler::trace_id_ratio(ratio(env))),
+        "probability" => Sampler::probability(ratio(env)),
+        "parentbased_probability" => Sampler::parent_based(Sampler::probability(ratio(env))),
         "parentbased_ratelimiting" => {
             let per_second = env
                 .parse(OTEL_TRACES_SAMPLER_ARG, "100", |v| {
@@ -134,7 +136,8 @@ fn sampler_from_env(env: &mut EnvReader<'_>) -> Sampler {
                 OTEL_TRACES_SAMPLER,
                 &name,
                 "expected always_on, always_off, traceidratio, parentbased_always_on, \
-                 parentbased_always_off, parentbased_traceidratio or parentbased_ratelimiting",
+                 parentbased_always_off, parentbased_traceidratio, probability, \
+                 parentbased_probability or parentbased_ratelimiting",
                 OTEL_TRACES_SAMPLER_DEFAULT,
             );
             Sampler::default()
