@@ -102,3 +102,64 @@ fn a_trace_is_kept_everywhere_or_nowhere_with_its_threshold() {
     assert_eq!(spans[0].trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_eq!(spans[0].span.trace_state, "");
 }
+
+/// Keeps SERVER spans whose route is not a health check, and nothing else.
+#[derive(Debug)]
+struct Routes;
+
+impl tracelink::trace::CustomSampler for Routes {
+    fn should_sample(&self, input: &tracelink::trace::SamplingInput<'_>) -> bool {
+        let route = input
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == "http.route")
+            .map(|kv| kv.value.to_string());
+        *input.kind == opentelemetry::trace::SpanKind::Server
+            && input.parent.is_none()
+            && route.as_deref() != Some("/health")
+            && input.name.starts_with("GET ")
+    }
+}
+
+#[test]
+fn a_custom_sampler_decides_on_name_kind_attributes_and_parent() {
+    let receiver = Receiver::start();
+    let parts = tracelink::builder()
+        .with_env([
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                receiver.grpc_endpoint().as_str(),
+            ),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("TRACELINK_LOG_FORMAT", "none"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ])
+        .with_sampler(tracelink::trace::Sampler::parent_based(
+            tracelink::trace::Sampler::custom(Routes),
+        ))
+        .build()
+        .expect("builds");
+    tracing::dispatcher::with_default(&support::dispatch(&parts), || {
+        for route in ["/cart", "/health"] {
+            let span = tracing::info_span!(
+                "GET",
+                otel.name = format!("GET {route}"),
+                otel.kind = "server",
+                http.route = route
+            );
+            span.in_scope(|| tracing::info_span!("db.query").in_scope(|| {}));
+        }
+        tracing::info_span!("GET /cart", otel.kind = "client", http.route = "/cart")
+            .in_scope(|| {});
+        tracing::info_span!("reindex", otel.kind = "server").in_scope(|| {});
+    });
+    parts.into_guard().shutdown().expect("clean shutdown");
+    let mut names: Vec<String> = receiver
+        .spans()
+        .iter()
+        .map(|s| s.name().to_owned())
+        .collect();
+    names.sort();
+    // The cart request and its child (which follows it); nothing else.
+    assert_eq!(names, ["GET /cart", "db.query"]);
+}

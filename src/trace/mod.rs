@@ -23,6 +23,6 @@ mod tracer;
 pub use crate::export::{BatchConfig, ExportStats};
 pub use layer::OtelLayer;
 pub use limits::SpanLimits;
-pub use sampler::Sampler;
+pub use sampler::{CustomSampler, Sampler, SamplingInput};
 pub use settings::{Compression, Protocol, TracesExporter};
 pub use tracer::{LinkSpan, LinkTracer, LinkTracerProvider};

@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use opentelemetry::trace::{SpanContext, TraceId};
+use opentelemetry::trace::{SpanContext, SpanKind, TraceId};
+use opentelemetry::KeyValue;
 
 use super::consistent::{self, Threshold};
 
@@ -39,7 +40,57 @@ enum Kind {
         th: Box<str>,
     },
     RateLimited(Arc<RateLimit>),
+    Custom(Arc<dyn CustomSampler>),
     ParentBased(Box<Branches>),
+}
+
+impl PartialEq for dyn CustomSampler {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(self, other)
+    }
+}
+
+/// What a sampler is asked about a span that starts: before anything is
+/// allocated for it.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct SamplingInput<'a> {
+    /// The parent's context, if the span has a valid parent.
+    pub parent: Option<&'a SpanContext>,
+    /// The span's trace id (the parent's, or a new one).
+    pub trace_id: TraceId,
+    /// The span's name (`otel.name`, or the `tracing` span's name).
+    pub name: &'a str,
+    /// Its kind (`otel.kind`).
+    pub kind: &'a SpanKind,
+    /// The attributes it starts with (its `tracing` fields).
+    pub attributes: &'a [KeyValue],
+}
+
+/// A sampler of your own: decide on the span's name, kind, attributes and
+/// parent. Give it to [`Sampler::custom`]; it goes wherever a built-in one
+/// does, as the root of [`Sampler::parent_based`] or one of its branches.
+///
+/// ```
+/// use tracelink::trace::{CustomSampler, Sampler, SamplingInput};
+///
+/// /// Never keeps health checks; keeps everything else.
+/// #[derive(Debug)]
+/// struct NoHealthChecks;
+///
+/// impl CustomSampler for NoHealthChecks {
+///     fn should_sample(&self, input: &SamplingInput<'_>) -> bool {
+///         !input.name.starts_with("GET /health")
+///     }
+/// }
+///
+/// let sampler = Sampler::parent_based(Sampler::custom(NoHealthChecks));
+/// assert_eq!(sampler.to_string(), "parentbased_custom(NoHealthChecks)");
+/// ```
+pub trait CustomSampler: Send + Sync + std::fmt::Debug + 'static {
+    /// Whether the span is sampled. Called on the span's thread, for every
+    /// span this sampler decides: keep it cheap.
+    fn should_sample(&self, input: &SamplingInput<'_>) -> bool;
 }
 
 /// At most `per_second` decisions to sample a second, with a burst of one
@@ -224,6 +275,13 @@ impl Sampler {
         }
     }
 
+    /// Decides with a sampler of your own (see [`CustomSampler`]).
+    pub fn custom(sampler: impl CustomSampler) -> Self {
+        Self {
+            kind: Kind::Custom(Arc::new(sampler)),
+        }
+    }
+
     /// Samples at most `per_second` new traces a second, with bursts of up
     /// to a second's worth (`parentbased_ratelimiting`, as the Collector and
     /// Jaeger offer; use it as the root of a parent-based sampler, so that
@@ -314,15 +372,28 @@ impl Sampler {
         self.decide(parent, trace_id).0
     }
 
-    /// Whether the span is sampled, and what it does to the `th` of the
-    /// tracestate it inherits.
-    #[inline]
+    /// [`decide_span`](Sampler::decide_span) for an `INTERNAL` span with no
+    /// name and no attributes.
+    #[cfg(test)]
     pub(crate) fn decide(
         &self,
         parent: Option<&SpanContext>,
         trace_id: TraceId,
     ) -> (bool, Threshold<'_>) {
-        self.kind.decide(parent, trace_id)
+        self.decide_span(&SamplingInput {
+            parent,
+            trace_id,
+            name: "",
+            kind: &SpanKind::Internal,
+            attributes: &[],
+        })
+    }
+
+    /// Whether the span is sampled, and what it does to the `th` of the
+    /// tracestate it inherits.
+    #[inline]
+    pub(crate) fn decide_span(&self, input: &SamplingInput<'_>) -> (bool, Threshold<'_>) {
+        self.kind.decide(input)
     }
 }
 
@@ -337,7 +408,8 @@ impl Kind {
     }
 
     #[inline]
-    fn decide(&self, parent: Option<&SpanContext>, trace_id: TraceId) -> (bool, Threshold<'_>) {
+    fn decide(&self, input: &SamplingInput<'_>) -> (bool, Threshold<'_>) {
+        let (parent, trace_id) = (input.parent, input.trace_id);
         match self {
             Kind::AlwaysOn => (true, Threshold::Keep),
             Kind::AlwaysOff => (false, Threshold::Keep),
@@ -355,8 +427,9 @@ impl Kind {
                 (sampled, th)
             }
             Kind::RateLimited(limit) => (limit.take(), Threshold::Keep),
+            Kind::Custom(custom) => (custom.should_sample(input), Threshold::Keep),
             Kind::ParentBased(branches) => match parent {
-                None => branches.root.decide(None, trace_id),
+                None => branches.root.decide(input),
                 Some(parent) => {
                     let branch = match (parent.is_remote(), parent.is_sampled()) {
                         (true, true) => &branches.remote_sampled,
@@ -364,7 +437,7 @@ impl Kind {
                         (false, true) => &branches.local_sampled,
                         (false, false) => &branches.local_not_sampled,
                     };
-                    let (sampled, th) = branch.decide(Some(parent), trace_id);
+                    let (sampled, th) = branch.decide(input);
                     if sampled && parent.is_sampled() && th == Threshold::Keep {
                         // Following a sampled parent: its threshold goes on
                         // if it is valid and consistent (`rv >= th`), and
@@ -400,6 +473,7 @@ impl std::fmt::Display for Sampler {
                 Kind::Ratio { ratio, .. } => write!(f, "traceidratio({ratio})"),
                 Kind::RateLimited(limit) => write!(f, "ratelimiting({})", limit.per_second),
                 Kind::Probability { probability, .. } => write!(f, "probability({probability})"),
+                Kind::Custom(custom) => write!(f, "custom({custom:?})"),
                 Kind::ParentBased(branches) => {
                     f.write_str("parentbased_")?;
                     write_kind(&branches.root, f)?;

@@ -13,7 +13,7 @@ use opentelemetry::{Context, InstrumentationScope, KeyValue};
 
 use super::consistent::{self, Threshold};
 use super::pipeline::{Pipeline, Record};
-use super::{callsite, ids, Sampler, SpanLimits};
+use super::{callsite, ids, Sampler, SamplingInput, SpanLimits};
 
 /// W3C Trace Context Level 2's random trace id flag.
 const RANDOM_TRACE_ID: u8 = 0x02;
@@ -95,7 +95,14 @@ impl opentelemetry::trace::Tracer for LinkTracer {
         let trace_id = parent
             .as_ref()
             .map_or_else(ids::trace_id, SpanContext::trace_id);
-        let (sampled, threshold) = self.sampler.decide(parent.as_ref(), trace_id);
+        let kind = builder.span_kind.clone().unwrap_or(SpanKind::Internal);
+        let (sampled, threshold) = self.sampler.decide_span(&SamplingInput {
+            parent: parent.as_ref(),
+            trace_id,
+            name: &builder.name,
+            kind: &kind,
+            attributes: builder.attributes.as_deref().unwrap_or_default(),
+        });
         // Keep the parent's other flag bits (the W3C random bit); set or clear
         // sampled. A trace started here has a fully random id, which W3C
         // Trace Context Level 2 says to announce with the random bit.
@@ -136,7 +143,7 @@ impl opentelemetry::trace::Tracer for LinkTracer {
             context,
             record: Some(Record {
                 name: builder.name,
-                kind: builder.span_kind.unwrap_or(SpanKind::Internal),
+                kind,
                 parent_span_id: parent
                     .as_ref()
                     .map_or(SpanId::INVALID, SpanContext::span_id),
