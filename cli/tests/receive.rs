@@ -14,7 +14,7 @@ mod support;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -25,19 +25,6 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-fn python() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root");
-    let python = root.join("target/test-venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/install-test-deps.sh",
-        python.display()
-    );
-    python
-}
 
 /// A tracelink service from `builder`, without JSON logs, and a dispatch
 /// with its filter and its OpenTelemetry layer.

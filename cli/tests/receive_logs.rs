@@ -13,7 +13,7 @@
 mod support;
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
@@ -25,19 +25,6 @@ use support::*;
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const ROOT: &str = "00f067aa0ba902b7";
 const CHILD: &str = "00f067aa0ba902b8";
-
-fn python() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root");
-    let python = root.join("target/test-venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/install-test-deps.sh",
-        python.display()
-    );
-    python
-}
 
 /// The store's lines, each as JSON.
 fn store_json(store: &Path) -> Vec<serde_json::Value> {

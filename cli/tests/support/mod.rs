@@ -45,6 +45,21 @@ impl Drop for TempDir {
     }
 }
 
+/// The venv's python, with the OpenTelemetry SDK, made by
+/// `scripts/install-test-deps.sh`; panics, naming the script, when missing.
+pub(crate) fn python() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let python = root.join("target/test-venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/install-test-deps.sh",
+        python.display()
+    );
+    python
+}
+
 /// The `tracelink` binary, with no `TRACELINK_*`, `OTEL_*`, `NO_COLOR` or
 /// `COLUMNS` from the environment: into a pipe, it draws 80 columns wide.
 pub(crate) fn tracelink() -> Command {
