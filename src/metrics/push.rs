@@ -482,9 +482,11 @@ impl Worker {
                 .request(snapshot, descriptions, SystemTime::now())
         });
         let points = points as u64;
+        // The points count once, as the spans' batches do: pushed if every
+        // sink took them, failed otherwise.
+        self.counters.take(points);
         let mut all = true;
         for sink in &self.sinks {
-            self.counters.take(points);
             let result: Result<(), String> = match sink {
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 Sink::Otlp(otlp) => {
@@ -512,9 +514,9 @@ impl Worker {
                         .unwrap_or_default()
                 );
             }
-            self.counters.settle(points, result.is_ok());
             all &= result.is_ok();
         }
+        self.counters.settle(points, all);
         all
     }
 }
